@@ -1,0 +1,20 @@
+"""`erp-coach` command line. Each group of commands lives in its own module and is added here."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.cli import db_cmds
+
+app = typer.Typer(
+    name="erp-coach",
+    help="erp-coach: answers ERP how-to questions in Slack, tracks feedback tickets, runs surveys.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+app.add_typer(db_cmds.app, name="db")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,87 @@
+"""The one place that reads the environment (and `.env`).
+
+Everything else receives a `Settings` object, or plain values taken from it, so the CLI, the scheduler,
+the Slack app and the tests all configure the services the same way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_ROLES = ("finance", "warehouse", "sales", "purchasing", "hr", "support", "manager", "admin")
+
+
+def _split_csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _split_mapping(value: Any) -> Any:
+    """`a=b,c=d` -> {"a": "b", "c": "d"}; friendlier in a .env file than JSON."""
+    if isinstance(value, str):
+        pairs = [part.split("=", 1) for part in value.split(",") if part.strip()]
+        bad = [p for p in pairs if len(p) != 2]
+        if bad:
+            raise ValueError(f"expected KEY=VALUE pairs separated by commas, got {value!r}")
+        return {k.strip(): v.strip() for k, v in pairs}
+    return value
+
+
+CsvList = Annotated[list[str], NoDecode]
+CsvMap = Annotated[dict[str, str], NoDecode]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    # Storage
+    data_dir: Path = Field(default=Path("./data"), validation_alias=AliasChoices("ERP_COACH_DATA_DIR"))
+    database_url: str = Field(default="", validation_alias=AliasChoices("DATABASE_URL"))
+    chroma_url: str = Field(default="", validation_alias=AliasChoices("CHROMA_URL"))
+
+    # Knowledge
+    embedding_model: str = Field(default="", validation_alias=AliasChoices("EMBEDDING_MODEL"))
+    knowledge_dirs: CsvList = Field(default_factory=list, validation_alias=AliasChoices("KNOWLEDGE_DIRS"))
+    role_folders: CsvMap = Field(default_factory=dict, validation_alias=AliasChoices("ROLE_FOLDERS"))
+    docs_base_url: str = Field(default="", validation_alias=AliasChoices("DOCS_BASE_URL"))
+
+    # Slack
+    slack_bot_token: str = Field(default="", validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
+    slack_app_token: str = Field(default="", validation_alias=AliasChoices("SLACK_APP_TOKEN"))
+    slack_signing_secret: str = Field(default="", validation_alias=AliasChoices("SLACK_SIGNING_SECRET"))
+    slack_api_url: str = Field(
+        default="https://slack.com/api/", validation_alias=AliasChoices("SLACK_API_URL")
+    )
+
+    # People and time
+    roles: CsvList = Field(default_factory=lambda: list(DEFAULT_ROLES), validation_alias=AliasChoices("ROLES"))
+    timezone: str = Field(default="Asia/Shanghai", validation_alias=AliasChoices("TIMEZONE"))
+
+    _split_lists = field_validator("knowledge_dirs", "roles", mode="before")(_split_csv)
+    _split_maps = field_validator("role_folders", mode="before")(_split_mapping)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'erp-coach.db').resolve()}"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def lexical_dir(self) -> Path:
+        return self.data_dir / "lexical"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings once at start-up; overrides win over the environment (tests, CLI flags)."""
+    return Settings(**overrides)

@@ -1,0 +1,64 @@
+"""The question log: every question asked, what was answered, and how the asker rated it.
+
+Digests and the knowledge-gap report read this log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from feedback.db import Base, UTCDateTime, utcnow
+
+
+class QuestionLog(Base):
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slack_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.slack_user_id"), index=True)
+    role: Mapped[str | None] = mapped_column(String(32), index=True)
+    lang: Mapped[str] = mapped_column(String(16))
+    question: Mapped[str] = mapped_column(Text)
+    # [{"source": path, "title": str, "heading": str, "score": float}, ...] best first
+    top_sources: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    answered: Mapped[bool] = mapped_column(Boolean)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    surface: Mapped[str | None] = mapped_column(String(32))  # dm, mention, slash, shortcut, home, cli
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    rating: Mapped[int | None] = mapped_column(Integer)  # +1 helpful, -1 not helpful
+    rating_reason: Mapped[str | None] = mapped_column(String(64))
+    rated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+def log_question(session: Session, **fields: Any) -> QuestionLog:
+    entry = QuestionLog(**fields)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def rate_answer(session: Session, question_id: int, rating: int, reason: str | None = None) -> QuestionLog:
+    if rating not in (1, -1):
+        raise ValueError("rating must be +1 (helpful) or -1 (not helpful)")
+    entry = session.get(QuestionLog, question_id)
+    if entry is None:
+        raise LookupError(f"no question #{question_id}")
+    entry.rating = rating
+    entry.rating_reason = reason
+    entry.rated_at = utcnow()
+    return entry
+
+
+def recent_questions(session: Session, slack_user_id: str, limit: int = 5) -> list[QuestionLog]:
+    stmt = (
+        select(QuestionLog)
+        .where(QuestionLog.slack_user_id == slack_user_id)
+        .order_by(QuestionLog.created_at.desc(), QuestionLog.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))

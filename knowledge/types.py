@@ -1,0 +1,78 @@
+"""Plain values that cross the boundary of `knowledge/`: what search returns and what ingestion reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+HEADING_SEPARATOR = " › "
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked passage (a manual section) or FAQ entry."""
+
+    source: str  # path relative to its knowledge root ("inventory/receipts.md"), or "faq:<id>" for DB FAQs
+    title: str
+    heading_path: tuple[str, ...]
+    text: str  # the passage, steps intact; for a FAQ, the question
+    score: float  # fused score, higher is better
+    kind: str = "manual"  # "manual" | "faq"
+    lang: str = "en"  # content language: "zh" | "en"
+    roles: tuple[str, ...] = ()
+    answer: str | None = None  # FAQ answer text
+    dense_rank: int | None = None
+    dense_score: float | None = None
+    lexical_rank: int | None = None
+    lexical_score: float | None = None
+
+    @property
+    def citation(self) -> str:
+        parts = [self.title, *[h for h in self.heading_path if h != self.title]]
+        return HEADING_SEPARATOR.join(p for p in parts if p)
+
+
+@dataclass
+class SearchResult:
+    question: str
+    role: str | None
+    lang: str  # detected (or given) question language: "zh" | "en"
+    answered: bool  # False = abstained: nothing matched well enough to quote
+    hits: list[Hit]  # best first, one per distinct source where possible
+    reason: str = ""  # why it answered or abstained, for --explain and logs
+    latency_ms: float = 0.0
+
+    @property
+    def best(self) -> Hit | None:
+        return self.hits[0] if self.hits else None
+
+    @property
+    def faq(self) -> Hit | None:
+        best = self.best
+        return best if self.answered and best is not None and best.kind == "faq" else None
+
+    def related(self, n: int = 3) -> list[Hit]:
+        """Up to n further sections from other sources than the best one."""
+        seen = {self.best.source} if self.best else set()
+        out: list[Hit] = []
+        for hit in self.hits[1:]:
+            if hit.source not in seen:
+                seen.add(hit.source)
+                out.append(hit)
+            if len(out) == n:
+                break
+        return out
+
+
+@dataclass
+class IngestReport:
+    files_seen: int = 0
+    files_indexed: int = 0  # new or changed files embedded this run
+    files_unchanged: int = 0
+    files_removed: int = 0
+    chunks: int = 0  # chunks embedded this run
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    seconds: float = 0.0
+
+    @property
+    def chunks_per_second(self) -> float:
+        return self.chunks / self.seconds if self.seconds else 0.0

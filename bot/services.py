@@ -7,6 +7,8 @@ from functools import cached_property
 
 from bot.config import Settings
 from feedback.db import Database
+from knowledge.base import KnowledgeBase, KnowledgeConfig
+from knowledge.embedding import Embedder
 
 
 @dataclass
@@ -17,3 +19,19 @@ class Services:
     @cached_property
     def db(self) -> Database:
         return Database(self.settings.resolved_database_url)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        """The sentence-transformers model, loaded once per process (a few seconds)."""
+        return Embedder(self.settings.embedding_model)
+
+    @cached_property
+    def knowledge(self) -> KnowledgeBase:
+        return KnowledgeBase(
+            KnowledgeConfig(
+                data_dir=self.settings.data_dir,
+                chroma_url=self.settings.chroma_url,
+                role_folders=dict(self.settings.role_folders),
+            ),
+            self.embedder,
+        )

@@ -297,7 +297,7 @@ class KnowledgeBase:
                 best[p.source] = (score, pid)
         # A page's translation shares its relevance (the question may be answered in either language).
         if tuning.counterpart_share > 0:
-            for source, (score, pid) in list(best.items()):
+            for source, (score, _pid) in list(best.items()):
                 other = self._counterpart_of.get(source)
                 if other is None:
                     continue

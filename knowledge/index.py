@@ -7,6 +7,7 @@ candidate list, because Chroma's metadata-filtered query is ~25x slower at 100k 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlparse
@@ -83,10 +84,8 @@ class VectorIndex:
             self._collection.delete(ids=ids[start : start + step])
 
     def clear(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # an absent collection is fine
             self._client.delete_collection(self._name)
-        except Exception:  # noqa: BLE001 - absent collection is fine
-            pass
         self._collection = self._open()
 
     def query(self, embedding: np.ndarray, k: int) -> tuple[list[str], np.ndarray]:

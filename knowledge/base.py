@@ -272,12 +272,12 @@ class KnowledgeBase:
             for rank, (row, score, cov) in enumerate(zip(rows, scores, coverage, strict=True), 1):
                 entry = cand.setdefault(lex_ids[row], [None, None, None, None, 0.0])
                 entry[2], entry[3], entry[4] = float(score), rank, float(cov)
-        if tuning.mode == "dense":
-            wd = 1.0
-        elif tuning.mode == "lexical":
-            wd = 0.0
-        else:
+        if tuning.mode == "hybrid":
             wd = tuning.dense_weight_zh if qlang == "zh" else tuning.dense_weight_en
+        else:
+            # Baselines are plain: one side alone, no role, language, translation or FAQ preferences.
+            wd = 1.0 if tuning.mode == "dense" else 0.0
+            tuning = replace(tuning, role_boost=0.0, lang_boost=0.0, counterpart_share=0.0, faq_margin=-1.0)
 
         # Best passage per source, with role and language preferences applied.
         best: dict[str, tuple[float, str]] = {}
@@ -299,7 +299,8 @@ class KnowledgeBase:
         if tuning.counterpart_share > 0:
             for source, (score, _pid) in list(best.items()):
                 other = self._counterpart_of.get(source)
-                if other is None:
+                if other is None or (qlang == "en" and self._passages[best[source][1]].lang != "zh"):
+                    # An English question gains nothing from the Chinese translation of a page.
                     continue
                 inherited = score * tuning.counterpart_share
                 if other not in best or best[other][0] < inherited:
@@ -313,7 +314,7 @@ class KnowledgeBase:
             top_score = ranked[0][1][0]
             for i, (_source, (score, pid)) in enumerate(ranked[: tuning.max_hits]):
                 if self._passages[pid].kind == "faq":
-                    if i > 0 and score >= top_score - tuning.faq_margin:
+                    if i > 0 and tuning.faq_margin >= 0 and score >= top_score - tuning.faq_margin:
                         ranked.insert(0, ranked.pop(i))
                     break
         hits = []
@@ -338,7 +339,16 @@ class KnowledgeBase:
                     cites=self._resolve(p.cites) if p.cites else None,
                 )
             )
-        evidence = Evidence(qlang, dense_top, coverage_top, ranked[0][1][0] if ranked else 0.0)
+        page_coverage = 0.0
+        if tuning.mode != "dense" and hits:
+            groups = []
+            for hit in hits[:3]:
+                ids = list(self._by_source.get(hit.source, []))
+                if hit.cites:
+                    ids += self._by_source.get(hit.cites, [])
+                groups.append(ids)
+            page_coverage = max(self._lexical.coverage_of(question, groups))
+        evidence = Evidence(qlang, dense_top, coverage_top, ranked[0][1][0] if ranked else 0.0, page_coverage)
         return hits, evidence
 
     # --- internals --------------------------------------------------------------------------------------
@@ -479,13 +489,20 @@ class KnowledgeBase:
         self._by_source = by_source
         # Citations in FAQ files and translation links in front matter are often relative to a
         # sub-folder ("inventory/x.md" for "manuals/inventory/x.md"): resolve them by unique path suffix.
-        suffixes: dict[str, str | None] = {}
+        # When several pages end with the same path, the one with the fewest extra folders wins
+        # (faq.csv next to manuals/ citing "inventory/x.md" means manuals/inventory/x.md, not
+        # manuals/zh_CN/inventory/x.md); a tie is ambiguous and left unresolved.
+        suffixes: dict[str, tuple[int, str | None]] = {}
         for source in by_source:
             parts = source.split("/")
             for i in range(len(parts)):
                 tail = "/".join(parts[i:])
-                suffixes[tail] = None if tail in suffixes and suffixes[tail] != source else source
-        self._suffixes = suffixes
+                prev = suffixes.get(tail)
+                if prev is None or i < prev[0]:
+                    suffixes[tail] = (i, source)
+                elif i == prev[0] and prev[1] != source:
+                    suffixes[tail] = (i, None)
+        self._suffixes = {tail: src for tail, (_, src) in suffixes.items() if src is not None}
         counterpart_of: dict[str, str] = {}
         for pids in by_source.values():
             p = self._passages[pids[0]]

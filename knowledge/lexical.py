@@ -1,7 +1,8 @@
 """A persisted BM25 index that reads Chinese and English, fast at 100k passages.
 
-Chinese is indexed as overlapping character bigrams (robust to word-segmentation differences between
-questions and manuals: 入库单/入库 match on 入库); Latin words are lowercased, lightly stemmed and stripped
+Chinese is segmented into words (jieba) with question words dropped, and words longer than two characters
+also add their character bigrams (robust to segmentation differences between questions and manuals:
+入库单/入库 match on 入库); Latin words are lowercased, lightly stemmed and stripped
 of stop words. Postings live in a scipy CSC matrix (passages x terms) of precomputed BM25 weights, so a
 query is a handful of array slices and one `np.bincount`: a few milliseconds at 100k passages.
 """
@@ -9,6 +10,7 @@ query is a handful of array slices and one `np.bincount`: a few milliseconds at 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import unicodedata
@@ -178,17 +180,38 @@ def _stem(word: str) -> str:
     return word
 
 
+# Question words and fillers that say nothing about the topic ("怎么", "能不能", "系统里").
+_ZH_STOP_TEXT = """怎么 怎么办 怎样 怎么样 如何 什么 为什么 哪里 哪儿 哪个 吗 呢 吧 啊 呀 的 地 得 了 着 过 我 我们 你 你们
+    他 她 它 他们 能 能不能 可以 可不可以 要 是 在 和 与 及 把 被 就 都 也 还 又 再 让 给 对 从 到 这 那 这个 那个
+    一下 一个 请问 请 有 没有 会 该 应该 需要 想 用 系统 里 上 下 中 时候 之后 以后 后 前 弄 做 办 设 能否"""
+ZH_STOP_WORDS = frozenset(_ZH_STOP_TEXT.split())
+_jieba = None
+
+
+def _segment(run: str) -> list[str]:
+    global _jieba
+    if _jieba is None:
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        _jieba = jieba.Tokenizer()
+    return _jieba.lcut(run)
+
+
 def tokenize(text: str) -> list[str]:
-    """Index terms: stemmed Latin words without stop words, and Chinese character bigrams."""
+    """Index terms: stemmed Latin words without stop words; Chinese words (jieba) without question words,
+    plus the character bigrams of longer words so 入库单 and 入库 still meet."""
     text = unicodedata.normalize("NFKC", text).lower()
     out: list[str] = []
     for match in _TOKEN.finditer(text):
         tok = match.group(0)
         if tok[0] >= _CJK_START:
-            if len(tok) == 1:
-                out.append(tok)
-            else:
-                out.extend(tok[i : i + 2] for i in range(len(tok) - 1))
+            for word in _segment(tok):
+                if word in ZH_STOP_WORDS:
+                    continue
+                out.append(word)
+                if len(word) > 2:
+                    out.extend(word[i : i + 2] for i in range(len(word) - 1))
         elif tok not in STOP_WORDS:
             tok = tok.replace("’", "'").split("'")[0]
             if tok and tok not in STOP_WORDS:
@@ -236,6 +259,7 @@ class LexicalIndex:
         old.resize((old.shape[0], len(self.vocab)))
         self._tf = sparse.vstack([old, new], format="csr") if old.shape[0] else new
         self.ids.extend(ids)
+        self._row_cache = None
         self._reweight()
 
     def remove(self, ids: Iterable[str]) -> None:
@@ -247,6 +271,7 @@ class LexicalIndex:
             return
         self._tf = self._tf[keep]
         self.ids = [i for i, k in zip(self.ids, keep, strict=True) if k]
+        self._row_cache = None
         self._reweight()
 
     def clear(self) -> None:
@@ -311,6 +336,32 @@ class LexicalIndex:
         total = float(sum(self.idf[c] for c in counts)) + unknown * max_idf
         coverage = covered / total if total > 0 else np.zeros_like(covered)
         return top, scores[top], coverage
+
+    def coverage_of(self, question: str, groups: Sequence[Sequence[str]]) -> list[float]:
+        """For each group of passage ids (say, all passages of one page), the idf-weighted share of the
+        question's terms found anywhere in the group (unknown terms count as the rarest)."""
+        cols, unknown = self.query_terms(question)
+        uniq = sorted(set(cols))
+        if not uniq:
+            return [0.0 for _ in groups]
+        idf = self.idf[uniq]
+        total = float(idf.sum()) + unknown * float(self.idf.max())
+        row_of = self._row_of()
+        uniq_arr = np.asarray(uniq)
+        out = []
+        for ids in groups:
+            rows = [row_of[i] for i in ids if i in row_of]
+            if not rows:
+                out.append(0.0)
+                continue
+            present = np.isin(uniq_arr, self._tf[rows].indices)  # row slices of CSR are cheap
+            out.append(float(idf[present].sum()) / total if total > 0 else 0.0)
+        return out
+
+    def _row_of(self) -> dict[str, int]:
+        if getattr(self, "_row_cache", None) is None or len(self._row_cache) != len(self.ids):
+            self._row_cache = {pid: row for row, pid in enumerate(self.ids)}
+        return self._row_cache
 
     # --- persistence --------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ code path: the files are written to disk and ingested with `KnowledgeBase.ingest
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -48,11 +49,25 @@ class _PrecomputedEmbedder:
         self.model_name, self.dimension = real.model_name, real.dimension
         self.count_tokens, self.passage_tokens = real.count_tokens, real.passage_tokens
 
+        self.misses = 0
+
     def encode(self, texts):
-        bodies = [t.split("\n", 1)[-1] for t in texts]
-        if all(b in self.vectors for b in bodies):
-            return np.stack([self.vectors[b] for b in bodies])
-        return self.real.encode(texts)
+        keys = [_key(t.split("\n", 1)[-1]) for t in texts]
+        if len(texts) == 1 and keys[0] not in self.vectors:
+            return self.real.encode(texts)  # a query
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        missing = [i for i, k in enumerate(keys) if k not in self.vectors]
+        self.misses += len(missing)
+        for i, k in enumerate(keys):
+            if k in self.vectors:
+                out[i] = self.vectors[k]
+        if missing:  # a passage the generator did not foresee (the loader rewrote it): encode it for real
+            out[missing] = self.real.encode([texts[i] for i in missing])
+        return out
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\W+", "", text)[:200]
 
 
 def _real_passages(kb_dir: Path, embedder: Embedder) -> list[dict]:
@@ -99,7 +114,7 @@ def _build_corpus(directory: Path, n: int, real: list[dict], vectors: np.ndarray
                 continue  # one very long sentence: keep the synthetic section a single passage
             heading = real[a]["head"][-1] + f" {s}"
             vec = 0.7 * vectors[a] + 0.3 * vectors[b] + noise.normal(0, 0.02, vectors.shape[1])
-            emb.vectors[body] = (vec / np.linalg.norm(vec)).astype(np.float32)
+            emb.vectors[_key(body)] = (vec / np.linalg.norm(vec)).astype(np.float32)
             lines.append(f"## {heading}\n\n{body}")
         area = real[base]["head"][0][:20].replace("/", " ")
         path = directory / f"s{f // 1000:03d}" / f"{area}-{f}.md"
@@ -129,11 +144,16 @@ def main() -> None:
     args = parser.parse_args()
     real_embedder = Embedder()
     real = _real_passages(args.kb, real_embedder)
+    texts = [r["embed"] for r in real]
+    digest = hashlib.sha1("\x00".join(texts).encode()).hexdigest()[:16]
+    cache = Path(tempfile.gettempdir()) / f"erp-coach-bench-vectors-{digest}.npy"
     t0 = time.perf_counter()
-    vectors = real_embedder.encode([r["embed"] for r in real])
-    print(
-        f"encoded {len(real)} real passages in {time.perf_counter() - t0:.0f} s (source of the synthetic vectors)"
-    )
+    if cache.exists():
+        vectors = np.load(cache)
+    else:
+        vectors = real_embedder.encode(texts)
+        np.save(cache, vectors)
+    print(f"{len(real)} real passages embedded in {time.perf_counter() - t0:.0f} s (cached in {cache})")
     questions = _questions()
     for size in [int(s) for s in args.sizes.split(",")]:
         emb = _PrecomputedEmbedder(real_embedder)
@@ -142,7 +162,7 @@ def main() -> None:
             _build_corpus(corpus, size, real, vectors, emb)
             kb = KnowledgeBase(KnowledgeConfig(data_dir=data), emb)
             t0 = time.perf_counter()
-            report = kb.ingest([corpus])
+            kb.ingest([corpus])
             build = time.perf_counter() - t0
             for q, role in questions[:10]:  # warm-up: caches, HNSW pages, jieba
                 kb.search(q, role=role)
@@ -158,7 +178,7 @@ def main() -> None:
             e50, e95 = _pct(encode_ms)
             f50, f95 = _pct(full_ms)
             print(
-                f"{len(kb):>7} passages (indexed in {build:.0f} s, {len(report.skipped)} skipped) | "
+                f"{len(kb):>7} passages (indexed in {build:.0f} s, {emb.misses} encoded for real) | "
                 f"encode-only p50 {e50:.1f} ms p95 {e95:.1f} ms | full search p50 {f50:.1f} ms p95 {f95:.1f} ms | "
                 f"p95 ratio {f95 / e95:.2f}x (target <= 1.5x at 100k)"
             )

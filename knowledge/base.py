@@ -309,6 +309,24 @@ class KnowledgeBase:
                         keep_pid = best[other][1] if other in best else other_pids[0]
                         best[other] = (inherited, keep_pid)
         ranked = sorted(best.items(), key=lambda item: -item[1][0])
+        # Pages that cover more of the question's terms across all their sections move up (a question often
+        # names several aspects that one page spreads over several passages).
+        page_cov: dict[str, float] = {}
+        if tuning.mode != "dense" and ranked:
+            head = ranked[: tuning.rerank_pages]
+            groups = []
+            for source, (_score, pid) in head:
+                ids = list(self._by_source.get(source, []))
+                cites = self._resolve(self._passages[pid].cites) if self._passages[pid].cites else None
+                if cites:
+                    ids += self._by_source.get(cites, [])
+                groups.append(ids)
+            for (source, _), cov in zip(head, self._lexical.coverage_of(question, groups), strict=True):
+                page_cov[source] = cov
+            weight = tuning.page_coverage_weight_zh if qlang == "zh" else tuning.page_coverage_weight_en
+            if weight and tuning.mode == "hybrid":
+                head = [(src, (sc + weight * page_cov[src], pid)) for src, (sc, pid) in head]
+                ranked = sorted(head, key=lambda item: -item[1][0]) + ranked[len(head) :]
         # A matching FAQ entry leads when it is about as good as the best page.
         if ranked:
             top_score = ranked[0][1][0]
@@ -339,15 +357,7 @@ class KnowledgeBase:
                     cites=self._resolve(p.cites) if p.cites else None,
                 )
             )
-        page_coverage = 0.0
-        if tuning.mode != "dense" and hits:
-            groups = []
-            for hit in hits[:3]:
-                ids = list(self._by_source.get(hit.source, []))
-                if hit.cites:
-                    ids += self._by_source.get(hit.cites, [])
-                groups.append(ids)
-            page_coverage = max(self._lexical.coverage_of(question, groups))
+        page_coverage = max((page_cov.get(h.source, 0.0) for h in hits[:3]), default=0.0)
         evidence = Evidence(qlang, dense_top, coverage_top, ranked[0][1][0] if ranked else 0.0, page_coverage)
         return hits, evidence
 

@@ -17,9 +17,12 @@ class SearchTuning:
     # default English MiniLM embeds Chinese poorly.
     dense_weight_en: float = 0.5
     dense_weight_zh: float = 0.1
-    role_boost: float = 0.06  # pages tagged for the asker's role; untagged pages are never pushed down
+    role_boost: float = 0.2  # pages tagged for the asker's role; untagged pages are never pushed down
     lang_boost: float = 0.06  # pages written in the question's language
     counterpart_share: float = 0.9  # a page's translation inherits this share of its score
+    rerank_pages: int = 20  # top pages re-scored by how much of the question they cover as a whole
+    page_coverage_weight_en: float = 0.0
+    page_coverage_weight_zh: float = 0.2
     faq_margin: float = 0.1  # a matching FAQ leads when within this of the best page
     # Abstention (see `decide`), calibrated on the dev questions: English answers when
     # dense_top + en_coverage_weight * page_coverage >= min_evidence_en; Chinese, whose dense similarity

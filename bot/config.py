@@ -61,9 +61,7 @@ class Settings(BaseSettings):
     )
 
     # People and time
-    roles: CsvList = Field(
-        default_factory=lambda: list(DEFAULT_ROLES), validation_alias=AliasChoices("ROLES")
-    )
+    roles: CsvList = Field(default_factory=lambda: list(DEFAULT_ROLES), validation_alias=AliasChoices("ROLES"))
     timezone: str = Field(default="Asia/Shanghai", validation_alias=AliasChoices("TIMEZONE"))
 
     _split_lists = field_validator("knowledge_dirs", "roles", mode="before")(_split_csv)

@@ -27,9 +27,9 @@ class SearchTuning:
     # Abstention (see `decide`), calibrated on the dev questions: English answers when
     # dense_top + en_coverage_weight * page_coverage >= min_evidence_en; Chinese, whose dense similarity
     # says little, when page_coverage >= min_coverage_zh.
-    en_coverage_weight: float = 0.75
-    min_evidence_en: float = 0.85
-    min_coverage_zh: float = 0.23
+    en_coverage_weight: float = 1.0
+    min_evidence_en: float = 0.93
+    min_coverage_zh: float = 0.24
     min_dense_only: float = 0.5  # --mode dense baseline
     min_coverage_lexical_en: float = 0.45  # --mode lexical baseline, English
     mode: str = "hybrid"  # "hybrid" | "dense" | "lexical" (baselines for eval)

@@ -73,6 +73,7 @@ class KnowledgeBase:
         self._files: dict[str, dict] = {}  # key -> {"hash", "root", "source", "ids"}
         self._passages: dict[str, _Passage] = {}
         self._stored_model: str | None = None
+        self._store_stamp: tuple[int, int] | None = None
         try:
             self._lexical = LexicalIndex(lexical_dir)
             self._load_store()
@@ -223,6 +224,7 @@ class KnowledgeBase:
 
     def search(self, question: str, role: str | None = None, lang: str | None = None) -> SearchResult:
         started = time.perf_counter()
+        self.refresh()
         tuning = self.tuning
         question = question.strip()
         qlang = lang if lang in ("zh", "en") else detect_lang(question)
@@ -475,22 +477,56 @@ class KnowledgeBase:
         tmp = self._store_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, self._store_path)
+        self._store_stamp = self._stamp()
         self._stored_model = payload["model"]
         self._rebuild_lookups()
 
+    def refresh(self) -> bool:
+        """Pick up an ingest made by another process (say `erp-coach ingest` while the bot runs): reload the
+        passage store and the lexical index when they changed on disk. Cheap when nothing changed (a stat).
+        The dense side is shared through Chroma itself (use CHROMA_URL when several processes write)."""
+        stamp = self._stamp()
+        if stamp == self._store_stamp:
+            return False
+        with self._lock:
+            if stamp == self._store_stamp:
+                return False
+            try:
+                lexical = LexicalIndex(self._lexical.directory)
+                passages, files, model = self._read_store()
+                if set(lexical.ids) != set(passages):
+                    return False  # caught between two writes of another process; next search retries
+            except (ValueError, KeyError, OSError):
+                return False
+            self._lexical, self._passages, self._files, self._stored_model = lexical, passages, files, model
+            self._store_stamp = stamp
+            self._rebuild_lookups()
+            return True
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self._store_path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
     def _load_store(self) -> None:
+        self._store_stamp = self._stamp()
         if not self._store_path.exists():
             return
+        self._passages, self._files, self._stored_model = self._read_store()
+        if set(self._lexical.ids) != set(self._passages):
+            raise ValueError("the lexical index and the passage store disagree")
+
+    def _read_store(self) -> tuple[dict[str, _Passage], dict[str, dict], str | None]:
         payload = json.loads(self._store_path.read_text(encoding="utf-8"))
-        self._stored_model = payload.get("model")
-        self._files = payload["files"]
+        passages = {}
         for raw in payload["passages"]:
             raw["heading_path"] = tuple(raw["heading_path"])
             raw["roles"] = tuple(raw["roles"])
             p = _Passage(**raw)
-            self._passages[p.id] = p
-        if set(self._lexical.ids) != set(self._passages):
-            raise ValueError("the lexical index and the passage store disagree")
+            passages[p.id] = p
+        return passages, payload["files"], payload.get("model")
 
     def _rebuild_lookups(self) -> None:
         by_source: dict[str, list[str]] = {}

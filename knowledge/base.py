@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.chunking import chunk_document
+from knowledge.crosslingual import english_terms
 from knowledge.embedding import Embedder
 from knowledge.index import VectorIndex
 from knowledge.lexical import LexicalIndex, tokenize
@@ -234,9 +235,13 @@ class KnowledgeBase:
             return SearchResult(
                 question, role, qlang, False, [], reason, (time.perf_counter() - started) * 1000
             )
-        vec = None if tuning.mode == "lexical" else self.embedder.encode([question])[0]
+        # A Chinese question also searches with the English words of the ERP terms it names: the model is
+        # English and many pages exist only in English.
+        expand = qlang == "zh" and tuning.crosslingual and tuning.mode == "hybrid"
+        english = english_terms(question) if expand else ""
+        vec = None if tuning.mode == "lexical" else self.embedder.encode([english or question])[0]
         with self._lock:
-            hits, evidence = self._rank(question, vec, qlang, role)
+            hits, evidence = self._rank(question, vec, qlang, role, english)
         answered, reason = decide(evidence, tuning) if hits else (False, "abstained: nothing matched")
         return SearchResult(
             question=question,
@@ -249,7 +254,7 @@ class KnowledgeBase:
         )
 
     def _rank(
-        self, question: str, vec: np.ndarray | None, qlang: str, role: str | None
+        self, question: str, vec: np.ndarray | None, qlang: str, role: str | None, english: str = ""
     ) -> tuple[list[Hit], Evidence]:
         tuning = self.tuning
         k = min(tuning.candidates, len(self._passages))
@@ -267,7 +272,8 @@ class KnowledgeBase:
         coverage_top = 0.0
         l_max = 1.0
         if tuning.mode != "dense":
-            rows, scores, coverage = self._lexical.search(question, k)
+            lex_query = f"{question} {english}" if english and tuning.expand_lexical else question
+            rows, scores, coverage = self._lexical.search(lex_query, k)
             lex_ids = self._lexical.ids
             l_max = float(scores[0]) if len(scores) else 1.0
             coverage_top = float(coverage.max()) if len(coverage) else 0.0
@@ -275,7 +281,10 @@ class KnowledgeBase:
                 entry = cand.setdefault(lex_ids[row], [None, None, None, None, 0.0])
                 entry[2], entry[3], entry[4] = float(score), rank, float(cov)
         if tuning.mode == "hybrid":
-            wd = tuning.dense_weight_zh if qlang == "zh" else tuning.dense_weight_en
+            if qlang == "zh":
+                wd = tuning.dense_weight_zh_expanded if english else tuning.dense_weight_zh
+            else:
+                wd = tuning.dense_weight_en
         else:
             # Baselines are plain: one side alone, no role, language, translation or FAQ preferences.
             wd = 1.0 if tuning.mode == "dense" else 0.0
@@ -323,12 +332,17 @@ class KnowledgeBase:
                 if cites:
                     ids += self._by_source.get(cites, [])
                 groups.append(ids)
-            for (source, _), cov in zip(head, self._lexical.coverage_of(question, groups), strict=True):
+            cov_query = f"{question} {english}" if english and tuning.coverage_with_english else question
+            for (source, _), cov in zip(head, self._lexical.coverage_of(cov_query, groups), strict=True):
                 page_cov[source] = cov
             weight = tuning.page_coverage_weight_zh if qlang == "zh" else tuning.page_coverage_weight_en
             if weight and tuning.mode == "hybrid":
                 head = [(src, (sc + weight * page_cov[src], pid)) for src, (sc, pid) in head]
                 ranked = sorted(head, key=lambda item: -item[1][0]) + ranked[len(head) :]
+        # When a page ranks above its own translation into the question's language, the translation goes
+        # first: same content, in the asker's language.
+        if tuning.mode == "hybrid":
+            ranked = self._question_language_first(ranked, qlang)
         # A matching FAQ entry leads when it is about as good as the best page.
         if ranked:
             top_score = ranked[0][1][0]
@@ -362,6 +376,24 @@ class KnowledgeBase:
         page_coverage = max((page_cov.get(h.source, 0.0) for h in hits[:3]), default=0.0)
         evidence = Evidence(qlang, dense_top, coverage_top, ranked[0][1][0] if ranked else 0.0, page_coverage)
         return hits, evidence
+
+    def _question_language_first(self, ranked: list, qlang: str) -> list:
+        position = {source: i for i, (source, _) in enumerate(ranked)}
+        out = list(ranked)
+        moved: set[str] = set()
+        for source, (_score, pid) in ranked:
+            other = self._counterpart_of.get(source)
+            if other is None or other in moved or self._passages[pid].lang == qlang:
+                continue
+            j = position.get(other)
+            if j is None or j < position[source]:
+                continue
+            i = next(k for k, (s, _) in enumerate(out) if s == source)
+            k = next(k for k, (s, _) in enumerate(out) if s == other)
+            entry = out.pop(k)
+            out.insert(i, (entry[0], (out[i][1][0], entry[1][1])))  # takes the place (and score) of its twin
+            moved.add(other)
+        return out
 
     # --- internals --------------------------------------------------------------------------------------
 

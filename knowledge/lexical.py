@@ -230,6 +230,9 @@ class LexicalIndex:
         self._tf = sparse.csr_matrix((0, 0), dtype=np.float32)  # passages x terms, raw counts
         self._weights = sparse.csc_matrix((0, 0), dtype=np.float32)
         self.idf = np.zeros(0, dtype=np.float32)
+        self._pending: list[sparse.csr_matrix] = []
+        self._dirty = False
+        self._row_cache: dict[str, int] | None = None
         if directory is not None and (directory / "bm25.npz").exists():
             self._load()
 
@@ -255,29 +258,45 @@ class LexicalIndex:
             (np.asarray(vals, dtype=np.float32), (np.asarray(rows), np.asarray(cols))),
             shape=(len(ids), len(self.vocab)),
         )
-        old = self._tf
-        old.resize((old.shape[0], len(self.vocab)))
-        self._tf = sparse.vstack([old, new], format="csr") if old.shape[0] else new
+        # Stacked and re-weighted once, on the next query or save: ingesting 100k passages in batches
+        # must not redo the whole matrix per batch.
+        self._pending.append(new)
         self.ids.extend(ids)
         self._row_cache = None
-        self._reweight()
+        self._dirty = True
 
     def remove(self, ids: Iterable[str]) -> None:
         drop = set(ids)
         if not drop:
             return
+        self._ensure()
         keep = np.fromiter((i not in drop for i in self.ids), dtype=bool, count=len(self.ids))
         if keep.all():
             return
         self._tf = self._tf[keep]
         self.ids = [i for i, k in zip(self.ids, keep, strict=True) if k]
         self._row_cache = None
-        self._reweight()
+        self._dirty = True
 
     def clear(self) -> None:
-        self.ids, self.vocab = [], {}
+        self.ids, self.vocab, self._pending = [], {}, []
         self._tf = sparse.csr_matrix((0, 0), dtype=np.float32)
+        self._row_cache = None
+        self._dirty = True
+
+    def _ensure(self) -> None:
+        if not self._dirty:
+            return
+        ncols = len(self.vocab)
+        mats = ([self._tf] if self._tf.shape[0] else []) + self._pending
+        for m in mats:
+            m.resize((m.shape[0], ncols))
+        self._tf = (
+            sparse.vstack(mats, format="csr") if mats else sparse.csr_matrix((0, ncols), dtype=np.float32)
+        )
+        self._pending = []
         self._reweight()
+        self._dirty = False
 
     def _reweight(self) -> None:
         tf = self._tf
@@ -300,6 +319,7 @@ class LexicalIndex:
 
     def query_terms(self, question: str) -> tuple[list[int], int]:
         """Known term columns of the question (with repeats) and how many of its terms the index lacks."""
+        self._ensure()
         known, unknown = [], 0
         for term in tokenize(question):
             col = self.vocab.get(term)
@@ -359,7 +379,7 @@ class LexicalIndex:
         return out
 
     def _row_of(self) -> dict[str, int]:
-        if getattr(self, "_row_cache", None) is None or len(self._row_cache) != len(self.ids):
+        if self._row_cache is None or len(self._row_cache) != len(self.ids):
             self._row_cache = {pid: row for row, pid in enumerate(self.ids)}
         return self._row_cache
 
@@ -368,6 +388,7 @@ class LexicalIndex:
     def save(self) -> None:
         if self.directory is None:
             return
+        self._ensure()
         self.directory.mkdir(parents=True, exist_ok=True)
         tmp = self.directory / "bm25.tmp.npz"
         tf = self._tf
@@ -390,4 +411,5 @@ class LexicalIndex:
         self.vocab = {term: i for i, term in enumerate(meta["vocab"])}
         if len(self.ids) != self._tf.shape[0]:
             raise ValueError("the lexical index files disagree; run `erp-coach ingest --reset`")
-        self._reweight()
+        self._dirty = True
+        self._ensure()

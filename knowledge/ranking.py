@@ -17,7 +17,11 @@ class SearchTuning:
     # default English MiniLM embeds Chinese poorly.
     dense_weight_en: float = 0.5
     dense_weight_zh: float = 0.1
-    role_boost: float = 0.2  # pages tagged for the asker's role; untagged pages are never pushed down
+    dense_weight_zh_expanded: float = 0.4  # when glossary terms give the question an English rendering
+    crosslingual: bool = True
+    coverage_with_english: bool = True
+    expand_lexical: bool = True
+    role_boost: float = 0.1  # pages tagged for the asker's role; untagged pages are never pushed down
     lang_boost: float = 0.06  # pages written in the question's language
     counterpart_share: float = 0.9  # a page's translation inherits this share of its score
     rerank_pages: int = 20  # top pages re-scored by how much of the question they cover as a whole

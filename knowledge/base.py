@@ -13,6 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -68,6 +69,7 @@ class KnowledgeBase:
         self.embedder = embedder
         self.tuning = config.tuning
         self._lock = threading.RLock()
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lexical")
         lexical_dir = Path(config.data_dir) / "lexical"
         self._store_path = lexical_dir / "passages.json"
         self._vectors = VectorIndex(Path(config.data_dir) / "chroma", url=config.chroma_url)
@@ -239,9 +241,15 @@ class KnowledgeBase:
         # English and many pages exist only in English.
         expand = qlang == "zh" and tuning.crosslingual and tuning.mode == "hybrid"
         english = english_terms(question) if expand else ""
+        lexical = None
+        if tuning.mode != "dense":
+            # The lexical side needs no vector: it runs on a worker thread while the model encodes.
+            lex_query = f"{question} {english}" if english and tuning.expand_lexical else question
+            lexical = self._pool.submit(self._lexical_search, lex_query)
         vec = None if tuning.mode == "lexical" else self.embedder.encode([english or question])[0]
+        lexical_result = lexical.result() if lexical is not None else None  # before taking the lock
         with self._lock:
-            hits, evidence = self._rank(question, vec, qlang, role, english)
+            hits, evidence = self._rank(question, vec, qlang, role, english, lexical_result)
         answered, reason = decide(evidence, tuning) if hits else (False, "abstained: nothing matched")
         return SearchResult(
             question=question,
@@ -254,7 +262,13 @@ class KnowledgeBase:
         )
 
     def _rank(
-        self, question: str, vec: np.ndarray | None, qlang: str, role: str | None, english: str = ""
+        self,
+        question: str,
+        vec: np.ndarray | None,
+        qlang: str,
+        role: str | None,
+        english: str,
+        lexical_result: tuple | None,
     ) -> tuple[list[Hit], Evidence]:
         tuning = self.tuning
         k = min(tuning.candidates, len(self._passages))
@@ -272,9 +286,7 @@ class KnowledgeBase:
         coverage_top = 0.0
         l_max = 1.0
         if tuning.mode != "dense":
-            lex_query = f"{question} {english}" if english and tuning.expand_lexical else question
-            rows, scores, coverage = self._lexical.search(lex_query, k)
-            lex_ids = self._lexical.ids
+            rows, scores, coverage, lex_ids = lexical_result
             l_max = float(scores[0]) if len(scores) else 1.0
             coverage_top = float(coverage.max()) if len(coverage) else 0.0
             for rank, (row, score, cov) in enumerate(zip(rows, scores, coverage, strict=True), 1):
@@ -376,6 +388,12 @@ class KnowledgeBase:
         page_coverage = max((page_cov.get(h.source, 0.0) for h in hits[:3]), default=0.0)
         evidence = Evidence(qlang, dense_top, coverage_top, ranked[0][1][0] if ranked else 0.0, page_coverage)
         return hits, evidence
+
+    def _lexical_search(self, query: str) -> tuple:
+        with self._lock:  # an ingest in progress finishes first
+            k = min(self.tuning.candidates, len(self._lexical))
+            rows, scores, coverage = self._lexical.search(query, k)
+            return rows, scores, coverage, self._lexical.ids
 
     def _question_language_first(self, ranked: list, qlang: str) -> list:
         position = {source: i for i, (source, _) in enumerate(ranked)}

@@ -362,21 +362,27 @@ class LexicalIndex:
         question's terms found anywhere in the group (unknown terms count as the rarest)."""
         cols, unknown = self.query_terms(question)
         uniq = sorted(set(cols))
-        if not uniq:
+        if not uniq or not groups:
             return [0.0 for _ in groups]
         idf = self.idf[uniq]
         total = float(idf.sum()) + unknown * float(self.idf.max())
         row_of = self._row_of()
-        uniq_arr = np.asarray(uniq)
-        out = []
-        for ids in groups:
-            rows = [row_of[i] for i in ids if i in row_of]
-            if not rows:
-                out.append(0.0)
-                continue
-            present = np.isin(uniq_arr, self._tf[rows].indices)  # row slices of CSR are cheap
-            out.append(float(idf[present].sum()) / total if total > 0 else 0.0)
-        return out
+        present = np.zeros((len(groups), len(uniq)), dtype=bool)
+        w = self._weights
+        # Each row carries a bit per group it belongs to (groups may share rows: a FAQ and the page it
+        # cites); each query term's postings are then OR-ed once. No per-group matrix slicing.
+        for first in range(0, len(groups), 64):
+            chunk = groups[first : first + 64]
+            bits = np.zeros(len(self.ids), dtype=np.uint64)
+            for g, ids in enumerate(chunk):
+                rows = [row_of[i] for i in ids if i in row_of]
+                bits[rows] |= np.uint64(1 << g)
+            for t, col in enumerate(uniq):
+                hit = int(np.bitwise_or.reduce(bits[w.indices[w.indptr[col] : w.indptr[col + 1]]]))
+                for g in range(len(chunk)):
+                    if hit >> g & 1:
+                        present[first + g, t] = True
+        return [float(v) for v in (present @ idf) / total] if total > 0 else [0.0] * len(groups)
 
     def _row_of(self) -> dict[str, int]:
         if self._row_cache is None or len(self._row_cache) != len(self.ids):

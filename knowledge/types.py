@@ -57,12 +57,12 @@ class SearchResult:
         return best if self.answered and best is not None and best.kind == "faq" else None
 
     def related(self, n: int = 3) -> list[Hit]:
-        """Up to n further sections from other sources than the best one."""
-        seen = {self.best.source} if self.best else set()
+        """Up to n further sections from other pages than the best one (a FAQ counts as the page it cites)."""
+        seen = {self.best.page} if self.best else set()
         out: list[Hit] = []
         for hit in self.hits[1:]:
-            if hit.source not in seen:
-                seen.add(hit.source)
+            if hit.page not in seen:
+                seen.add(hit.page)
                 out.append(hit)
             if len(out) == n:
                 break

@@ -199,6 +199,9 @@ def test_faq_is_preferred_and_cites_its_page(kb, corpus):
     assert result.faq.page == "manuals/finance/credit-notes.md"
     answer = compose(result)
     assert answer.kind == "faq" and answer.reference.source == "manuals/finance/credit-notes.md"
+    # Related sections point elsewhere than the page the FAQ already cites.
+    assert "manuals/finance/credit-notes.md" not in [h.page for h in result.related()]
+    assert result.related() and all(r.source != answer.reference.source for r in answer.related)
 
 
 def test_off_topic_question_is_abstained(kb, corpus):

@@ -75,7 +75,9 @@ def _check_row(row: dict, kb: Path, where: str) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="*", type=Path, default=_DEFAULT_FILES)
-    parser.add_argument("--kb", type=Path, default=_DEFAULT_KB, help="knowledge root the paths are relative to")
+    parser.add_argument(
+        "--kb", type=Path, default=_DEFAULT_KB, help="knowledge root the paths are relative to"
+    )
     args = parser.parse_args(argv)
 
     problems: list[str] = []

@@ -16,8 +16,6 @@ FEEDBACK_NOT_HELPFUL = "feedback_not_helpful"
 FEEDBACK_REASON_MODAL = "feedback_reason_modal"
 FEEDBACK_REASON_BLOCK = "feedback_reason"
 FEEDBACK_REASON_INPUT = "reason"
-FEEDBACK_COMMENT_BLOCK = "feedback_comment"
-FEEDBACK_COMMENT_INPUT = "comment"
 NOT_HELPFUL_REASONS = ("wrong", "outdated", "not_my_role", "unclear")
 
 # Tickets (the handler belongs to the tickets feature). The button's value is JSON:

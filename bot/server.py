@@ -9,13 +9,16 @@ Scale out with replicas behind the load balancer; event de-duplication is in the
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 
 from bot.services import Services
@@ -25,20 +28,85 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 
 
+MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; refuse anything bigger unread
+
+
 def create_wsgi_app(app: App, services: Services) -> Callable[..., Iterable[bytes]]:
-    """POST /slack/events -> Bolt (signature checked there); GET /healthz -> 200 when the DB answers."""
+    """POST /slack/events -> Bolt; GET /healthz -> 200 when the database answers.
+
+    The signature is checked here before the body is parsed (Bolt parses first and would answer a
+    malformed unsigned body with 500), then malformed signed bodies get 400; Bolt checks again.
+    """
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    verifier = SignatureVerifier(services.settings.slack_signing_secret)
 
     def wsgi(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if path == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+        method = environ.get("REQUEST_METHOD")
+        if path == HEALTH_PATH and method in ("GET", "HEAD"):
             return _health(services, start_response)
-        if path == EVENTS_PATH and environ.get("REQUEST_METHOD") == "POST":
-            return slack(environ, start_response)
-        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
-        return [b"Not Found"]
+        if path != EVENTS_PATH or method != "POST":
+            return _plain(start_response, "404 Not Found", "Not Found")
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _plain(start_response, "400 Bad Request", "bad content length")
+        if length > MAX_BODY:
+            return _plain(start_response, "413 Payload Too Large", "too large")
+        body = environ["wsgi.input"].read(length) if length else b""
+        timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+        signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
+        if not _signed(verifier, services.settings.slack_signing_secret, body, timestamp, signature):
+            return _plain(start_response, "401 Unauthorized", "invalid request")
+        if not _well_formed(body, environ.get("CONTENT_TYPE", "")):
+            return _plain(start_response, "400 Bad Request", "malformed payload")
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        return slack(environ, start_response)
 
     return wsgi
+
+
+def _signed(verifier: SignatureVerifier, secret: str, body: bytes, timestamp: str, signature: str) -> bool:
+    """v0 HMAC-SHA256 over `v0:{timestamp}:{body}`, timestamp within 5 minutes (slack_sdk checks both)."""
+    if not secret or not timestamp.isdigit() or not signature.startswith("v0="):
+        return False
+    return verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
+
+
+def _well_formed(body: bytes, content_type: str) -> bool:
+    """The body parses and has the fields Bolt dereferences for its kind (Slack never sends less)."""
+    try:
+        text = body.decode("utf-8")
+        if content_type.startswith("application/json"):
+            data = json.loads(text)
+        else:
+            form = urllib.parse.parse_qs(text, keep_blank_values=True)
+            if "payload" not in form:
+                return "command" in form or "ssl_check" in form
+            data = json.loads(form["payload"][0])
+    except (UnicodeDecodeError, ValueError):
+        return False
+    if not isinstance(data, dict):
+        return False
+    kind = data.get("type")
+    if kind == "event_callback":
+        return isinstance(data.get("event"), dict) and bool(data["event"].get("type"))
+    if kind == "block_actions":
+        return bool(data.get("actions")) and isinstance(data.get("user"), dict)
+    if kind in ("view_submission", "view_closed"):
+        return isinstance(data.get("view"), dict) and isinstance(data.get("user"), dict)
+    if kind in ("shortcut", "message_action"):
+        return bool(data.get("callback_id")) and isinstance(data.get("user"), dict)
+    return True
+
+
+def _plain(start_response: Callable, status: str, text: str) -> Iterable[bytes]:
+    data = text.encode()
+    start_response(
+        status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(data)))]
+    )
+    return [data]
 
 
 def _health(services: Services, start_response: Callable) -> Iterable[bytes]:

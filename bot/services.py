@@ -27,3 +27,15 @@ class Services:
         from bot.slack_client import create_web_client
 
         return create_web_client(self.settings)
+
+    @cached_property
+    def directory(self):
+        """Who is asking (role, language, time zone), shared by every listener."""
+        from bot.identity import Directory
+
+        return Directory(
+            self.db,
+            roles=self.settings.roles,
+            admins=self.settings.slack_admins,
+            usergroup_roles=dict(self.settings.slack_usergroup_roles),
+        )

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from feedback.db import Database
+from knowledge.base import KnowledgeBase, KnowledgeConfig
+from knowledge.embedding import Embedder
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -38,4 +40,20 @@ class Services:
             roles=self.settings.roles,
             admins=self.settings.slack_admins,
             usergroup_roles=dict(self.settings.slack_usergroup_roles),
+        )
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        """The sentence-transformers model, loaded once per process (a few seconds)."""
+        return Embedder(self.settings.embedding_model)
+
+    @cached_property
+    def knowledge(self) -> KnowledgeBase:
+        return KnowledgeBase(
+            KnowledgeConfig(
+                data_dir=self.settings.data_dir,
+                chroma_url=self.settings.chroma_url,
+                role_folders=dict(self.settings.role_folders),
+            ),
+            self.embedder,
         )

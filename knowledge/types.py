@@ -24,6 +24,12 @@ class Hit:
     dense_score: float | None = None
     lexical_rank: int | None = None
     lexical_score: float | None = None
+    cites: str | None = None  # FAQ entries: the manual page the answer comes from (a source, when indexed)
+
+    @property
+    def page(self) -> str:
+        """The page this hit stands for: a FAQ's cited manual page, else its own source."""
+        return self.cites or self.source
 
     @property
     def citation(self) -> str:

@@ -111,3 +111,11 @@ def pytest_sessionfinish(session, exitstatus):
     if admin is not None and template:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The bundled model, loaded once for the whole session (a few seconds)."""
+    from knowledge.embedding import Embedder
+
+    return Embedder()

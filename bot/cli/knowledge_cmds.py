@@ -1,0 +1,242 @@
+"""`erp-coach ingest`, `erp-coach ask`, `erp-coach eval`: build the knowledge base, query it, measure it."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bot.config import Settings, load_settings
+from bot.i18n import t
+
+console = Console()
+err = Console(stderr=True)
+
+
+class Mode(StrEnum):
+    hybrid = "hybrid"
+    dense = "dense"
+    lexical = "lexical"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest)
+    app.command("ask")(ask)
+    app.command("eval")(evaluate)
+
+
+def _knowledge(settings: Settings, data_dir: Path | None = None):
+    """The embedder and knowledge base, with errors turned into a message and exit code 1."""
+    from knowledge.base import KnowledgeBase, KnowledgeBaseError, KnowledgeConfig
+    from knowledge.embedding import Embedder, EmbeddingModelError
+    from knowledge.index import VectorStoreError
+
+    try:
+        with console.status("Loading the embedding model…"):
+            embedder = Embedder(settings.embedding_model)
+        config = KnowledgeConfig(
+            data_dir=data_dir or settings.data_dir,
+            chroma_url="" if data_dir else settings.chroma_url,
+            role_folders=dict(settings.role_folders),
+        )
+        return KnowledgeBase(config, embedder)
+    except (EmbeddingModelError, VectorStoreError, KnowledgeBaseError) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+
+
+def _ingest_with_progress(kb, paths: list[Path], reset: bool):
+    with Progress(
+        TextColumn("[bold]Indexing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("files · {task.fields[chunks]} passages"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("ingest", total=None, chunks=0)
+
+        def progress(done: int, total: int, chunks: int) -> None:
+            bar.update(task, completed=done, total=total, chunks=chunks)
+
+        return kb.ingest(paths, reset=reset, progress=progress)
+
+
+def _print_report(report) -> None:
+    console.print(
+        f"Files: {report.files_seen} seen, {report.files_indexed} indexed, {report.files_unchanged} unchanged, "
+        f"{report.files_removed} removed, {len(report.skipped)} skipped"
+    )
+    console.print(
+        f"Passages embedded: {report.chunks} in {report.seconds:.1f} s ({report.chunks_per_second:.1f} passages/s)"
+    )
+    if report.skipped:
+        table = Table("Skipped file", "Reason", title="Skipped", title_justify="left")
+        for path, reason in report.skipped:
+            table.add_row(path, reason)
+        console.print(table)
+
+
+def ingest(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Folders or files of manuals and FAQs. Default: the KNOWLEDGE_DIRS setting."),
+    ] = None,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Drop the existing indexes and rebuild from scratch.")
+    ] = False,
+) -> None:
+    """Index manuals (Markdown, text, HTML, PDF, DOCX) and FAQs (CSV, YAML). Unchanged files are skipped;
+    files deleted from an ingested folder are removed from the index."""
+    settings = load_settings()
+    targets = list(paths or [Path(p) for p in settings.knowledge_dirs])
+    if not targets:
+        err.print("[red]Nothing to ingest: name folders or files, or set KNOWLEDGE_DIRS in .env.[/red]")
+        raise typer.Exit(2)
+    missing = [str(p) for p in targets if not p.exists()]
+    if missing:
+        err.print(f"[red]No such file or folder: {', '.join(missing)}[/red]")
+        raise typer.Exit(2)
+    kb = _knowledge(settings)
+    report = _ingest_with_progress(kb, targets, reset)
+    _print_report(report)
+
+
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, as an employee would ask it.")],
+    role: Annotated[str | None, typer.Option("--role", help="The asker's role, e.g. warehouse.")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="zh or en; default: detected.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the search result as JSON.")] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show dense, lexical and fused ranks and why it answered.")
+    ] = False,
+) -> None:
+    """Answer QUESTION from the indexed manuals and FAQs, as the bot would."""
+    from dataclasses import asdict
+
+    from knowledge.answers import compose
+
+    settings = load_settings()
+    if role and settings.roles and role not in settings.roles:
+        err.print(f"[red]Unknown role {role!r}; choose one of: {', '.join(settings.roles)}[/red]")
+        raise typer.Exit(2)
+    kb = _knowledge(settings)
+    if not len(kb):
+        err.print("[yellow]The knowledge base is empty: run `erp-coach ingest` first.[/yellow]")
+    result = kb.search(question, role=role, lang=lang)
+    if as_json:
+        payload = asdict(result)
+        console.print_json(json.dumps(payload, ensure_ascii=False))
+        return
+    answer = compose(result)
+    lang_ui = "zh-CN" if result.lang == "zh" else "en"
+    if answer.kind == "abstain":
+        console.print(t("knowledge.abstain", lang_ui))
+        if answer.related:
+            console.print(t("knowledge.abstain_hint", lang_ui))
+            for ref in answer.related:
+                console.print(f"  • {ref.citation} [dim]({_link(settings, ref.source)})[/dim]")
+    else:
+        label = "knowledge.faq_answer" if answer.kind == "faq" else "knowledge.quote_from"
+        console.print(f"[bold]{t(label, lang_ui)}[/bold]")
+        if answer.kind == "faq":
+            console.print(f"[italic]{answer.question}[/italic]")
+            console.print(answer.text, markup=False)
+        else:
+            console.print("\n".join(f"> {line}" for line in answer.text.splitlines()), markup=False)
+        if answer.reference:
+            cite = f"{answer.reference.citation} ({_link(settings, answer.reference.source)})"
+            console.print(t("knowledge.source", lang_ui, citation=cite), markup=False)
+        if answer.related:
+            console.print(t("knowledge.related", lang_ui))
+            for ref in answer.related:
+                console.print(f"  • {ref.citation} ({_link(settings, ref.source)})", markup=False)
+    if explain:
+        _explain(result)
+
+
+def _link(settings: Settings, source: str) -> str:
+    return settings.docs_base_url.rstrip("/") + "/" + source if settings.docs_base_url else source
+
+
+def _explain(result) -> None:
+    table = Table(title=f"{result.reason} · {result.latency_ms:.1f} ms", title_justify="left")
+    for col in ("#", "fused", "dense rank", "dense sim", "lexical rank", "bm25", "kind", "lang", "source"):
+        table.add_column(col)
+    for i, hit in enumerate(result.hits, 1):
+        table.add_row(
+            str(i),
+            f"{hit.score:.3f}",
+            str(hit.dense_rank or "-"),
+            f"{hit.dense_score:.3f}" if hit.dense_score is not None else "-",
+            str(hit.lexical_rank or "-"),
+            f"{hit.lexical_score:.2f}" if hit.lexical_score is not None else "-",
+            hit.kind,
+            hit.lang,
+            hit.source + (f" → {hit.cites}" if hit.cites else ""),
+        )
+    console.print(table)
+
+
+def evaluate(
+    questions: Annotated[
+        Path, typer.Argument(help="Question set (JSON lines).", exists=True, dir_okay=False)
+    ],
+    kb_dir: Annotated[
+        Path, typer.Option("--kb", help="Knowledge folder the questions are about.", exists=True)
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write one result line per question here.")
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir", help="Index into (or reuse) this data dir instead of a fresh temporary one."
+        ),
+    ] = None,
+    mode: Annotated[
+        Mode, typer.Option("--mode", help="hybrid (the bot), or one side alone as a baseline.")
+    ] = (Mode.hybrid),
+) -> None:
+    """Index KB_DIR, ask every question, print hit@1/hit@5/MRR@10 per language, abstention and latency."""
+    from knowledge import evaluation
+    from knowledge.base import with_tuning
+
+    try:
+        items = evaluation.load_questions(questions)
+    except evaluation.QuestionSetError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    settings = load_settings()
+    with tempfile.TemporaryDirectory(prefix="erp-coach-eval-") as tmp:
+        kb = _knowledge(settings, data_dir or Path(tmp))
+        report = _ingest_with_progress(kb, [kb_dir], reset=False)
+        _print_report(report)
+        with_tuning(kb, mode=mode.value)
+        outcomes = evaluation.run(kb, items)
+    metrics = evaluation.score(outcomes)
+    table = Table(
+        "lang", "n", "hit@1", "hit@5", "MRR@10", title=f"Search quality ({mode.value})", title_justify="left"
+    )
+    for lang, m in metrics.per_lang.items():
+        table.add_row(lang, str(int(m["n"])), f"{m['hit@1']:.3f}", f"{m['hit@5']:.3f}", f"{m['mrr@10']:.3f}")
+    console.print(table)
+    console.print(
+        f"Abstained: {metrics.abstained_answerable:.1%} of {metrics.n_answerable} answerable, "
+        f"{metrics.abstained_unanswerable:.1%} of {metrics.n_unanswerable} unanswerable"
+    )
+    console.print(f"Latency: p50 {metrics.latency_p50:.1f} ms, p95 {metrics.latency_p95:.1f} ms")
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", encoding="utf-8") as fh:
+            for o in outcomes:
+                fh.write(json.dumps(o.line(), ensure_ascii=False) + "\n")
+        console.print(f"Results: {out}")

@@ -1,0 +1,520 @@
+"""The knowledge base: ingest manuals and FAQs incrementally, search them, answer or abstain.
+
+Storage under `data_dir`: `chroma/` (passage vectors; or a Chroma server), `lexical/bm25.*` (the BM25
+index) and `lexical/passages.json` (passage texts, metadata and the per-file content hashes that make
+re-ingestion incremental). All three are updated together by `ingest`, `add_faq` and `remove_faq`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from knowledge.chunking import chunk_document
+from knowledge.embedding import Embedder
+from knowledge.index import VectorIndex
+from knowledge.lexical import LexicalIndex, tokenize
+from knowledge.loaders import SUPPORTED_SUFFIXES, Document, LoadError, detect_lang, load_file
+from knowledge.ranking import Evidence, SearchTuning, decide
+from knowledge.types import Hit, IngestReport, SearchResult
+
+ProgressCallback = Callable[[int, int, int], None]  # (files done, files total, passages embedded so far)
+
+_STORE_VERSION = 1
+_EMBED_BATCH = 256
+_SKIP_NAMES = ("readme", "license", "licence", "changelog")
+
+
+@dataclass
+class KnowledgeConfig:
+    data_dir: Path
+    chroma_url: str = ""
+    role_folders: Mapping[str, str] = field(default_factory=dict)
+    tuning: SearchTuning = field(default_factory=SearchTuning)
+
+
+@dataclass
+class _Passage:
+    id: str
+    file: str  # manifest key: absolute path of the file, or "faq:<id>" for FAQs added at run time
+    source: str
+    title: str
+    heading_path: tuple[str, ...]
+    text: str
+    kind: str = "manual"
+    lang: str = "en"
+    roles: tuple[str, ...] = ()
+    answer: str | None = None
+    cites: str | None = None
+    counterpart: str | None = None
+
+
+class KnowledgeBaseError(Exception):
+    """The stored indexes cannot be used as they are; the message says what to run."""
+
+
+class KnowledgeBase:
+    def __init__(self, config: KnowledgeConfig, embedder: Embedder) -> None:
+        self.config = config
+        self.embedder = embedder
+        self.tuning = config.tuning
+        self._lock = threading.RLock()
+        lexical_dir = Path(config.data_dir) / "lexical"
+        self._store_path = lexical_dir / "passages.json"
+        self._vectors = VectorIndex(Path(config.data_dir) / "chroma", url=config.chroma_url)
+        self._files: dict[str, dict] = {}  # key -> {"hash", "root", "source", "ids"}
+        self._passages: dict[str, _Passage] = {}
+        self._stored_model: str | None = None
+        try:
+            self._lexical = LexicalIndex(lexical_dir)
+            self._load_store()
+        except (ValueError, KeyError, OSError) as exc:
+            raise KnowledgeBaseError(
+                f"the index under {config.data_dir} is unreadable ({exc}); run `erp-coach ingest --reset`"
+            ) from None
+        self._lexical.directory = lexical_dir
+        self._rebuild_lookups()
+
+    # --- status ---------------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._passages)
+
+    @property
+    def sources(self) -> list[str]:
+        return sorted(self._by_source)
+
+    # --- ingestion --------------------------------------------------------------------------------------
+
+    def ingest(
+        self, paths: Iterable[str | Path], reset: bool = False, progress: ProgressCallback | None = None
+    ) -> IngestReport:
+        """Index files and folders (each folder is a knowledge root: sources are relative to it).
+
+        Unchanged files cost nothing, changed files are replaced, and files that disappeared from an
+        ingested folder are removed from both indexes. Unreadable files are skipped with a reason."""
+        started = time.perf_counter()
+        report = IngestReport()
+        with self._lock:
+            if reset or self._model_changed():
+                self._clear()
+            files, missing_roots = self._discover(paths, report)
+            report.files_seen = len(files)
+            seen_keys = {str(path) for path, _ in files}
+            # Files gone from a folder we were asked to ingest (or named explicitly but absent).
+            gone = [
+                key
+                for key, entry in self._files.items()
+                if not key.startswith("faq:")
+                and key not in seen_keys
+                and (any(_is_under(key, root) for root in self._roots(paths)) or key in missing_roots)
+            ]
+            for key in gone:
+                self._remove_file(key)
+            report.files_removed = len(gone)
+
+            pending: list[tuple[_Passage, str, str]] = []  # (passage, embed text, lexical text)
+            role_sig = json.dumps(sorted(dict(self.config.role_folders).items()))
+            done = 0
+
+            def flush() -> None:
+                if pending:
+                    self._add_passages(pending)
+                    report.chunks += len(pending)
+                    pending.clear()
+
+            for path, root in files:
+                key = str(path)
+                try:
+                    data = path.read_bytes()
+                except OSError as exc:
+                    report.skipped.append(
+                        (_display(path, root), f"cannot read the file: {exc.strerror or exc}")
+                    )
+                    done += 1
+                    continue
+                digest = hashlib.sha256(data + role_sig.encode()).hexdigest()
+                entry = self._files.get(key)
+                if entry is not None and entry["hash"] == digest:
+                    report.files_unchanged += 1
+                    done += 1
+                    if progress:
+                        progress(done, len(files), report.chunks)
+                    continue
+                try:
+                    docs = load_file(path, root, self.config.role_folders)
+                except LoadError as exc:
+                    report.skipped.append((_display(path, root), str(exc)))
+                    done += 1
+                    continue
+                except Exception as exc:  # noqa: BLE001 - one bad file must not stop the rest
+                    report.skipped.append(
+                        (_display(path, root), f"unexpected error: {exc.__class__.__name__}: {exc}")
+                    )
+                    done += 1
+                    continue
+                if entry is not None:
+                    self._remove_file(key)
+                ids = []
+                for doc in docs:
+                    for passage, embed_text, lex_text in self._passages_for(doc, key):
+                        ids.append(passage.id)
+                        pending.append((passage, embed_text, lex_text))
+                self._files[key] = {"hash": digest, "root": str(root), "source": docs[0].source, "ids": ids}
+                report.files_indexed += 1
+                if len(pending) >= _EMBED_BATCH:
+                    flush()
+                done += 1
+                if progress:
+                    progress(done, len(files), report.chunks + len(pending))
+            flush()
+            self._commit()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def add_faq(
+        self,
+        faq_id: str,
+        question: str,
+        answer: str,
+        roles: Sequence[str] = (),
+        lang: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        """Index one FAQ entry at once (replacing an entry with the same id); searchable on return."""
+        key = f"faq:{faq_id}"
+        doc = Document(
+            source=key,
+            title=question.strip(),
+            lang=lang or detect_lang(question + answer),
+            roles=tuple(r.strip().lower() for r in roles if r.strip()),
+            kind="faq",
+            faq_id=str(faq_id),
+            question=question.strip(),
+            answer=answer.strip(),
+            cites=source,
+        )
+        with self._lock:
+            self._remove_file(key)
+            items = list(self._passages_for(doc, key))
+            self._add_passages(items)
+            self._files[key] = {"hash": "", "root": "", "source": key, "ids": [p.id for p, _, _ in items]}
+            self._commit()
+
+    def remove_faq(self, faq_id: str) -> bool:
+        """Remove a FAQ entry added with `add_faq`; False when there was none."""
+        key = f"faq:{faq_id}"
+        with self._lock:
+            if key not in self._files:
+                return False
+            self._remove_file(key)
+            self._commit()
+            return True
+
+    # --- search ---------------------------------------------------------------------------------------
+
+    def search(self, question: str, role: str | None = None, lang: str | None = None) -> SearchResult:
+        started = time.perf_counter()
+        tuning = self.tuning
+        question = question.strip()
+        qlang = lang if lang in ("zh", "en") else detect_lang(question)
+        role = role.lower() if role else None
+        if not question or not self._passages:
+            reason = "abstained: empty question" if not question else "abstained: the knowledge base is empty"
+            return SearchResult(
+                question, role, qlang, False, [], reason, (time.perf_counter() - started) * 1000
+            )
+        vec = None if tuning.mode == "lexical" else self.embedder.encode([question])[0]
+        with self._lock:
+            hits, evidence = self._rank(question, vec, qlang, role)
+        answered, reason = decide(evidence, tuning) if hits else (False, "abstained: nothing matched")
+        return SearchResult(
+            question=question,
+            role=role,
+            lang=qlang,
+            answered=answered,
+            hits=hits,
+            reason=reason,
+            latency_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def _rank(
+        self, question: str, vec: np.ndarray | None, qlang: str, role: str | None
+    ) -> tuple[list[Hit], Evidence]:
+        tuning = self.tuning
+        k = min(tuning.candidates, len(self._passages))
+        # pid -> [dense_sim, dense_rank, lex_score, lex_rank, coverage]
+        cand: dict[str, list] = {}
+        dense_top = 0.0
+        d_floor, d_span = 0.0, 1.0
+        if vec is not None and tuning.mode != "lexical":
+            ids, sims = self._vectors.query(vec, k)
+            for rank, (pid, sim) in enumerate(zip(ids, sims, strict=True), 1):
+                cand[pid] = [float(sim), rank, None, None, 0.0]
+            dense_top = float(sims[0]) if len(sims) else 0.0
+            d_floor = float(sims[-1]) if len(sims) else 0.0
+            d_span = max(dense_top - d_floor, 1e-6)
+        coverage_top = 0.0
+        l_max = 1.0
+        if tuning.mode != "dense":
+            rows, scores, coverage = self._lexical.search(question, k)
+            lex_ids = self._lexical.ids
+            l_max = float(scores[0]) if len(scores) else 1.0
+            coverage_top = float(coverage.max()) if len(coverage) else 0.0
+            for rank, (row, score, cov) in enumerate(zip(rows, scores, coverage, strict=True), 1):
+                entry = cand.setdefault(lex_ids[row], [None, None, None, None, 0.0])
+                entry[2], entry[3], entry[4] = float(score), rank, float(cov)
+        if tuning.mode == "dense":
+            wd = 1.0
+        elif tuning.mode == "lexical":
+            wd = 0.0
+        else:
+            wd = tuning.dense_weight_zh if qlang == "zh" else tuning.dense_weight_en
+
+        # Best passage per source, with role and language preferences applied.
+        best: dict[str, tuple[float, str]] = {}
+        for pid, (dsim, _dr, lscore, _lr, _cov) in cand.items():
+            p = self._passages.get(pid)
+            if p is None:
+                continue
+            d_norm = (dsim - d_floor) / d_span if dsim is not None else 0.0
+            l_norm = lscore / l_max if lscore is not None and l_max > 0 else 0.0
+            score = wd * d_norm + (1 - wd) * l_norm
+            if role and role in p.roles:
+                score += tuning.role_boost
+            if p.lang == qlang:
+                score += tuning.lang_boost
+            prev = best.get(p.source)
+            if prev is None or score > prev[0]:
+                best[p.source] = (score, pid)
+        # A page's translation shares its relevance (the question may be answered in either language).
+        if tuning.counterpart_share > 0:
+            for source, (score, _pid) in list(best.items()):
+                other = self._counterpart_of.get(source)
+                if other is None:
+                    continue
+                inherited = score * tuning.counterpart_share
+                if other not in best or best[other][0] < inherited:
+                    other_pids = self._by_source.get(other)
+                    if other_pids:
+                        keep_pid = best[other][1] if other in best else other_pids[0]
+                        best[other] = (inherited, keep_pid)
+        ranked = sorted(best.items(), key=lambda item: -item[1][0])
+        # A matching FAQ entry leads when it is about as good as the best page.
+        if ranked:
+            top_score = ranked[0][1][0]
+            for i, (_source, (score, pid)) in enumerate(ranked[: tuning.max_hits]):
+                if self._passages[pid].kind == "faq":
+                    if i > 0 and score >= top_score - tuning.faq_margin:
+                        ranked.insert(0, ranked.pop(i))
+                    break
+        hits = []
+        for source, (score, pid) in ranked[: tuning.max_hits]:
+            p = self._passages[pid]
+            dsim, drank, lscore, lrank, _cov = cand.get(pid, [None, None, None, None, 0.0])
+            hits.append(
+                Hit(
+                    source=source,
+                    title=p.title,
+                    heading_path=p.heading_path,
+                    text=p.text,
+                    score=round(score, 4),
+                    kind=p.kind,
+                    lang=p.lang,
+                    roles=p.roles,
+                    answer=p.answer,
+                    dense_rank=drank,
+                    dense_score=dsim,
+                    lexical_rank=lrank,
+                    lexical_score=lscore,
+                    cites=self._resolve(p.cites) if p.cites else None,
+                )
+            )
+        evidence = Evidence(qlang, dense_top, coverage_top, ranked[0][1][0] if ranked else 0.0)
+        return hits, evidence
+
+    # --- internals --------------------------------------------------------------------------------------
+
+    def _passages_for(self, doc: Document, key: str) -> Iterable[tuple[_Passage, str, str]]:
+        base = hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+        suffix = f"-{doc.faq_id}" if doc.kind == "faq" and not key.startswith("faq:") else ""
+        for n, chunk in enumerate(
+            chunk_document(doc, self.embedder.count_tokens, self.embedder.passage_tokens)
+        ):
+            passage = _Passage(
+                id=f"{base}{suffix}-{n}",
+                file=key,
+                source=doc.source,
+                title=doc.title,
+                heading_path=chunk.heading_path,
+                text=chunk.text,
+                kind=doc.kind,
+                lang=doc.lang,
+                roles=tuple(doc.roles),
+                answer=doc.answer or None,
+                cites=doc.cites,
+                counterpart=doc.counterpart,
+            )
+            # Headings say what a passage is about: count them twice on the lexical side.
+            heading = " ".join(chunk.heading_path)
+            lex_text = (
+                f"{doc.question} {chunk.embed_text}" if doc.kind == "faq" else f"{heading} {chunk.embed_text}"
+            )
+            yield passage, chunk.embed_text, lex_text
+
+    def _add_passages(self, items: Sequence[tuple[_Passage, str, str]]) -> None:
+        if not items:
+            return
+        vectors = self.embedder.encode([e for _, e, _ in items])
+        ids = [p.id for p, _, _ in items]
+        metadatas = [
+            {
+                "source": p.source,
+                "kind": p.kind,
+                "lang": p.lang,
+                "roles": ",".join(p.roles),
+                "title": p.title[:200],
+            }
+            for p, _, _ in items
+        ]
+        self._vectors.add(ids, vectors, metadatas)
+        self._lexical.add_tokenized(ids, [tokenize(lex) for _, _, lex in items])
+        for p, _, _ in items:
+            self._passages[p.id] = p
+
+    def _remove_file(self, key: str) -> None:
+        entry = self._files.pop(key, None)
+        if entry is None:
+            return
+        ids = [i for i in entry["ids"] if i in self._passages]
+        self._vectors.delete(ids)
+        self._lexical.remove(ids)
+        for i in ids:
+            del self._passages[i]
+
+    def _clear(self) -> None:
+        self._vectors.clear()
+        self._lexical.clear()
+        self._files.clear()
+        self._passages.clear()
+
+    def _model_changed(self) -> bool:
+        stored = self._stored_model
+        return bool(self._passages) and stored is not None and stored != self._model_signature()
+
+    def _model_signature(self) -> str:
+        return f"{self.embedder.model_name}:{self.embedder.dimension}"
+
+    def _discover(
+        self, paths: Iterable[str | Path], report: IngestReport
+    ) -> tuple[list[tuple[Path, Path]], set[str]]:
+        files: list[tuple[Path, Path]] = []
+        missing: set[str] = set()
+        for raw in paths:
+            path = Path(raw).expanduser().resolve()
+            if path.is_dir():
+                for file in sorted(path.rglob("*")):
+                    rel = file.relative_to(path)
+                    if any(part.startswith(".") for part in rel.parts) or not file.is_file():
+                        continue
+                    if file.suffix.lower() not in SUPPORTED_SUFFIXES:
+                        continue
+                    if file.stem.lower() in _SKIP_NAMES:
+                        report.skipped.append(
+                            (rel.as_posix(), "describes the folder, not the ERP; not indexed")
+                        )
+                        continue
+                    files.append((file, path))
+            elif path.is_file():
+                files.append((path, path.parent))
+            else:
+                missing.add(str(path))
+                report.skipped.append((str(raw), "no such file or folder"))
+        return files, missing
+
+    def _roots(self, paths: Iterable[str | Path]) -> list[str]:
+        return [str(Path(p).expanduser().resolve()) for p in paths if Path(p).expanduser().is_dir()]
+
+    def _commit(self) -> None:
+        self._lexical.save()
+        self._store_path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "version": _STORE_VERSION,
+            "model": self._model_signature(),
+            "files": self._files,
+            "passages": [asdict(p) for p in self._passages.values()],
+        }
+        tmp = self._store_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, self._store_path)
+        self._stored_model = payload["model"]
+        self._rebuild_lookups()
+
+    def _load_store(self) -> None:
+        if not self._store_path.exists():
+            return
+        payload = json.loads(self._store_path.read_text(encoding="utf-8"))
+        self._stored_model = payload.get("model")
+        self._files = payload["files"]
+        for raw in payload["passages"]:
+            raw["heading_path"] = tuple(raw["heading_path"])
+            raw["roles"] = tuple(raw["roles"])
+            p = _Passage(**raw)
+            self._passages[p.id] = p
+        if set(self._lexical.ids) != set(self._passages):
+            raise ValueError("the lexical index and the passage store disagree")
+
+    def _rebuild_lookups(self) -> None:
+        by_source: dict[str, list[str]] = {}
+        for pid, p in self._passages.items():
+            by_source.setdefault(p.source, []).append(pid)
+        self._by_source = by_source
+        # Citations in FAQ files and translation links in front matter are often relative to a
+        # sub-folder ("inventory/x.md" for "manuals/inventory/x.md"): resolve them by unique path suffix.
+        suffixes: dict[str, str | None] = {}
+        for source in by_source:
+            parts = source.split("/")
+            for i in range(len(parts)):
+                tail = "/".join(parts[i:])
+                suffixes[tail] = None if tail in suffixes and suffixes[tail] != source else source
+        self._suffixes = suffixes
+        counterpart_of: dict[str, str] = {}
+        for pids in by_source.values():
+            p = self._passages[pids[0]]
+            if p.counterpart:
+                other = self._resolve(p.counterpart)
+                if other in by_source and other != p.source:
+                    counterpart_of[p.source] = other
+                    counterpart_of.setdefault(other, p.source)
+        self._counterpart_of = counterpart_of
+
+    def _resolve(self, path: str | None) -> str | None:
+        if not path:
+            return None
+        path = path.strip().lstrip("./")
+        return self._suffixes.get(path) or path
+
+
+def _is_under(key: str, root: str) -> bool:
+    return key.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def with_tuning(kb: KnowledgeBase, **changes: object) -> KnowledgeBase:
+    """The same knowledge base searched with other tuning (eval modes, calibration)."""
+    kb.tuning = replace(kb.tuning, **changes)
+    return kb

@@ -1,0 +1,462 @@
+"""Files in, documents out: Markdown, text, HTML, PDF, DOCX manuals and CSV/YAML FAQs.
+
+Every loader returns `Document`s made of `Section`s (a heading path and its text, numbered lists kept as
+Markdown lines) so chunking works the same whatever the file type. A file that cannot be read raises
+`LoadError` with a reason a person can act on; ingestion reports it and carries on with the rest.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import yaml
+
+MANUAL_SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx"}
+FAQ_SUFFIXES = {".csv", ".yaml", ".yml"}
+SUPPORTED_SUFFIXES = MANUAL_SUFFIXES | FAQ_SUFFIXES
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+class LoadError(Exception):
+    """A file that cannot be ingested; `str(err)` says why, in words an operator can act on."""
+
+
+@dataclass
+class Section:
+    heading_path: tuple[str, ...]
+    text: str
+
+
+@dataclass
+class Document:
+    source: str  # path relative to the knowledge root, "/" separated
+    title: str
+    lang: str  # "zh" | "en"
+    roles: tuple[str, ...] = ()
+    kind: str = "manual"  # "manual" | "faq"
+    sections: list[Section] = field(default_factory=list)
+    # FAQ entries only
+    faq_id: str = ""
+    question: str = ""
+    answer: str = ""
+    cites: str | None = None  # the manual page a FAQ answer comes from, as written in the FAQ file
+    counterpart: str | None = None  # the same page in the other language (front matter en_/zh_version)
+
+
+def detect_lang(text: str) -> str:
+    """ "zh" when Chinese characters make up a real share of the letters, else "en"."""
+    cjk = len(_CJK.findall(text))
+    latin = len(_LATIN.findall(text))
+    # One CJK character carries about as much as a short English word.
+    return "zh" if cjk and cjk * 3 >= latin * 0.5 else "en"
+
+
+def decode_bytes(data: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (a superset of GBK and GB2312)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise LoadError(
+            f"not valid UTF-8 or GB18030/GBK text (byte {exc.start}); save it as UTF-8 and ingest again"
+        ) from None
+
+
+def parse_roles(value: object) -> tuple[str, ...]:
+    """Roles from front matter or a FAQ column: a list, or a string split on , ; | or spaces."""
+    if value is None:
+        return ()
+    items = value if isinstance(value, list | tuple) else re.split(r"[,;|\s]+", str(value))
+    return tuple(dict.fromkeys(str(r).strip().lower() for r in items if str(r).strip()))
+
+
+def roles_for_path(source: str, role_folders: Mapping[str, str]) -> tuple[str, ...]:
+    """Roles from the folder-to-role mapping: a key matches a folder name or a leading folder path."""
+    if not role_folders:
+        return ()
+    parts = PurePosixPath(source).parts[:-1]
+    roles: list[str] = []
+    for key, value in role_folders.items():
+        key_parts = PurePosixPath(key.strip("/")).parts
+        if not key_parts:
+            continue
+        n = len(key_parts)
+        if any(tuple(parts[i : i + n]) == key_parts for i in range(len(parts) - n + 1)):
+            roles.extend(parse_roles(value))
+    return tuple(dict.fromkeys(roles))
+
+
+def load_file(path: Path, root: Path, role_folders: Mapping[str, str] | None = None) -> list[Document]:
+    """Load one file under `root`; raises LoadError when it cannot be ingested."""
+    source = path.relative_to(root).as_posix() if path != root else path.name
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise LoadError(f"unsupported file type {suffix or '(none)'}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(f"cannot read the file: {exc.strerror or exc}") from None
+    if not data.strip():
+        raise LoadError("the file is empty")
+    folder_roles = roles_for_path(source, role_folders or {})
+    if suffix in {".md", ".markdown"}:
+        docs = [_load_markdown(decode_bytes(data), source)]
+    elif suffix == ".txt":
+        docs = [_load_text(decode_bytes(data), source)]
+    elif suffix in {".html", ".htm"}:
+        docs = [_load_html(data, source)]
+    elif suffix == ".pdf":
+        docs = [_load_pdf(data, source)]
+    elif suffix == ".docx":
+        docs = [_load_docx(data, source)]
+    elif suffix == ".csv":
+        docs = _load_faq_rows(_csv_rows(decode_bytes(data)), source)
+    else:
+        docs = _load_faq_yaml(decode_bytes(data), source)
+    for doc in docs:
+        if not doc.roles:
+            doc.roles = folder_roles
+    docs = [d for d in docs if d.kind == "faq" or any(s.text.strip() for s in d.sections)]
+    if not docs:
+        raise LoadError("no text found in the file")
+    return docs
+
+
+# --- Markdown and plain text ----------------------------------------------------------------------
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
+_FENCE = re.compile(r"^(```|~~~)")
+# Markdown escapes (\*, \[) are noise in quotes and in the lexical index.
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
+
+
+def clean_inline(text: str) -> str:
+    return _ESCAPE.sub(r"\1", text)
+
+
+def _load_markdown(text: str, source: str) -> Document:
+    meta: dict = {}
+    match = _FRONT_MATTER.match(text)
+    if match:
+        try:
+            loaded = yaml.safe_load(match.group(1))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 2}" if mark is not None else ""
+            raise LoadError(f"malformed YAML front matter{where}: {getattr(exc, 'problem', exc)}") from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise LoadError("malformed YAML front matter: expected key: value pairs")
+        meta = loaded or {}
+        text = text[match.end() :]
+    sections = _markdown_sections(text)
+    title = str(meta.get("title") or "").strip()
+    if not title:
+        title = next((s.heading_path[0] for s in sections if s.heading_path), "") or _title_from(source)
+    sections = _root_under_title(sections, title)
+    body = " ".join(s.text for s in sections[:5])
+    lang = _norm_lang(meta.get("lang")) or detect_lang(title + " " + body)
+    counterpart = meta.get("zh_version") or meta.get("en_version")
+    return Document(
+        source=source,
+        title=clean_inline(title),
+        lang=lang,
+        roles=parse_roles(meta.get("roles")),
+        sections=sections,
+        counterpart=str(counterpart) if counterpart else None,
+    )
+
+
+def _markdown_sections(text: str) -> list[Section]:
+    sections: list[Section] = []
+    stack: list[tuple[int, str]] = []
+    lines: list[str] = []
+    in_fence = False
+
+    def flush() -> None:
+        body = "\n".join(lines).strip()
+        if body:
+            sections.append(Section(tuple(h for _, h in stack), body))
+        lines.clear()
+
+    for line in text.splitlines():
+        if _FENCE.match(line.strip()):
+            in_fence = not in_fence
+        match = None if in_fence else _HEADING.match(line)
+        if match:
+            flush()
+            level = len(match.group(1))
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, clean_inline(match.group(2).strip())))
+        else:
+            lines.append(clean_inline(line) if not in_fence else line)
+    flush()
+    return sections
+
+
+def _root_under_title(sections: list[Section], title: str) -> list[Section]:
+    """Every heading path starts with the page title (an H1 equal to it is not repeated)."""
+    out = []
+    for s in sections:
+        path = s.heading_path
+        if not path or path[0] != title:
+            path = (title, *path)
+        out.append(Section(path, s.text))
+    return out
+
+
+def _load_text(text: str, source: str) -> Document:
+    lines = [ln for ln in text.splitlines()]
+    first = next((ln.strip() for ln in lines if ln.strip()), "")
+    title = first if 0 < len(first) <= 80 else _title_from(source)
+    body = "\n".join(lines)
+    if first == title:
+        body = body.split(first, 1)[1]
+    return Document(
+        source=source,
+        title=title,
+        lang=detect_lang(text[:2000]),
+        sections=[Section((title,), _normalize_blank_lines(body))],
+    )
+
+
+def _normalize_blank_lines(text: str) -> str:
+    return re.sub(r"\n{3,}", "\n\n", text.replace("\r\n", "\n")).strip()
+
+
+def _title_from(source: str) -> str:
+    stem = PurePosixPath(source).stem
+    return re.sub(r"[-_]+", " ", stem).strip() or stem
+
+
+def _norm_lang(value: object) -> str:
+    if not value:
+        return ""
+    v = str(value).strip().lower().replace("_", "-")
+    if v.startswith("zh") or v in {"cn", "chinese", "中文"}:
+        return "zh"
+    if v.startswith("en") or v == "english":
+        return "en"
+    return ""
+
+
+# --- HTML, PDF, DOCX ------------------------------------------------------------------------------
+
+
+def _load_html(data: bytes, source: str) -> Document:
+    from bs4 import BeautifulSoup
+
+    text = decode_bytes(data)
+    soup = BeautifulSoup(text, "html.parser")
+    for tag in soup(["script", "style", "nav", "header", "footer", "noscript"]):
+        tag.decompose()
+    title = ""
+    if soup.title and soup.title.get_text(strip=True):
+        title = soup.title.get_text(strip=True)
+    h1 = soup.find("h1")
+    if not title and h1:
+        title = h1.get_text(" ", strip=True)
+    title = title or _title_from(source)
+    # Rebuild Markdown from the block elements in document order, so sections and lists work as for .md.
+    out: list[str] = []
+    body = soup.body or soup
+    for el in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "td", "th", "dt", "dd"]):
+        if el.find_parent(["li", "td", "th", "pre"]) is not None and el.name != "li":
+            continue
+        if el.name == "li" and el.find_parent("li") is not None:
+            continue
+        txt = el.get_text(" ", strip=True)
+        if not txt:
+            continue
+        if el.name[0] == "h" and el.name[1:].isdigit():
+            out.append(f"\n{'#' * int(el.name[1])} {txt}\n")
+        elif el.name == "li":
+            parent = el.find_parent(["ol", "ul"])
+            if parent is not None and parent.name == "ol":
+                n = sum(1 for s in el.find_previous_siblings("li")) + 1
+                out.append(f"{n}. {txt}")
+            else:
+                out.append(f"- {txt}")
+        else:
+            out.append(f"\n{txt}\n")
+    doc = _load_markdown("\n".join(out), source)
+    doc.title = title
+    doc.sections = _root_under_title(
+        [
+            Section(s.heading_path[1:] if s.heading_path[:1] == (doc.title,) else s.heading_path, s.text)
+            for s in doc.sections
+        ],
+        title,
+    )
+    lang_attr = soup.find("html").get("lang") if soup.find("html") else None
+    doc.lang = _norm_lang(lang_attr) or detect_lang(title + " ".join(s.text for s in doc.sections[:5]))
+    return doc
+
+
+def _load_pdf(data: bytes, source: str) -> Document:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise LoadError("the PDF is encrypted; export an unprotected copy")
+        pages = [(page.extract_text() or "") for page in reader.pages]
+        meta_title = (reader.metadata.title if reader.metadata else None) or ""
+    except LoadError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise LoadError(f"broken or unreadable PDF ({exc.__class__.__name__}: {exc})") from None
+    title = str(meta_title).strip() or _title_from(source)
+    sections = [
+        Section((title, f"p. {i}"), _normalize_blank_lines(text))
+        for i, text in enumerate(pages, 1)
+        if text.strip()
+    ]
+    if not sections:
+        raise LoadError("the PDF has no extractable text (scanned images need OCR first)")
+    return Document(
+        source=source,
+        title=title,
+        lang=detect_lang(" ".join(s.text for s in sections[:3])),
+        sections=sections,
+    )
+
+
+def _load_docx(data: bytes, source: str) -> Document:
+    import zipfile
+
+    import docx
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise LoadError(f"broken or unreadable DOCX ({exc.__class__.__name__}: {exc})") from None
+    lines: list[str] = []
+    counters: dict[int, int] = {}
+    title = (document.core_properties.title or "").strip()
+    for para in document.paragraphs:
+        txt = para.text.strip()
+        style = (para.style.name if para.style is not None else "") or ""
+        if not txt:
+            continue
+        low = style.lower()
+        if low == "title":
+            title = title or txt
+            continue
+        if low.startswith("heading"):
+            level = int(low.split()[-1]) if low.split()[-1].isdigit() else 1
+            lines.append(f"\n{'#' * min(level + 1, 6)} {txt}\n")
+            counters.clear()
+        elif "list number" in low:
+            counters[0] = counters.get(0, 0) + 1
+            lines.append(f"{counters[0]}. {txt}")
+        elif "list" in low:
+            lines.append(f"- {txt}")
+        else:
+            counters.clear()
+            lines.append(f"\n{txt}\n")
+    for table in document.tables:
+        for row in table.rows:
+            cells = [c.text.strip() for c in row.cells if c.text.strip()]
+            if cells:
+                lines.append(" | ".join(dict.fromkeys(cells)))
+    title = title or _title_from(source)
+    sections = _root_under_title(_markdown_sections("\n".join(lines)), title)
+    return Document(
+        source=source,
+        title=title,
+        lang=detect_lang(title + " ".join(s.text for s in sections[:5])),
+        sections=sections,
+    )
+
+
+# --- FAQ files ------------------------------------------------------------------------------------
+
+_FAQ_KEYS = {
+    "question": ("question", "q", "问题"),
+    "answer": ("answer", "a", "答案", "回答"),
+    "roles": ("roles", "role", "角色"),
+    "lang": ("lang", "language", "语言"),
+    "source": ("source", "page", "来源"),
+    "id": ("id", "faq_id"),
+}
+
+
+def _csv_rows(text: str) -> list[dict]:
+    try:
+        sample = text[:4096]
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.count("\n") else csv.excel
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        return list(csv.DictReader(io.StringIO(text), dialect=dialect))
+    except csv.Error as exc:
+        raise LoadError(f"malformed CSV: {exc}") from None
+
+
+def _load_faq_yaml(text: str, source: str) -> list[Document]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise LoadError(f"malformed YAML: {getattr(exc, 'problem', exc)}") from None
+    if isinstance(data, dict):
+        data = data.get("faq") or data.get("faqs") or data.get("entries") or data.get("questions")
+    if not isinstance(data, list):
+        raise LoadError("a FAQ YAML file must be a list of entries with question and answer (or faq: [...])")
+    return _load_faq_rows([row for row in data if isinstance(row, dict)], source)
+
+
+def _load_faq_rows(rows: list[dict], source: str) -> list[Document]:
+    if not rows:
+        raise LoadError("no FAQ entries found")
+    keys = {str(k).strip().lower().lstrip("\ufeff"): k for k in rows[0] if k is not None}
+
+    def col(name: str) -> str | None:
+        return next((keys[k] for k in _FAQ_KEYS[name] if k in keys), None)
+
+    q_col, a_col = col("question"), col("answer")
+    if q_col is None or a_col is None:
+        raise LoadError(f"a FAQ file needs 'question' and 'answer' columns; found {sorted(keys)}")
+    r_col, l_col, s_col, i_col = col("roles"), col("lang"), col("source"), col("id")
+    docs = []
+    for n, row in enumerate(rows, 1):
+        question = str(row.get(q_col) or "").strip()
+        answer = str(row.get(a_col) or "").strip()
+        if not question or not answer:
+            continue
+        faq_id = str(row.get(i_col) or "").strip() if i_col else ""
+        faq_id = faq_id or str(n)
+        lang = _norm_lang(row.get(l_col) if l_col else None) or detect_lang(question + answer)
+        cites = str(row.get(s_col) or "").strip() if s_col else ""
+        docs.append(
+            Document(
+                source=f"{source}#{faq_id}",
+                title=question,
+                lang=lang,
+                roles=parse_roles(row.get(r_col) if r_col else None),
+                kind="faq",
+                faq_id=faq_id,
+                question=question,
+                answer=answer,
+                cites=cites or None,
+            )
+        )
+    if not docs:
+        raise LoadError("no FAQ entries with both a question and an answer")
+    return docs

@@ -1,0 +1,239 @@
+"""Ingest a small real corpus into real Chroma + BM25 in tmp_path and search it as users would."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from knowledge.answers import compose
+from knowledge.base import KnowledgeBase, KnowledgeConfig, with_tuning
+
+PAGES = {
+    "manuals/warehouse/two-step-receipt.md": """\
+        ---
+        title: Two-step receipt
+        roles: [warehouse]
+        lang: en
+        zh_version: zh_CN/warehouse/two-step-receipt.md
+        ---
+        # Two-step receipt
+
+        Goods are first received in the input location, then stored on the shelves.
+
+        ## Configure
+
+        1. Open Inventory ‣ Configuration ‣ Warehouses.
+        2. Select the warehouse.
+        3. Set Incoming Shipments to "Receive goods in input and then stock".
+        """,
+    "manuals/zh_CN/warehouse/two-step-receipt.md": """\
+        ---
+        title: 两步收货
+        roles: [warehouse]
+        lang: zh
+        en_version: warehouse/two-step-receipt.md
+        ---
+        # 两步收货
+
+        货物先收到进货库位，再上架到库存。
+
+        ## 配置
+
+        1. 打开 库存 ‣ 配置 ‣ 仓库。
+        2. 选择仓库。
+        3. 把入库设置为“先收到进货库位再入库”。
+        """,
+    "manuals/finance/credit-notes.md": """\
+        ---
+        title: Credit notes
+        roles: [finance]
+        ---
+        # Credit notes
+
+        A posted customer invoice cannot be edited. Issue a credit note from the invoice with Add Credit Note.
+        """,
+    "manuals/warehouse/returns.md": """\
+        ---
+        title: Customer returns at the warehouse
+        roles: [warehouse]
+        ---
+        # Customer returns at the warehouse
+
+        To process a customer return, open the delivery order, click Return, and validate the return transfer.
+        """,
+    "manuals/finance/returns.md": """\
+        ---
+        title: Customer returns in accounting
+        roles: [finance]
+        ---
+        # Customer returns in accounting
+
+        To process a customer return, open the customer invoice, click Credit Note, and validate the refund.
+        """,
+    "manuals/general/password.md": """\
+        # Reset your password
+
+        On the login page click Reset Password and follow the link sent by email.
+        """,
+}
+FAQ = (
+    "question,answer,roles,lang,source\n"
+    "How do I undo a posted invoice?,Create a credit note from the invoice (Add Credit Note).,finance,en,"
+    "finance/credit-notes.md\n"
+)
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    root = tmp_path / "kb"
+    for rel, body in PAGES.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(body), encoding="utf-8")
+    (root / "faq.csv").write_text(FAQ, encoding="utf-8")
+    # A GBK text file with a Chinese name, a broken PDF and a page with malformed front matter.
+    (root / "manuals" / "仓库").mkdir()
+    (root / "manuals" / "仓库" / "盘点.txt").write_bytes(
+        "库存盘点\n\n每月最后一天盘点货架，差异用库存调整入账。".encode("gbk")
+    )
+    (root / "manuals" / "broken.pdf").write_bytes(b"%PDF-1.4\nnot a pdf at all")
+    (root / "manuals" / "bad.md").write_text("---\ntitle: [oops\n---\n# Bad\n\ntext", encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def kb(tmp_path, embedder):
+    return KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"), embedder)
+
+
+def test_ingest_reports_files_passages_and_skipped_reasons(kb, corpus):
+    report = kb.ingest([corpus])
+    assert report.files_seen == 10
+    assert report.files_indexed == 8
+    assert report.chunks >= 9
+    skipped = dict(report.skipped)
+    assert "malformed YAML front matter" in skipped["manuals/bad.md"]
+    assert "PDF" in skipped["manuals/broken.pdf"]
+    assert "manuals/仓库/盘点.txt" in kb.sources
+    result = kb.search("每月什么时候盘点货架？")
+    assert result.best.source == "manuals/仓库/盘点.txt"
+    assert "差异用库存调整入账" in result.best.text
+
+
+def test_reingest_unchanged_does_no_embedding_work_and_survives_restart(kb, corpus, embedder, tmp_path):
+    kb.ingest([corpus])
+    before = embedder.texts_encoded
+    again = kb.ingest([corpus])
+    assert (again.files_unchanged, again.files_indexed, again.chunks) == (8, 0, 0)
+    assert embedder.texts_encoded == before
+    reopened = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"), embedder)
+    assert reopened.ingest([corpus]).chunks == 0
+    assert embedder.texts_encoded == before
+    assert (
+        reopened.search("how do I issue a credit note", role="finance").best.page
+        == "manuals/finance/credit-notes.md"
+    )
+
+
+def test_changed_file_is_replaced(kb, corpus, embedder):
+    kb.ingest([corpus])
+    page = corpus / "manuals/general/password.md"
+    page.write_text(
+        "# Reset your password\n\nAsk IT at extension 8000 to unlock the account.\n", encoding="utf-8"
+    )
+    before = embedder.texts_encoded
+    report = kb.ingest([corpus])
+    assert (report.files_indexed, report.files_unchanged) == (1, 7)
+    assert embedder.texts_encoded - before == report.chunks == 1
+    best = kb.search("who unlocks my account? extension 8000").best
+    assert best.source == "manuals/general/password.md" and "extension 8000" in best.text
+    assert not any(
+        "email" in h.text for h in kb.search("reset password link email").hits if h.source == best.source
+    )
+
+
+@pytest.mark.parametrize("mode", ["dense", "lexical"])
+def test_deleted_file_leaves_both_indexes(kb, corpus, mode):
+    kb.ingest([corpus])
+    (corpus / "manuals/general/password.md").unlink()
+    report = kb.ingest([corpus])
+    assert report.files_removed == 1
+    with_tuning(kb, mode=mode)
+    sources = [h.source for h in kb.search("reset password login page email link").hits]
+    assert "manuals/general/password.md" not in sources
+    assert kb.search("process a customer return").hits  # the other pages are still there
+
+
+def test_role_boost_ranks_own_pages_first_without_hiding_general_ones(kb, corpus):
+    kb.ingest([corpus])
+    question = "how do I process a customer return?"
+    warehouse = kb.search(question, role="warehouse")
+    finance = kb.search(question, role="finance")
+    assert warehouse.best.source == "manuals/warehouse/returns.md"
+    assert finance.best.source == "manuals/finance/returns.md"
+    # Pages tagged for other roles and untagged pages stay findable.
+    assert (
+        "manuals/general/password.md"
+        in [h.source for h in kb.search("reset password", role="warehouse").hits][:2]
+    )
+
+
+def test_question_language_picks_the_page_in_that_language(kb, corpus):
+    kb.ingest([corpus])
+    zh = kb.search("怎么配置两步收货？")
+    en = kb.search("How do I configure two-step receipt?")
+    assert zh.best.source == "manuals/zh_CN/warehouse/two-step-receipt.md"
+    assert en.best.source == "manuals/warehouse/two-step-receipt.md"
+    # The translation follows close behind, so either language version is one click away.
+    assert "manuals/warehouse/two-step-receipt.md" in [h.source for h in zh.hits[:3]]
+    # Steps are quoted intact.
+    assert "1. 打开 库存 ‣ 配置 ‣ 仓库。\n2. 选择仓库。\n3." in zh.best.text
+
+
+def test_faq_is_preferred_and_cites_its_page(kb, corpus):
+    kb.ingest([corpus])
+    result = kb.search("how can I undo an invoice that is already posted?", role="finance")
+    assert result.answered
+    assert result.faq is not None and "credit note" in result.faq.answer
+    assert result.faq.page == "manuals/finance/credit-notes.md"
+    answer = compose(result)
+    assert answer.kind == "faq" and answer.reference.source == "manuals/finance/credit-notes.md"
+
+
+def test_off_topic_question_is_abstained(kb, corpus):
+    kb.ingest([corpus])
+    for question in ("What is on the canteen lunch menu today?", "公司年会是哪一天？"):
+        result = kb.search(question)
+        assert not result.answered, (question, result.reason)
+        assert result.reason.startswith("abstained")
+        assert compose(result).kind == "abstain"
+    assert kb.search("How do I configure two-step receipt?").answered
+
+
+def test_add_and_remove_faq_take_effect_at_once(kb, corpus, tmp_path, embedder):
+    kb.ingest([corpus])
+    kb.add_faq(
+        "T-17",
+        "扫码枪没反应怎么办？",
+        "重新插拔USB，并在设置里选择美式键盘布局。",
+        roles=["warehouse"],
+        lang="zh",
+    )
+    result = kb.search("扫码枪没有反应", role="warehouse")
+    assert result.answered and result.faq is not None
+    assert result.faq.source == "faq:T-17" and "美式键盘" in result.faq.answer
+    # Persisted: a fresh process sees it too.
+    assert (
+        KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"), embedder)
+        .search("扫码枪没有反应")
+        .best.source
+        == "faq:T-17"
+    )
+    assert kb.remove_faq("T-17") is True
+    assert kb.remove_faq("T-17") is False
+    assert "faq:T-17" not in [h.source for h in kb.search("扫码枪没有反应").hits]
+    # Re-ingesting the folder leaves run-time FAQs alone.
+    kb.add_faq("T-18", "Where is the returns form?", "Inventory ‣ Returns.", roles=[])
+    kb.ingest([corpus])
+    assert "faq:T-18" in kb.sources

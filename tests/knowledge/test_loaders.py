@@ -1,0 +1,156 @@
+"""Every supported file type and encoding reads right; broken files are refused with a reason."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from knowledge.loaders import LoadError, decode_bytes, load_file, roles_for_path
+
+
+def _minimal_pdf(text: str) -> bytes:
+    """A one-page PDF with one line of text, written by hand (pypdf cannot author text)."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % i + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for off in offsets:
+        out.write(b"%010d 00000 n \n" % off)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def test_gbk_file_with_chinese_name_reads_right(tmp_path):
+    path = tmp_path / "仓库" / "两步收货.md"
+    path.parent.mkdir()
+    path.write_bytes("# 两步收货\n\n先收到输入库位，再上架到库存。\n".encode("gbk"))
+    [doc] = load_file(path, tmp_path)
+    assert doc.source == "仓库/两步收货.md"
+    assert doc.title == "两步收货"
+    assert doc.lang == "zh"
+    assert "先收到输入库位" in doc.sections[0].text
+
+
+def test_utf8_bom_and_gb18030_decode():
+    assert decode_bytes("\ufeff标题".encode()) == "标题"
+    assert decode_bytes("库存调整 €".encode("gb18030")) == "库存调整 €"
+    assert decode_bytes("Invoice".encode("utf-16")) == "Invoice"
+
+
+def test_bom_markdown_front_matter_is_parsed(tmp_path):
+    path = tmp_path / "receipts.md"
+    path.write_bytes(
+        "---\ntitle: Receipts\nroles: [warehouse, purchasing]\nlang: en\n---\n# Receipts\n\n## Two-step receipt\n\n"
+        "1. Receive\n2. Store\n".encode("utf-8-sig")
+    )
+    [doc] = load_file(path, tmp_path)
+    assert doc.title == "Receipts"
+    assert doc.roles == ("warehouse", "purchasing")
+    assert doc.sections[0].heading_path == ("Receipts", "Two-step receipt")
+
+
+def test_malformed_front_matter_is_refused_with_the_line(tmp_path):
+    path = tmp_path / "bad.md"
+    path.write_text("---\ntitle: [unclosed\nroles: warehouse\n---\n# Body\n\ntext\n", encoding="utf-8")
+    with pytest.raises(LoadError, match="malformed YAML front matter"):
+        load_file(path, tmp_path)
+
+
+def test_broken_pdf_is_refused(tmp_path):
+    path = tmp_path / "broken.pdf"
+    path.write_bytes(b"%PDF-1.4\nthis is not really a pdf\n")
+    with pytest.raises(LoadError, match="PDF"):
+        load_file(path, tmp_path)
+
+
+def test_pdf_text_is_extracted(tmp_path):
+    path = tmp_path / "guide.pdf"
+    path.write_bytes(_minimal_pdf("Post the vendor bill before paying it"))
+    [doc] = load_file(path, tmp_path)
+    assert "vendor bill" in doc.sections[0].text
+
+
+def test_docx_headings_and_numbered_steps(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Expense claims", level=1)
+    document.add_paragraph("Submit receipts within 30 days.")
+    document.add_paragraph("Open Expenses", style="List Number")
+    document.add_paragraph("Attach the receipt", style="List Number")
+    path = tmp_path / "报销.docx"
+    document.save(path)
+    [doc] = load_file(path, tmp_path)
+    section = next(s for s in doc.sections if "Open Expenses" in s.text)
+    assert section.heading_path[-1] == "Expense claims"
+    assert "1. Open Expenses\n2. Attach the receipt" in section.text
+
+
+def test_html_sections_and_ordered_list(tmp_path):
+    html = (
+        "<html lang='zh-CN'><head><title>采购退货</title><script>x()</script></head><body>"
+        "<h2>退货步骤</h2><ol><li>打开采购订单</li><li>点击退货</li></ol></body></html>"
+    )
+    path = tmp_path / "退货.html"
+    path.write_bytes(html.encode("gbk"))
+    [doc] = load_file(path, tmp_path)
+    assert doc.title == "采购退货" and doc.lang == "zh"
+    [section] = doc.sections
+    assert section.heading_path == ("采购退货", "退货步骤")
+    assert section.text == "1. 打开采购订单\n2. 点击退货"
+
+
+def test_faq_csv_and_yaml(tmp_path):
+    (tmp_path / "faq.csv").write_bytes(
+        "question,answer,roles,lang,source\n发票开错了怎么办？,开贷项凭单。,finance,zh,accounting/credit-notes.md\n".encode(
+            "gbk"
+        )
+    )
+    (tmp_path / "faq.yaml").write_text(
+        "- question: How do I reset my password?\n  answer: Use Forgot password.\n  roles: [hr, sales]\n",
+        encoding="utf-8",
+    )
+    [zh] = load_file(tmp_path / "faq.csv", tmp_path)
+    assert (zh.kind, zh.question, zh.roles, zh.lang, zh.cites) == (
+        "faq",
+        "发票开错了怎么办？",
+        ("finance",),
+        "zh",
+        "accounting/credit-notes.md",
+    )
+    [en] = load_file(tmp_path / "faq.yaml", tmp_path)
+    assert en.roles == ("hr", "sales") and en.lang == "en"
+
+
+def test_csv_without_question_column_is_refused(tmp_path):
+    (tmp_path / "pages.csv").write_text("path,title\na.md,A\n", encoding="utf-8")
+    with pytest.raises(LoadError, match="'question' and 'answer'"):
+        load_file(tmp_path / "pages.csv", tmp_path)
+
+
+def test_folder_roles_apply_when_the_file_has_none(tmp_path):
+    assert roles_for_path("仓库/收货.md", {"仓库": "warehouse"}) == ("warehouse",)
+    assert roles_for_path("manuals/finance/ap/bills.md", {"finance/ap": "finance;purchasing"}) == (
+        "finance",
+        "purchasing",
+    )
+    assert roles_for_path("general/login.md", {"finance": "finance"}) == ()
+    path = tmp_path / "仓库" / "收货.txt"
+    path.parent.mkdir()
+    path.write_text("收货\n\n扫描条码后确认。", encoding="utf-8")
+    [doc] = load_file(path, tmp_path, {"仓库": "warehouse"})
+    assert doc.roles == ("warehouse",)

@@ -90,7 +90,7 @@ def _is_asker(services: Services, question_id: int, user_id: str) -> bool:
 def _rate(services: Services, client: WebClient, respond, body: dict, rating: int) -> None:
     question_id = _question_id(body)
     user_id = body["user"]["id"]
-    person = services.directory.person(user_id)
+    person = services.directory.person(user_id, client)
     if question_id is None:
         return
     with services.db.begin() as session:

@@ -59,13 +59,22 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(
         default="https://slack.com/api/", validation_alias=AliasChoices("SLACK_API_URL")
     )
+    # Slack user group id -> role, applied when a member has no role set by an admin: S0123=finance,...
+    slack_usergroup_roles: CsvMap = Field(
+        default_factory=dict, validation_alias=AliasChoices("SLACK_USERGROUP_ROLES")
+    )
+    # Slack user ids allowed to run admin commands even before anyone holds the admin role.
+    slack_admins: CsvList = Field(default_factory=list, validation_alias=AliasChoices("SLACK_ADMINS"))
+    # HTTP mode: request threads of the WSGI server, and worker threads answering after the ack.
+    http_threads: int = Field(default=16, validation_alias=AliasChoices("ERP_COACH_HTTP_THREADS"))
+    answer_workers: int = Field(default=8, validation_alias=AliasChoices("ERP_COACH_ANSWER_WORKERS"))
 
     # People and time
     roles: CsvList = Field(default_factory=lambda: list(DEFAULT_ROLES), validation_alias=AliasChoices("ROLES"))
     timezone: str = Field(default="Asia/Shanghai", validation_alias=AliasChoices("TIMEZONE"))
 
-    _split_lists = field_validator("knowledge_dirs", "roles", mode="before")(_split_csv)
-    _split_maps = field_validator("role_folders", mode="before")(_split_mapping)
+    _split_lists = field_validator("knowledge_dirs", "roles", "slack_admins", mode="before")(_split_csv)
+    _split_maps = field_validator("role_folders", "slack_usergroup_roles", mode="before")(_split_mapping)
 
     @property
     def resolved_database_url(self) -> str:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from feedback.db import Database
 from knowledge.base import KnowledgeBase, KnowledgeConfig
 from knowledge.embedding import Embedder
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
 
 
 @dataclass
@@ -19,6 +23,24 @@ class Services:
     @cached_property
     def db(self) -> Database:
         return Database(self.settings.resolved_database_url)
+
+    @cached_property
+    def slack_client(self) -> WebClient:
+        from bot.slack_client import create_web_client
+
+        return create_web_client(self.settings)
+
+    @cached_property
+    def directory(self):
+        """Who is asking (role, language, time zone), shared by every listener."""
+        from bot.identity import Directory
+
+        return Directory(
+            self.db,
+            roles=self.settings.roles,
+            admins=self.settings.slack_admins,
+            usergroup_roles=dict(self.settings.slack_usergroup_roles),
+        )
 
     @cached_property
     def embedder(self) -> Embedder:

@@ -166,6 +166,8 @@ class Ticket(Base):
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
     status_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     overdue_notified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Set once the confirmation and triage post went out, so a retried submission never announces twice.
+    announced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -597,6 +599,16 @@ def set_category(session: Session, ticket_id: int, category: str | Category, act
     return Change(ticket, [ev])
 
 
+def claim_announcement(session: Session, ticket_id: int) -> bool:
+    """True exactly once per ticket: the caller then sends the confirmation and the triage post."""
+    result = session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id, Ticket.announced_at.is_(None))
+        .values(announced_at=utcnow())
+    )
+    return result.rowcount == 1
+
+
 def set_triage_message(session: Session, ticket_id: int, channel: str, ts: str) -> Ticket:
     ticket = get_ticket(session, ticket_id)
     ticket.triage_channel, ticket.triage_ts = channel, ts
@@ -614,7 +626,7 @@ def add_comment(session: Session, ticket_id: int, author: str, body: str) -> Cha
     return Change(ticket, events)
 
 
-def _followers(session: Session, ticket: Ticket) -> list[Ticket]:
+def followers(session: Session, ticket: Ticket) -> list[Ticket]:
     """Tickets merged into this one (recursively): their reporters hear the outcome too."""
     out: list[Ticket] = []
     frontier = [ticket.id]
@@ -642,12 +654,17 @@ def resolve_ticket(session: Session, ticket_id: int, resolution: str, actor: str
     ticket.resolved_by = actor
     ticket.resolved_at = utcnow()
     _set_status(ticket, actor, Status.RESOLVED, kind="resolved")
-    notices = [ClosureNotice(ticket, ticket.reporter_id, "resolved", actor)]
+    return closure_notices(session, ticket)
+
+
+def closure_notices(session: Session, ticket: Ticket) -> list[ClosureNotice]:
+    """Who hears about a resolution: the reporter, and the reporters of tickets merged into it."""
+    notices = [ClosureNotice(ticket, ticket.reporter_id, "resolved", ticket.resolved_by)]
     seen = {ticket.reporter_id}
-    for dup in _followers(session, ticket):
+    for dup in followers(session, ticket):
         if dup.reporter_id not in seen:
             seen.add(dup.reporter_id)
-            notices.append(ClosureNotice(dup, dup.reporter_id, "duplicate_resolved", actor))
+            notices.append(ClosureNotice(dup, dup.reporter_id, "duplicate_resolved", ticket.resolved_by))
     return notices
 
 

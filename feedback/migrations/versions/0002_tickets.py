@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.Column("embedding", sa.LargeBinary()),
         sa.Column("status_changed_at", feedback.db.UTCDateTime(), nullable=False),
         sa.Column("overdue_notified_at", feedback.db.UTCDateTime()),
+        sa.Column("announced_at", feedback.db.UTCDateTime()),
         sa.Column("created_at", feedback.db.UTCDateTime(), nullable=False),
         sa.Column("updated_at", feedback.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(

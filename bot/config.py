@@ -59,6 +59,15 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(
         default="https://slack.com/api/", validation_alias=AliasChoices("SLACK_API_URL")
     )
+    # Slack user group id -> role, applied when a member has no role set by an admin: S0123=finance,...
+    slack_usergroup_roles: CsvMap = Field(
+        default_factory=dict, validation_alias=AliasChoices("SLACK_USERGROUP_ROLES")
+    )
+    # Slack user ids allowed to run admin commands even before anyone holds the admin role.
+    slack_admins: CsvList = Field(default_factory=list, validation_alias=AliasChoices("SLACK_ADMINS"))
+    # HTTP mode: request threads of the WSGI server, and worker threads answering after the ack.
+    http_threads: int = Field(default=16, validation_alias=AliasChoices("ERP_COACH_HTTP_THREADS"))
+    answer_workers: int = Field(default=8, validation_alias=AliasChoices("ERP_COACH_ANSWER_WORKERS"))
 
     # People and time
     roles: CsvList = Field(
@@ -83,8 +92,12 @@ class Settings(BaseSettings):
         default=0.8, ge=0, le=1, validation_alias=AliasChoices("TICKET_SIMILARITY_THRESHOLD")
     )
 
-    _split_lists = field_validator("knowledge_dirs", "roles", "triage_roles", mode="before")(_split_csv)
-    _split_maps = field_validator("role_folders", "ticket_sla_hours", mode="before")(_split_mapping)
+    _split_lists = field_validator("knowledge_dirs", "roles", "slack_admins", "triage_roles", mode="before")(
+        _split_csv
+    )
+    _split_maps = field_validator("role_folders", "slack_usergroup_roles", "ticket_sla_hours", mode="before")(
+        _split_mapping
+    )
 
     @field_validator("ticket_sla_hours")
     @classmethod

@@ -37,9 +37,13 @@ def first_delivery(session: Session, key: str, now: dt.datetime | None = None) -
     if dialect in ("postgresql", "sqlite"):
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         stmt = (
-            insert(Delivery).values(key=key, received_at=now).on_conflict_do_nothing(index_elements=["key"])
+            insert(Delivery)
+            .values(key=key, received_at=now)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(Delivery.key)
         )
-        return session.execute(stmt).rowcount == 1
+        # RETURNING, not rowcount: psycopg reports no usable rowcount for ON CONFLICT DO NOTHING here.
+        return session.execute(stmt).scalar() is not None
     try:
         with session.begin_nested():
             session.add(Delivery(key=key, received_at=now))

@@ -199,10 +199,9 @@ class _Handlers:
             with self.services.db.begin() as session:
                 store.require_triager(session, user, self.services.settings.triage_roles)
                 result = change(session, action, user)
-                events = list(result.events) if isinstance(result, store.Change) else []
-                touched = {ev.ticket_id for ev in events} | (
-                    {result.ticket.id} if isinstance(result, store.Change) else set()
-                )
+            # After the commit: the new events have their ids and ticket ids now.
+            events = list(result.events)
+            touched = {ev.ticket_id for ev in events} | {result.ticket.id}
             out.refresh(self.services, client, sorted(touched), events)
         except store.TicketError as exc:
             self._tell_error(client, body, exc)

@@ -31,7 +31,8 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _plain(text: str, limit: int = 150) -> dict:
-    return {"type": "plain_text", "text": _cut(text, limit), "emoji": True}
+    # plain_text is shown literally, but a zero-width space keeps `<!channel>` inert wherever it is copied.
+    return {"type": "plain_text", "text": _cut(text.replace("<!", "<\u200b!"), limit), "emoji": True}
 
 
 def _md(text: str) -> dict:

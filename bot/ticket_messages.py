@@ -73,7 +73,9 @@ def _overdue(
     return (late if late > dt.timedelta(0) else None), hours
 
 
-def card(services: Services, session, ticket: store.Ticket) -> tuple[str, list[dict]]:
+def card(
+    services: Services, session, ticket: store.Ticket, now: dt.datetime | None = None
+) -> tuple[str, list[dict]]:
     """The triage card for `ticket` as it is now (similar tickets from stored vectors: no embedding)."""
     similar: list[views.SimilarCard] = []
     vector = store.vector_of(ticket)
@@ -85,7 +87,7 @@ def card(services: Services, session, ticket: store.Ticket) -> tuple[str, list[d
     dup_key = None
     if ticket.duplicate_of_id is not None:
         dup_key = store.get_ticket(session, ticket.duplicate_of_id).key
-    late, hours = _overdue(services, ticket, utcnow())
+    late, hours = _overdue(services, ticket, now or utcnow())
     return views.triage_card(
         triage_lang(services),
         ticket,
@@ -149,7 +151,11 @@ def _lang_in(session, user_id: str | None) -> str:
 
 
 def refresh(
-    services: Services, client: WebClient, ticket_ids: Sequence[int], events: Sequence[store.TicketEvent] = ()
+    services: Services,
+    client: WebClient,
+    ticket_ids: Sequence[int],
+    events: Sequence[store.TicketEvent] = (),
+    now: dt.datetime | None = None,
 ) -> None:
     """Update the triage cards of `ticket_ids` in place and post `events` in their threads."""
     lang = triage_lang(services)
@@ -159,7 +165,7 @@ def refresh(
             ticket = store.get_ticket(session, ticket_id)
             if not (ticket.triage_channel and ticket.triage_ts):
                 continue
-            text, blocks = card(services, session, ticket)
+            text, blocks = card(services, session, ticket, now)
             posts.append((ticket.triage_channel, ticket.triage_ts, text, blocks, "update"))
             for ev in events:
                 if ev.ticket_id != ticket_id:
@@ -228,7 +234,7 @@ def send_sla_reminders(services: Services, now: dt.datetime | None = None) -> in
             lang = user_lang(services, recipient)
             if dm(client, recipient, views.overdue_reminder(lang, ticket, late, hours, link)):
                 sent += 1
-        refresh(services, client, [ticket_id], [ev for ev in events if ev.ticket_id == ticket_id])
+        refresh(services, client, [ticket_id], [ev for ev in events if ev.ticket_id == ticket_id], now)
     return sent
 
 
@@ -242,5 +248,5 @@ def close_stale_tickets(services: Services, now: dt.datetime | None = None) -> i
         return 0
     client = services.slack_client
     send_closure_notices(services, client, notices)
-    refresh(services, client, [n.ticket.id for n in notices], events)
+    refresh(services, client, [n.ticket.id for n in notices], events, now)
     return len(notices)

@@ -296,6 +296,9 @@ class _Handlers:
         ticket_id = int(json.loads(view.get("private_metadata") or "{}")["t"])
         with self.services.db.begin() as session:
             ticket = store.get_ticket(session, ticket_id)
+            # Lazy listeners run even when the ack refused the submission: act only on a resolve by this user.
+            if ticket.status != store.Status.RESOLVED or ticket.resolved_by != body["user"]["id"]:
+                return
             events = [ev for ev in store.events_of(session, ticket_id) if ev.created_at >= ticket.resolved_at]
             entry = next(
                 (e for e in reversed(faq_store.all_entries(session)) if e.ticket_id == ticket_id), None

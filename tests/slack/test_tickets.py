@@ -237,6 +237,7 @@ def test_resolve_sends_closure_notice_and_reporter_closes_the_loop(app):
     _resolve(app, ticket, "U_SUP", "价格表同步任务已修复。")
     app.settle()
     app.sender.block_action(ids.TICKET_FIXED, user_id="U_REP", value=str(ticket.id), channel_id="DREP")
+    app.settle()  # the two clicks are handled in parallel; keep their order
     app.sender.block_action(
         f"{ids.TICKET_RATE_PREFIX}4", user_id="U_REP", value=str(ticket.id), channel_id="DREP"
     )

@@ -73,8 +73,47 @@ class Settings(BaseSettings):
     roles: CsvList = Field(default_factory=lambda: list(DEFAULT_ROLES), validation_alias=AliasChoices("ROLES"))
     timezone: str = Field(default="Asia/Shanghai", validation_alias=AliasChoices("TIMEZONE"))
 
-    _split_lists = field_validator("knowledge_dirs", "roles", "slack_admins", mode="before")(_split_csv)
-    _split_maps = field_validator("role_folders", "slack_usergroup_roles", mode="before")(_split_mapping)
+    # Tickets
+    triage_channel: str = Field(default="", validation_alias=AliasChoices("TRIAGE_CHANNEL"))
+    triage_roles: CsvList = Field(
+        default_factory=lambda: ["support", "admin"], validation_alias=AliasChoices("TRIAGE_ROLES")
+    )
+    ticket_reaction: str = Field(default="ticket", validation_alias=AliasChoices("TICKET_REACTION"))
+    ticket_sla_hours: CsvMap = Field(
+        default_factory=lambda: {"urgent": "4", "high": "8", "normal": "24", "low": "72"},
+        validation_alias=AliasChoices("TICKET_SLA_HOURS"),
+    )
+    ticket_waiting_close_days: float = Field(
+        default=5, ge=0.01, validation_alias=AliasChoices("TICKET_WAITING_CLOSE_DAYS")
+    )
+    ticket_similarity_threshold: float = Field(
+        default=0.8, ge=0, le=1, validation_alias=AliasChoices("TICKET_SIMILARITY_THRESHOLD")
+    )
+
+    _split_lists = field_validator("knowledge_dirs", "roles", "slack_admins", "triage_roles", mode="before")(
+        _split_csv
+    )
+    _split_maps = field_validator("role_folders", "slack_usergroup_roles", "ticket_sla_hours", mode="before")(
+        _split_mapping
+    )
+
+    @field_validator("ticket_sla_hours")
+    @classmethod
+    def _sla_hours_are_numbers(cls, value: dict[str, str]) -> dict[str, str]:
+        for priority, hours in value.items():
+            try:
+                if float(hours) <= 0:
+                    raise ValueError
+            except ValueError:
+                raise ValueError(
+                    f"TICKET_SLA_HOURS: {priority}={hours!r} is not a positive number of hours"
+                ) from None
+        return value
+
+    @property
+    def sla_hours(self) -> dict[str, float]:
+        """Per-priority SLA in hours, e.g. {"urgent": 4.0, ...}."""
+        return {priority: float(hours) for priority, hours in self.ticket_sla_hours.items()}
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,3 +1,3 @@
 """Imports every model module so Alembic and `Base.metadata` see all tables. Add new modules here."""
 
-from feedback import people, questions  # noqa: F401
+from feedback import people, questions, scheduler, surveys, training  # noqa: F401

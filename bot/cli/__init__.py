@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import db_cmds
+from bot.cli import db_cmds, survey_cmds
 
 app = typer.Typer(
     name="erp-coach",
@@ -14,6 +14,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.add_typer(db_cmds.app, name="db")
+survey_cmds.register(app)  # surveys, training, digest, scheduler
 
 
 def main() -> None:

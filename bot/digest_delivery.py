@@ -36,11 +36,12 @@ def compute_digest(
 
 def render_preview(services: Services, out_dir: Path, lang: str, **period) -> tuple[str, list[Path]]:
     """`erp-coach digest --preview`: the digest text and its PNG files, without Slack."""
+    settings = services.settings
     digest = compute_digest(services, **period)
     text = digest_text(digest, lang, services.settings.timezone)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, png in render_charts(digest, chart_labels(lang)).items():
+    for name, png in render_charts(digest, chart_labels(lang, settings.timezone)).items():
         path = out_dir / name
         path.write_bytes(png)
         paths.append(path)
@@ -75,7 +76,7 @@ def deliver_digest(
                 channel=conversation, text=text[:3000], blocks=digest_blocks(digest, lang, settings.timezone)
             )
             if lang not in charts_by_lang:
-                charts_by_lang[lang] = render_charts(digest, chart_labels(lang))
+                charts_by_lang[lang] = render_charts(digest, chart_labels(lang, settings.timezone))
             uploads = [
                 {"content": png, "filename": name, "title": name}
                 for name, png in charts_by_lang[lang].items()

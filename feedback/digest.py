@@ -329,6 +329,7 @@ class ChartLabels:
     overdue: str
     modules_title: str
     lang: str = "zh-CN"
+    tz: str = "Asia/Shanghai"  # week labels are dates in the company's zone
 
 
 def render_charts(digest: Digest, labels: ChartLabels) -> dict[str, bytes]:
@@ -344,7 +345,9 @@ def render_charts(digest: Digest, labels: ChartLabels) -> dict[str, bytes]:
     with matplotlib.rc_context({"font.family": [family, "DejaVu Sans"], "axes.unicode_minus": False}):
         # Satisfaction / NPS / answer-rate trend
         fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), dpi=110)
-        xs = [p.since.strftime("%m-%d") for p in digest.trend]
+        from zoneinfo import ZoneInfo
+
+        xs = [p.since.astimezone(ZoneInfo(labels.tz)).strftime("%m-%d") for p in digest.trend]
         series = [
             (labels.satisfaction, [p.satisfaction for p in digest.trend], (1, 5), "#2e7d32"),
             (labels.nps, [p.nps for p in digest.trend], (-100, 100), "#1565c0"),
@@ -356,14 +359,16 @@ def render_charts(digest: Digest, labels: ChartLabels) -> dict[str, bytes]:
             ),
         ]
         for ax, (name, values, limits, color) in zip(axes, series, strict=True):
-            points = [(x, v) for x, v in zip(xs, values, strict=True) if v is not None]
+            # Numeric x positions: weeks without a figure leave a gap instead of shifting the line.
+            points = [(i, v) for i, v in enumerate(values) if v is not None]
             if points:
-                ax.plot([x for x, _ in points], [v for _, v in points], marker="o", color=color)
-                for x, v in points:
+                ax.plot([i for i, _ in points], [v for _, v in points], marker="o", color=color)
+                for i, v in points:
                     ax.annotate(
-                        f"{v:g}", (x, v), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8
+                        f"{v:g}", (i, v), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8
                     )
             ax.set_xticks(range(len(xs)), xs, rotation=45, fontsize=7)
+            ax.set_xlim(-0.5, len(xs) - 0.5)
             ax.set_ylim(*limits)
             ax.set_title(name)
             ax.grid(alpha=0.3)
@@ -373,7 +378,7 @@ def render_charts(digest: Digest, labels: ChartLabels) -> dict[str, bytes]:
         plt.close(fig)
 
         if digest.training:
-            fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(digest.training)), dpi=110)
+            fig, ax = plt.subplots(figsize=(7, 1.6 + 0.45 * len(digest.training)), dpi=110)
             roles = [r.role for r in digest.training]
             done = [round(100 * r.rate, 1) for r in digest.training]
             late = [round(100 * r.overdue / r.assigned, 1) if r.assigned else 0 for r in digest.training]
@@ -383,7 +388,7 @@ def render_charts(digest: Digest, labels: ChartLabels) -> dict[str, bytes]:
                 ax.text(value + 1, y, f"{value:g}%", va="center", fontsize=8)
             ax.set_xlim(0, 110)
             ax.set_title(labels.training_title)
-            ax.legend(loc="lower right", fontsize=8)
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncols=2, fontsize=8, frameon=False)
             fig.tight_layout()
             charts["training.png"] = _png(
                 fig, {"training": [asdict(r) | {"rate": r.rate} for r in digest.training]}
@@ -396,7 +401,7 @@ def render_charts(digest: Digest, labels: ChartLabels) -> dict[str, bytes]:
             for m, v in s.modules.items()
         }
         if modules:
-            fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(modules)), dpi=110)
+            fig, ax = plt.subplots(figsize=(7, 1.4 + 0.45 * len(modules)), dpi=110)
             ax.barh(list(modules), list(modules.values()), color="#1565c0")
             for y, value in enumerate(modules.values()):
                 ax.text(value + 0.05, y, f"{value:g}", va="center", fontsize=8)

@@ -102,16 +102,31 @@ class QuietHours:
 
 
 def parse_working_days(text: str | Iterable[str]) -> frozenset[int]:
-    """`"mon,tue,wed,thu,fri"` or `"mon-fri"` -> {0, 1, 2, 3, 4} (Monday is 0)."""
-    parts = [p.strip().lower()[:3] for p in (text.split(",") if isinstance(text, str) else text) if p.strip()]
+    """`"mon,tue,wed,thu,fri"`, `"mon-fri"` or `"monday,saturday"` -> day numbers (Monday is 0)."""
+    parts = [p.strip().lower() for p in (text.split(",") if isinstance(text, str) else text) if p.strip()]
     days: set[int] = set()
     for part in parts:
-        if "-" in part or part not in WEEKDAYS:
-            raise InvalidSchedule(f"working day {part!r}: use names such as mon,tue,wed,thu,fri")
-        days.add(WEEKDAYS.index(part))
+        ends = [_weekday(end.strip(), part) for end in part.split("-")]
+        if len(ends) == 1:
+            days.add(ends[0])
+        elif len(ends) == 2:
+            first, last = ends
+            days.update(d % 7 for d in range(first, first + (last - first) % 7 + 1))
+        else:
+            raise InvalidSchedule(f"working days {part!r}: use names such as mon,tue,wed,thu,fri or mon-fri")
     if not days:
         raise InvalidSchedule("working days are empty; name at least one, e.g. mon,tue,wed,thu,fri")
     return frozenset(days)
+
+
+_FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _weekday(name: str, part: str) -> int:
+    for i, full in enumerate(_FULL_NAMES):
+        if len(name) >= 3 and full.startswith(name):
+            return i
+    raise InvalidSchedule(f"working day {part!r}: use names such as mon,tue,wed,thu,fri or mon-fri")
 
 
 def next_send_time(

@@ -434,7 +434,6 @@ def knowledge_gaps(
 
 def module_from_gap(
     db: Database,
-    catalog: TrainingCatalog,
     gap: KnowledgeGap,
     created_by: str | None,
     due_days: int = 7,
@@ -465,9 +464,29 @@ def module_from_gap(
                 )
             )
             session.flush()
+        now = now or utcnow()
+        have = set(
+            session.scalars(
+                select(TrainingAssignment.slack_user_id).where(TrainingAssignment.module_id == module_id)
+            )
+        )
         assigned = 0
         for user_id in session.scalars(select(User.slack_user_id).where(User.role == gap.role)):
-            assigned += len(assign_plan(session, catalog, user_id, gap.role, now))
+            if user_id in have:
+                continue
+            session.add(
+                TrainingAssignment(
+                    slack_user_id=user_id,
+                    role=gap.role,
+                    module_id=module_id,
+                    title=title,
+                    source=gap.source,
+                    heading=gap.heading,
+                    assigned_at=now,
+                    due_at=now + dt.timedelta(days=due_days),
+                )
+            )
+            assigned += 1
     return TrainingModule(module_id, title, gap.source, gap.heading, due_days), assigned
 
 

@@ -32,7 +32,7 @@ def _trend(current: float | None, previous: float | None, lang: str, unit: str =
     return t(key, lang, delta=f"{abs(delta):g}{unit}")
 
 
-def chart_labels(lang: str) -> ChartLabels:
+def chart_labels(lang: str, tz: str = "Asia/Shanghai") -> ChartLabels:
     return ChartLabels(
         trend_title=t("digest.chart_trend", lang),
         satisfaction=t("digest.chart_satisfaction", lang),
@@ -43,6 +43,7 @@ def chart_labels(lang: str) -> ChartLabels:
         overdue=t("digest.chart_overdue", lang),
         modules_title=t("digest.chart_modules", lang),
         lang=lang,
+        tz=tz,
     )
 
 

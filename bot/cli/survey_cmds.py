@@ -66,7 +66,7 @@ def list_surveys() -> None:
     tz = services.settings.timezone
     table = Table(title=f"Surveys ({services.surveys.path})")
     for column in ("id", "title", "audience", "schedule", "next send", "window", "anonymous", "state"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # ids must stay copyable in a narrow terminal
     now = dt.datetime.now(ZoneInfo(tz))
     for s in surveys:
         fire = s.trigger(tz).get_next_fire_time(None, now)

@@ -156,6 +156,7 @@ def tick() -> None:
     for round_ in survey_store.active_rounds(db):
         survey_store.fan_out(db, round_.id, sender, window)
         survey_store.send_reminders(db, round_.id, sender, window)
+    training_store.assign_missing_plans(db, services.training)
     training_store.send_training_reminders(db, _training_sender(services), window)
 
 

@@ -197,6 +197,40 @@ def assign_plan(
     return created
 
 
+def assign_missing_plans(db: Database, catalog: TrainingCatalog, now: dt.datetime | None = None) -> int:
+    """Give everyone with a role the modules of its plan they lack (new employees, role changes, modules
+    added to a plan). Idempotent; the scheduler's tick runs it. Returns how many modules were assigned."""
+    now = now or utcnow()
+    created = 0
+    with db.begin() as session:
+        plans: dict[str, list[TrainingModule]] = {}
+        have = set(
+            session.execute(select(TrainingAssignment.slack_user_id, TrainingAssignment.module_id)).tuples()
+        )
+        for user_id, role in session.execute(
+            select(User.slack_user_id, User.role).where(User.role.is_not(None))
+        ):
+            if role not in plans:
+                plans[role] = plan_for(session, catalog, role)
+            for module in plans[role]:
+                if (user_id, module.id) in have:
+                    continue
+                session.add(
+                    TrainingAssignment(
+                        slack_user_id=user_id,
+                        role=role,
+                        module_id=module.id,
+                        title=module.title,
+                        source=module.source,
+                        heading=module.heading,
+                        assigned_at=now,
+                        due_at=now + dt.timedelta(days=module.due_days),
+                    )
+                )
+                created += 1
+    return created
+
+
 @dataclass(frozen=True)
 class TrainingItem:
     """One module of one person's plan, as the views show it."""

@@ -23,15 +23,43 @@ def _date(moment: dt.datetime, tz: str, lang: str) -> str:
     return local.strftime("%m月%d日") if lang == "zh-CN" else local.strftime("%d %b")
 
 
+def status_note(item: TrainingItem, lang: str, tz: str) -> str:
+    """ "Due 12 Dec" / "Overdue since ..." / "Done ..." for one module (plain text, no emoji codes)."""
+    if item.completed_at is not None:
+        return t("training.done", lang, date=_date(item.completed_at, tz, lang))
+    if item.overdue:
+        return t("training.overdue", lang, date=_date(item.due_at, tz, lang))
+    return t("training.due", lang, date=_date(item.due_at, tz, lang))
+
+
+def home_done_buttons(items: list[TrainingItem], lang: str, limit: int = 5) -> list[dict]:
+    """An actions block of "Mark as done: <title>" buttons for App Home's pending trainings."""
+    pending = [i for i in items if i.completed_at is None][:limit]
+    if not pending:
+        return []
+    return [
+        {
+            "type": "actions",
+            "block_id": "home_training_done",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": f"{ids.TRAINING_DONE}:{item.assignment_id}",
+                    "text": {
+                        "type": "plain_text",
+                        "text": f"✓ {t('training.mark_done', lang)}: {localized(item.title, lang)}"[:75],
+                    },
+                    "value": str(item.assignment_id),
+                }
+                for item in pending
+            ],
+        }
+    ]
+
+
 def item_blocks(item: TrainingItem, lang: str, tz: str, docs_base_url: str = "") -> list[dict]:
     """One module: title, due/overdue/done, manual section, and the buttons."""
-    if item.completed_at is not None:
-        status = t("training.done", lang, date=_date(item.completed_at, tz, lang))
-    elif item.overdue:
-        status = t("training.overdue", lang, date=_date(item.due_at, tz, lang))
-    else:
-        status = t("training.due", lang, date=_date(item.due_at, tz, lang))
-    lines = [f"*{_escape(localized(item.title, lang))}*", status]
+    lines = [f"*{_escape(localized(item.title, lang))}*", status_note(item, lang, tz)]
     if item.source:
         heading = f" › {item.heading}" if item.heading else ""
         lines.append(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from pathlib import Path
 
 import pytest
 from fontTools.ttLib import TTFont
@@ -100,7 +101,6 @@ def seeded(db):
 
 
 def _catalog():
-    from pathlib import Path
 
     from feedback.training import TrainingCatalog
 
@@ -183,9 +183,8 @@ def test_charts_are_real_pngs_with_the_expected_numbers_and_chinese_glyphs(seede
     # No tofu: matplotlib resolves our family to the bundled Noto Sans SC, which has every glyph we draw.
     path = cjk_font_path()
     family = font_manager.FontProperties(fname=str(path)).get_name()
-    assert font_manager.findfont(
-        font_manager.FontProperties(family=family), fallback_to_default=False
-    ) == str(path)
+    found = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+    assert Path(str(found)).resolve() == path.resolve()
     cmap = TTFont(str(path), fontNumber=0, lazy=True).getBestCmap()
     drawn = "".join(getattr(labels, f) for f in labels.__dataclass_fields__ if f != "lang") + "库存"
     missing = {ch for ch in drawn if not ch.isspace() and ord(ch) not in cmap}

@@ -31,8 +31,22 @@ def test_surveys_list_create_pause_resume(env):
 
     result = runner.invoke(
         app,
-        ["surveys", "create", "wh-check", "--title", "仓库月度调查", "--audience", "warehouse", "--schedule",
-         "0 9 1 * *", "--questions", "satisfaction,module_rating,text", "--modules", "库存,采购", "--named"],
+        [
+            "surveys",
+            "create",
+            "wh-check",
+            "--title",
+            "仓库月度调查",
+            "--audience",
+            "warehouse",
+            "--schedule",
+            "0 9 1 * *",
+            "--questions",
+            "satisfaction,module_rating,text",
+            "--modules",
+            "库存,采购",
+            "--named",
+        ],
     )
     assert result.exit_code == 0, result.output
     saved = yaml.safe_load((env / "surveys.yaml").read_text(encoding="utf-8"))["surveys"][-1]

@@ -13,6 +13,7 @@ from feedback.scheduler import QuietHours, SendWindow
 from feedback.training import (
     TrainingCatalog,
     TrainingConfigError,
+    assign_missing_plans,
     assign_plan,
     completion_by_role,
     knowledge_gaps,
@@ -173,3 +174,21 @@ def test_bad_training_file_is_reported(tmp_path):
     path.write_text("plans:\n  finance:\n    - title: 入库\n", encoding="utf-8")
     with pytest.raises(TrainingConfigError, match="needs an `id`"):
         TrainingCatalog(path, ROLES).plans()
+
+
+def test_new_employees_and_role_changes_get_their_plan_from_the_sweep(db, catalog):
+    with db.begin() as session:
+        set_role(session, "UNEW", "warehouse", ROLES)
+        ensure_user(session, "UNOROLE")
+    assert assign_missing_plans(db, catalog, now=T0) == 2
+    assert assign_missing_plans(db, catalog, now=T0) == 0
+    with db.begin() as session:
+        set_role(session, "UNEW", "sales", ROLES)
+    assert assign_missing_plans(db, catalog, now=T0) == 1
+    with db.begin() as session:
+        assert {i.module_id for i in pending_trainings(session, "UNEW", now=T0)} == {
+            "wh-receipt",
+            "wh-count",
+            "sales-quote",
+        }
+        assert pending_trainings(session, "UNOROLE") == []

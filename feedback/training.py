@@ -204,9 +204,10 @@ def assign_missing_plans(db: Database, catalog: TrainingCatalog, now: dt.datetim
     created = 0
     with db.begin() as session:
         plans: dict[str, list[TrainingModule]] = {}
-        have = set(
-            session.execute(select(TrainingAssignment.slack_user_id, TrainingAssignment.module_id)).tuples()
-        )
+        have = {
+            tuple(row)
+            for row in session.execute(select(TrainingAssignment.slack_user_id, TrainingAssignment.module_id))
+        }
         for user_id, role in session.execute(
             select(User.slack_user_id, User.role).where(User.role.is_not(None))
         ):

@@ -80,10 +80,10 @@ def _option(text: str, value: str) -> dict:
     return {"text": {"type": "plain_text", "text": text[:75]}, "value": value}
 
 
-def _select(options: list[dict], lang: str) -> dict:
+def _select(options: list[dict], lang: str, action_id: str) -> dict:
     return {
         "type": "static_select",
-        "action_id": ids.SURVEY_ANSWER,
+        "action_id": action_id,
         "placeholder": {"type": "plain_text", "text": t("surveys.choose", lang)},
         "options": options,
     }
@@ -102,11 +102,17 @@ def survey_modal(
         label = localized(q.text, lang)
         if q.type == "satisfaction":
             options = [_option(t(f"surveys.satisfaction_{i}", lang), str(i)) for i in range(5, 0, -1)]
-            blocks.append(_input(f"q:{q.id}", label, _select(options, lang), q.optional))
+            blocks.append(_input(f"q:{q.id}", label, _select(options, lang, _action(q.id)), q.optional))
         elif q.type == "nps":
             options = [_option(str(i), str(i)) for i in range(10, -1, -1)]
             blocks.append(
-                _input(f"q:{q.id}", label, _select(options, lang), q.optional, t("surveys.nps_hint", lang))
+                _input(
+                    f"q:{q.id}",
+                    label,
+                    _select(options, lang, _action(q.id)),
+                    q.optional,
+                    t("surveys.nps_hint", lang),
+                )
             )
         elif q.type == "module_rating":
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{_escape(label)}*"}})
@@ -116,12 +122,17 @@ def survey_modal(
             options = [_option(t(f"surveys.rating_{i}", lang), str(i)) for i in range(5, 0, -1)]
             for module, module_label in q.modules:
                 blocks.append(
-                    _input(f"q:{q.id}:{module}", localized(module_label, lang), _select(options, lang), True)
+                    _input(
+                        f"q:{q.id}:{module}",
+                        localized(module_label, lang),
+                        _select(options, lang, _action(q.id, module)),
+                        True,
+                    )
                 )
         else:
             element = {
                 "type": "plain_text_input",
-                "action_id": ids.SURVEY_ANSWER,
+                "action_id": _action(q.id),
                 "multiline": True,
                 "max_length": 2000,
                 "placeholder": {"type": "plain_text", "text": t("surveys.text_placeholder", lang)},
@@ -136,6 +147,11 @@ def survey_modal(
         "close": {"type": "plain_text", "text": t("surveys.cancel", lang)},
         "blocks": blocks[:100],
     }
+
+
+def _action(question_id: str, module: str | None = None) -> str:
+    """Action ids must be unique within a view: `answer:<question>[:<module>]`."""
+    return f"{ids.SURVEY_ANSWER}:{question_id}" + (f":{module}" if module else "")
 
 
 def _input(block_id: str, label: str, element: dict, optional: bool, hint: str | None = None) -> dict:
@@ -157,7 +173,7 @@ def answers_from_state(state_values: dict[str, dict[str, Any]], questions: list[
     for block_id, actions in state_values.items():
         if not block_id.startswith("q:"):
             continue
-        element = actions.get(ids.SURVEY_ANSWER) or {}
+        element = next(iter(actions.values()), {})
         value = (
             (element.get("selected_option") or {}).get("value")
             if "selected_option" in element

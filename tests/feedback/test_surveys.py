@@ -336,3 +336,21 @@ def test_closing_a_round_skips_people_still_waiting_for_quiet_hours_to_end(db):
     close_due_rounds(db, start + dt.timedelta(hours=2))
     with db.begin() as session:
         assert session.scalar(select(SurveyDelivery.status)) == DeliveryStatus.SKIPPED
+
+
+def test_claiming_in_chunks_still_sends_once_and_bounds_the_uncertain_after_a_crash(db):
+    people(db, {"finance": 25})
+    round_ = open_round(db, parse_survey(survey_raw()), now_utc(), ANY_TIME)
+    crashing = Recorder(crash_after=12)
+    with pytest.raises(SystemExit):
+        fan_out(db, round_.id, crashing, ANY_TIME, claim_chunk=10)
+    release_stale_claims(db, now_utc() + dt.timedelta(minutes=11))
+    rec = Recorder()
+    fan_out(db, round_.id, rec, ANY_TIME, claim_chunk=10)
+    total = crashing.users() + rec.users()
+    assert set(total.values()) == {1}
+    with db.begin() as session:
+        statuses = Counter(session.scalars(select(SurveyDelivery.status)))
+    # The chunk in flight (deliveries 11-20) is uncertain, two of them were in fact sent; the rest went out.
+    assert statuses == {DeliveryStatus.SENT: 15, DeliveryStatus.UNCERTAIN: 10}
+    assert len(total) == 17

@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     managers_channel: str = Field(default="", validation_alias=AliasChoices("MANAGERS_CHANNEL"))
     manager_role: str = Field(default="manager", validation_alias=AliasChoices("MANAGER_ROLE"))
     scheduler_tick_seconds: int = Field(default=60, validation_alias=AliasChoices("SCHEDULER_TICK_SECONDS"))
+    fanout_per_second: float = Field(default=0, validation_alias=AliasChoices("FANOUT_PER_SECOND"))
 
     _split_lists = field_validator("knowledge_dirs", "roles", mode="before")(_split_csv)
     _split_maps = field_validator("role_folders", mode="before")(_split_mapping)

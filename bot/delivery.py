@@ -7,6 +7,8 @@ out 429s with slack_sdk's RateLimitErrorRetryHandler) and Slack's errors into `D
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
@@ -49,11 +51,34 @@ def post_dm(services: Services, user_id: str, text: str, blocks: list[dict]) -> 
     return Sent(channel_id=response["channel"], message_ts=response["ts"])
 
 
+class Pacer:
+    """Spaces calls to at most `per_second` (shared by the threads of one process); 0 = no pacing.
+
+    Staying just under Slack's limit beats hitting it: every 429 costs a whole Retry-After second."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
 class SurveySender:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, pacer: Pacer | None = None) -> None:
         self.services = services
+        self.pacer = pacer or Pacer(services.settings.fanout_per_second)
 
     def __call__(self, item: Outgoing) -> Sent:
+        self.pacer.wait()
         text, blocks = invitation_blocks(
             item.kind,
             item.round_id,

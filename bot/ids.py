@@ -3,7 +3,9 @@
 # Surveys
 SURVEY_OPEN = "survey_open"  # "Answer the survey" button in the DM; value = round id
 SURVEY_MODAL = "survey_modal"  # callback id of the survey modal; private_metadata = JSON {round, channel, ts}
-SURVEY_ANSWER = "answer"  # prefix of answer elements: action id "answer:<question>[:<module>]", block id "q:..."
+SURVEY_ANSWER = (
+    "answer"  # prefix of answer elements: action id "answer:<question>[:<module>]", block id "q:..."
+)
 
 # Training
 TRAINING_DONE = "training_done"  # "Mark as done"; value = assignment id

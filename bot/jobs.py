@@ -66,10 +66,10 @@ def bound() -> Services:
 # Start-up
 
 
-def job_specs(services: Services) -> list[tuple[str, str, object, dict]]:
+def _base_specs(services: Services) -> list[tuple[str, str, object, dict]]:
     settings = services.settings
     tz = settings.timezone
-    specs: list[tuple[str, str, object, dict]] = [
+    return [
         (
             TICK_JOB,
             "bot.jobs:tick",
@@ -78,16 +78,16 @@ def job_specs(services: Services) -> list[tuple[str, str, object, dict]]:
         ),
         (DIGEST_JOB, "bot.jobs:send_digest", CronTrigger.from_crontab(settings.digest_cron, timezone=tz), {}),
     ]
+
+
+def job_specs(services: Services) -> list[tuple[str, str, object, dict]]:
+    """Every job this deployment should have; raises SurveyConfigError if surveys.yaml is broken."""
+    tz = services.settings.timezone
+    specs = _base_specs(services)
     for survey in services.surveys.all():
         if not survey.paused:
-            specs.append(
-                (
-                    f"{SURVEY_PREFIX}{survey.id}",
-                    "bot.jobs:run_survey_round",
-                    survey.trigger(tz),
-                    {"survey_id": survey.id},
-                )
-            )
+            job_id = f"{SURVEY_PREFIX}{survey.id}"
+            specs.append((job_id, "bot.jobs:run_survey_round", survey.trigger(tz), {"survey_id": survey.id}))
     return specs
 
 
@@ -107,8 +107,14 @@ def start_scheduler(services: Services) -> BackgroundScheduler:
 
 
 def _sync(services: Services, scheduler: BackgroundScheduler) -> None:
-    sync_jobs(scheduler, job_specs(services), _MANAGED)
     _binding["surveys_mtime"] = services.surveys.mtime()
+    try:
+        sync_jobs(scheduler, job_specs(services), _MANAGED)
+    except survey_store.SurveyConfigError as exc:
+        # A typo in surveys.yaml must not stop the bot, reminders or digests: survey schedules stay as
+        # they were until the file is fixed (the tick re-reads it when it changes).
+        log.error("surveys.yaml not reloaded; survey schedules unchanged: %s", exc)
+        sync_jobs(scheduler, _base_specs(services), (DIGEST_JOB, TICK_JOB))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -145,10 +151,7 @@ def tick() -> None:
     services = bound()
     scheduler = _binding.get("scheduler")
     if scheduler is not None and services.surveys.mtime() != _binding.get("surveys_mtime"):
-        try:
-            _sync(services, scheduler)  # type: ignore[arg-type]
-        except survey_store.SurveyConfigError as exc:
-            log.error("surveys.yaml not reloaded: %s", exc)
+        _sync(services, scheduler)  # type: ignore[arg-type]
     db, window = services.db, services.send_window
     survey_store.release_stale_claims(db)
     survey_store.close_due_rounds(db)

@@ -121,6 +121,7 @@ class Survey:
 
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
+_ID = re.compile(r"^[\w-]{1,60}$")  # ids become Slack block ids "q:<question>:<module>"
 
 
 def parse_duration(text: str | int) -> dt.timedelta:
@@ -182,6 +183,8 @@ def parse_survey(raw: dict[str, Any], roles: Iterable[str] | None = None) -> Sur
     seen: set[str] = set()
     for i, q in enumerate(raw.get("questions") or []):
         qid = str(q.get("id") or f"q{i + 1}")
+        if not _ID.match(qid):
+            raise SurveyConfigError(f"{where}: question id {qid!r} may use letters, digits, - and _ only")
         qtype = q.get("type")
         if qtype not in QUESTION_TYPES:
             raise SurveyConfigError(
@@ -193,6 +196,11 @@ def parse_survey(raw: dict[str, Any], roles: Iterable[str] | None = None) -> Sur
         modules: list[tuple[str, Localized]] = []
         if qtype == "module_rating":
             for m in q.get("modules") or []:
+                module_id = str(m if isinstance(m, str) else m.get("id", ""))
+                if not _ID.match(module_id):
+                    raise SurveyConfigError(
+                        f"{where}: module id {module_id!r} may use letters, digits, - and _ only"
+                    )
                 if isinstance(m, str):
                     modules.append((m, {"zh-CN": m, "en": m}))
                 else:

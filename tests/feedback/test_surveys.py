@@ -122,6 +122,9 @@ def test_parse_survey_reads_the_shipped_example_and_rejects_mistakes():
         parse_survey(survey_raw(questions=[{"id": "x", "type": "stars", "text": "?"}]), ROLES)
     with pytest.raises(SurveyConfigError, match="shorter than window"):
         parse_survey(survey_raw(window="1d", remind_before="2d"), ROLES)
+    with pytest.raises(SurveyConfigError, match="letters, digits"):
+        parse_survey(survey_raw(questions=[{"id": "q:1", "type": "nps", "text": "?"}]), ROLES)
+    assert parse_survey(survey_raw(questions=[{"id": "满意度", "type": "nps", "text": "?"}]), ROLES)
     with pytest.raises(SurveyConfigError, match="modules"):
         parse_survey(survey_raw(questions=[{"id": "m", "type": "module_rating", "text": "?"}]), ROLES)
 

@@ -30,8 +30,10 @@ def compute_digest(
     if since is None or until is None:
         default_since, default_until = previous_week(now, services.settings.timezone)
         since, until = since or default_since, until or default_until
+    # TICKET_SLA_HOURS belongs to the tickets feature; without it the digest counts no overdue tickets.
+    sla_hours = getattr(services.settings, "sla_hours", None)
     with services.db.begin() as session:
-        return build_digest(session, since, until, now=now)
+        return build_digest(session, since, until, now=now, ticket_sla_hours=sla_hours)
 
 
 def render_preview(services: Services, out_dir: Path, lang: str, **period) -> tuple[str, list[Path]]:

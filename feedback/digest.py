@@ -234,20 +234,51 @@ def _unanswered(session: Session, since: dt.datetime, until: dt.datetime, limit:
     return [q for q, _ in rows]
 
 
-def _ticket_stats(session: Session, since: dt.datetime, until: dt.datetime) -> TicketStats | None:
-    """The seam to the tickets module: `feedback.tickets.digest_stats(session, since, until)`.
+def _ticket_stats(
+    session: Session, since: dt.datetime, until: dt.datetime, sla_hours: dict[str, float] | None
+) -> TicketStats | None:
+    """Ticket numbers from `feedback.tickets` (the tickets feature's own tables).
 
-    Returns None while that module or function does not exist, so the digest works before tickets land.
+    Uses `feedback.tickets.digest_stats(session, since, until)` when that module offers one; otherwise reads
+    its `Ticket` model (created_at, resolved_at, satisfaction, satisfaction_at) and `overdue_tickets()`.
+    Returns None while the tickets module is not installed, so the digest works without it.
     """
     try:
         tickets = importlib.import_module("feedback.tickets")
     except ImportError:
         return None
     provider = getattr(tickets, "digest_stats", None)
-    if provider is None:
-        return None
-    stats = provider(session, since, until)
-    return stats if isinstance(stats, TicketStats) else TicketStats(**stats)
+    if provider is not None:
+        stats = provider(session, since, until)
+        return stats if isinstance(stats, TicketStats) else TicketStats(**stats)
+    ticket = tickets.Ticket
+    opened = session.scalar(
+        select(func.count()).select_from(ticket).where(ticket.created_at >= since, ticket.created_at < until)
+    )
+    resolved = session.execute(
+        select(ticket.created_at, ticket.resolved_at).where(
+            ticket.resolved_at >= since, ticket.resolved_at < until
+        )
+    ).all()
+    hours = [(done - created).total_seconds() / 3600 for created, done in resolved]
+    ratings = list(
+        session.scalars(
+            select(ticket.satisfaction).where(
+                ticket.satisfaction.is_not(None),
+                ticket.satisfaction_at >= since,
+                ticket.satisfaction_at < until,
+            )
+        )
+    )
+    overdue = len(tickets.overdue_tickets(session, until, sla_hours)) if sla_hours else 0
+    return TicketStats(
+        opened=opened,
+        resolved=len(resolved),
+        median_hours_to_resolve=round(statistics.median(hours), 1) if hours else None,
+        overdue=overdue,
+        csat_average=_mean(ratings),
+        csat_responses=len(ratings),
+    )
 
 
 def build_digest(
@@ -256,6 +287,7 @@ def build_digest(
     until: dt.datetime,
     now: dt.datetime | None = None,
     trend: int = TREND_PERIODS,
+    ticket_sla_hours: dict[str, float] | None = None,
 ) -> Digest:
     """The digest of [since, until), with the same-length period before it for comparison."""
     length = until - since
@@ -291,7 +323,7 @@ def build_digest(
         top_topics=_top_topics(session, since, until),
         unanswered=_unanswered(session, since, until),
         gaps=knowledge_gaps(session, since, until),
-        tickets=_ticket_stats(session, since, until),
+        tickets=_ticket_stats(session, since, until, ticket_sla_hours),
         training=completion_by_role(session, now or until),
         trend=points,
     )

@@ -11,6 +11,7 @@ import pytest
 from fontTools.ttLib import TTFont
 from matplotlib import font_manager
 from PIL import Image
+from sqlalchemy import select
 
 from bot.views.digest import chart_labels, digest_blocks, digest_text
 from feedback.digest import MIN_GROUP, build_digest, cjk_font_path, nps_score, previous_week, render_charts
@@ -194,3 +195,41 @@ def test_charts_are_real_pngs_with_the_expected_numbers_and_chinese_glyphs(seede
 def test_previous_week_is_the_last_full_week_in_the_company_zone():
     monday_9am = dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)  # Monday 09:00 in Shanghai
     assert previous_week(monday_9am, "Asia/Shanghai") == (SINCE, UNTIL)
+
+
+def test_ticket_numbers_come_from_the_tickets_tables(db):
+    tickets = pytest.importorskip(
+        "feedback.tickets", reason="the tickets feature has not been merged here yet"
+    )
+    with db.begin() as session:
+        for uid in ("UREP", "USUP"):
+            ensure_user(session, uid, role="support")
+    inside = SINCE + dt.timedelta(days=1)
+    with db.begin() as session:
+        made = [
+            tickets.create_ticket(
+                session, reporter="UREP", description=f"无法过账发票 {i}", priority="urgent"
+            )
+            for i in range(3)
+        ]
+        ids_ = [m.ticket.id for m in made]
+        for t in session.scalars(select(tickets.Ticket)):
+            t.created_at = inside
+        for tid in ids_[:2]:
+            tickets.resolve_ticket(session, tid, "已修复权限", "USUP")
+        for t, hours in zip(
+            session.scalars(select(tickets.Ticket).order_by(tickets.Ticket.id)), (2, 6, 0), strict=True
+        ):
+            if t.resolved_at is not None:
+                t.resolved_at = inside + dt.timedelta(hours=hours)
+        tickets.rate_ticket(session, ids_[0], "UREP", 4)
+        for t in session.scalars(select(tickets.Ticket).where(tickets.Ticket.satisfaction.is_not(None))):
+            t.satisfaction_at = inside + dt.timedelta(hours=3)
+    with db.begin() as session:
+        digest = build_digest(session, SINCE, UNTIL, now=UNTIL, ticket_sla_hours={"urgent": 4.0})
+    tk = digest.tickets
+    assert (tk.opened, tk.resolved, tk.median_hours_to_resolve, tk.overdue) == (3, 2, 4.0, 1)
+    assert (tk.csat_average, tk.csat_responses) == (4.0, 1)
+    text = digest_text(digest, "en", "Asia/Shanghai")
+    assert "3 opened, 2 resolved, median time to resolve 4.0 h, 1 overdue" in text
+    assert "n/a" in text.split("satisfaction after a ticket")[1]  # one rating: below the anonymity threshold

@@ -22,8 +22,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.slack.fake_slack import FakeSlack  # noqa: E402
-
 from bot.config import Settings  # noqa: E402
 from bot.delivery import SurveySender  # noqa: E402
 from bot.services import Services  # noqa: E402
@@ -63,6 +61,7 @@ def main() -> None:
         "--trace-memory", action="store_true", help="also report Python heap peak (tracemalloc; slower)"
     )
     args = parser.parse_args()
+    from tests.slack.fake_slack import FakeSlack  # the test suite's fake Web API server
 
     tmp = Path(tempfile.mkdtemp(prefix="erp-coach-fanout-"))
     with FakeSlack() as fake:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED
 from apscheduler.executors.base import run_job
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -58,7 +59,7 @@ class JobRun(Base):
     claimed_by: Mapped[str] = mapped_column(String(200))
     claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    outcome: Mapped[str | None] = mapped_column(String(32))  # ok, error
+    outcome: Mapped[str | None] = mapped_column(String(32))  # ok, error, missed (past the grace time)
 
 
 def worker_name() -> str:
@@ -237,8 +238,11 @@ class LeasedThreadPoolExecutor(ThreadPoolExecutor):
                     result = run_job(job, jobstore_alias, [run_time], logger_name)
                 finally:
                     _scheduled_for.reset(token)
-                failed = any(getattr(e, "exception", None) is not None for e in result)
-                _finish_run(self._db, job.id, run_time, "error" if failed else "ok")
+                codes = {e.code for e in result}
+                outcome = (
+                    "error" if EVENT_JOB_ERROR in codes else "missed" if EVENT_JOB_MISSED in codes else "ok"
+                )
+                _finish_run(self._db, job.id, run_time, outcome)
                 events.extend(result)
             return events
 

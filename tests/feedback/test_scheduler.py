@@ -239,3 +239,22 @@ def test_the_lease_stops_a_second_replica_that_sees_the_same_run(postgres_url):
         assert session.scalar(select(func.count()).select_from(JobRun)) == 1
     for d in [setup, *replicas]:
         d.dispose()
+
+
+def test_a_run_missed_beyond_the_grace_time_is_recorded_not_run(db):
+    scheduled_jobs.SENT.clear()
+    _audience(db, 3)
+    scheduler = build_scheduler(db, "Asia/Shanghai")
+    scheduler.start(paused=True)
+    job = scheduler.add_job(
+        "tests.feedback.scheduled_jobs:send_round",
+        IntervalTrigger(hours=1),
+        id="survey:late",
+        kwargs={"db_url": db.url},
+    )
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=MISFIRE_GRACE_SECONDS + 60)
+    scheduler._lookup_executor("default").submit_job(job, [long_ago])
+    scheduler.shutdown(wait=True)
+    with db.begin() as session:
+        assert session.execute(select(JobRun.job_id, JobRun.outcome)).all() == [("survey:late", "missed")]
+    assert scheduled_jobs.SENT == []

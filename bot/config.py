@@ -70,8 +70,21 @@ class Settings(BaseSettings):
     answer_workers: int = Field(default=8, validation_alias=AliasChoices("ERP_COACH_ANSWER_WORKERS"))
 
     # People and time
-    roles: CsvList = Field(default_factory=lambda: list(DEFAULT_ROLES), validation_alias=AliasChoices("ROLES"))
+    roles: CsvList = Field(
+        default_factory=lambda: list(DEFAULT_ROLES), validation_alias=AliasChoices("ROLES")
+    )
     timezone: str = Field(default="Asia/Shanghai", validation_alias=AliasChoices("TIMEZONE"))
+    quiet_hours: str = Field(default="21:00-08:30", validation_alias=AliasChoices("QUIET_HOURS"))
+    working_days: str = Field(default="mon,tue,wed,thu,fri", validation_alias=AliasChoices("WORKING_DAYS"))
+
+    # Surveys, training, digests
+    surveys_file: Path | None = Field(default=None, validation_alias=AliasChoices("SURVEYS_FILE"))
+    training_file: Path | None = Field(default=None, validation_alias=AliasChoices("TRAINING_FILE"))
+    digest_cron: str = Field(default="0 9 * * mon", validation_alias=AliasChoices("DIGEST_CRON"))
+    managers_channel: str = Field(default="", validation_alias=AliasChoices("MANAGERS_CHANNEL"))
+    manager_role: str = Field(default="manager", validation_alias=AliasChoices("MANAGER_ROLE"))
+    scheduler_tick_seconds: int = Field(default=60, validation_alias=AliasChoices("SCHEDULER_TICK_SECONDS"))
+    fanout_per_second: float = Field(default=0, validation_alias=AliasChoices("FANOUT_PER_SECOND"))
 
     # Tickets
     triage_channel: str = Field(default="", validation_alias=AliasChoices("TRIAGE_CHANNEL"))
@@ -120,6 +133,14 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'erp-coach.db').resolve()}"
+
+    @property
+    def surveys_path(self) -> Path:
+        return self.surveys_file or self.data_dir / "surveys.yaml"
+
+    @property
+    def training_path(self) -> Path:
+        return self.training_file or self.data_dir / "training.yaml"
 
     @property
     def chroma_dir(self) -> Path:

@@ -63,3 +63,16 @@ RESOLVE_FAQ_LANG_INPUT = "faq_lang"
 TICKET_FIXED = "ticket_fixed"
 TICKET_STILL_PROBLEM = "ticket_still_problem"
 TICKET_RATE_PREFIX = "ticket_rate_"  # ticket_rate_1 .. ticket_rate_5
+
+# Surveys
+SURVEY_OPEN = "survey_open"  # "Answer the survey" button in the DM; value = round id
+SURVEY_MODAL = "survey_modal"  # callback id of the survey modal; private_metadata = JSON {round, channel, ts}
+SURVEY_ANSWER = (
+    "answer"  # prefix of answer elements: action id "answer:<question>[:<module>]", block id "q:..."
+)
+
+# Training
+TRAINING_DONE = "training_done"  # "Mark as done"; value = assignment id
+TRAINING_MANUAL = "training_manual"  # link button to the manual section
+TRAINING_COMMAND = "training"  # `/erp training`
+GAP_TO_TRAINING = "gap_to_training"  # digest button; value = JSON {role, source, heading, topic}

@@ -9,6 +9,7 @@ Jobs:
 - `digest:weekly` cron (DIGEST_CRON): the manager digest to the managers' channel and managers' DMs.
 - `tick`          every SCHEDULER_TICK_SECONDS: resumes unfinished fan-outs (after a crash or quiet
                   hours), sends due reminders, closes rounds, reminds training, re-syncs surveys.yaml.
+- `tickets:sla`   every 15 minutes, `tickets:stale` daily 09:30: the tickets feature's jobs.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ log = logging.getLogger("erp_coach.jobs")
 SURVEY_PREFIX = "survey:"
 DIGEST_JOB = "digest:weekly"
 TICK_JOB = "tick"
-_MANAGED = (SURVEY_PREFIX, DIGEST_JOB, TICK_JOB)
+TICKET_SLA_JOB = "tickets:sla"
+TICKET_STALE_JOB = "tickets:stale"
+_MANAGED = (SURVEY_PREFIX, DIGEST_JOB, TICK_JOB, TICKET_SLA_JOB, TICKET_STALE_JOB)
 
 
 class JobsNotBound(RuntimeError):
@@ -77,6 +80,9 @@ def _base_specs(services: Services) -> list[tuple[str, str, object, dict]]:
             {},
         ),
         (DIGEST_JOB, "bot.jobs:send_digest", CronTrigger.from_crontab(settings.digest_cron, timezone=tz), {}),
+        # The tickets feature's jobs (bot/ticket_messages.py): SLA reminders, closing stale waiting tickets.
+        (TICKET_SLA_JOB, "bot.jobs:ticket_sla_reminders", IntervalTrigger(minutes=15, timezone=tz), {}),
+        (TICKET_STALE_JOB, "bot.jobs:close_stale_tickets", CronTrigger(hour=9, minute=30, timezone=tz), {}),
     ]
 
 
@@ -114,7 +120,7 @@ def _sync(services: Services, scheduler: BackgroundScheduler) -> None:
         # A typo in surveys.yaml must not stop the bot, reminders or digests: survey schedules stay as
         # they were until the file is fixed (the tick re-reads it when it changes).
         log.error("surveys.yaml not reloaded; survey schedules unchanged: %s", exc)
-        sync_jobs(scheduler, _base_specs(services), (DIGEST_JOB, TICK_JOB))
+        sync_jobs(scheduler, _base_specs(services), (DIGEST_JOB, TICK_JOB, TICKET_SLA_JOB, TICKET_STALE_JOB))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -169,6 +175,18 @@ def send_digest(since: dt.datetime | None = None, until: dt.datetime | None = No
 
     services = bound()
     return deliver_digest(services, since=since, until=until, now=current_run_time() or utcnow())
+
+
+def ticket_sla_reminders() -> int:
+    from bot.ticket_messages import send_sla_reminders
+
+    return send_sla_reminders(bound(), now=current_run_time() or utcnow())
+
+
+def close_stale_tickets() -> int:
+    from bot.ticket_messages import close_stale_tickets as close
+
+    return close(bound(), now=current_run_time() or utcnow())
 
 
 def _survey_sender(services: Services):

@@ -33,7 +33,14 @@ def test_scheduler_registers_jobs_by_reference_and_follows_surveys_yaml(services
     scheduler = jobs.start_scheduler(services)
     try:
         registered = {job.id: job for job in scheduler.get_jobs()}
-        assert set(registered) == {"tick", "digest:weekly", "survey:erp-pulse"}
+        assert set(registered) == {
+            "tick",
+            "digest:weekly",
+            "survey:erp-pulse",
+            "tickets:sla",
+            "tickets:stale",
+        }
+        assert registered["tickets:sla"].func_ref == "bot.jobs:ticket_sla_reminders"
         assert registered["survey:erp-pulse"].func_ref == "bot.jobs:run_survey_round"
         assert str(registered["survey:erp-pulse"].trigger.timezone) == "Asia/Shanghai"
 

@@ -79,6 +79,6 @@ def test_digest_preview_renders_text_and_pngs_without_slack(env, tmp_path):
     assert result.exit_code == 0, result.output
     assert "ERP 上线每周摘要" in result.output and "2026-11-16 至 2026-11-22" in result.output
     assert Image.open(out / "trend.png").format == "PNG"
-    assert "工单数据暂不可用" in (out / "digest.zh-CN.md").read_text(encoding="utf-8")
+    assert "新建 0，已解决 0" in (out / "digest.zh-CN.md").read_text(encoding="utf-8")
     result = runner.invoke(app, ["digest", "--preview", "--out", str(out), "--lang", "en"])
     assert result.exit_code == 0 and "ERP roll-out weekly digest" in result.output

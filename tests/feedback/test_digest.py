@@ -127,7 +127,11 @@ def test_digest_numbers_trend_and_anonymity(seeded):
     assert (digest.bot.questions, digest.bot.answered, digest.bot.rated, digest.bot.helpful) == (8, 6, 4, 3)
     assert digest.top_topics == [("批次号", 6)]
     assert digest.unanswered == ["问题6", "问题7"]
-    assert (digest.tickets.opened, digest.tickets.resolved, digest.tickets.median_hours_to_resolve) == (0, 0, None)
+    assert (digest.tickets.opened, digest.tickets.resolved, digest.tickets.median_hours_to_resolve) == (
+        0,
+        0,
+        None,
+    )
     [finance] = digest.training
     assert (finance.assigned, finance.completed) == (4, 1)
     assert [p.satisfaction for p in digest.trend][-2:] == [3.0, pulse.satisfaction]

@@ -1,0 +1,82 @@
+"""Asking a question anywhere (Slack or the terminal): search, then log it for digests and the gap report."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from bot.services import Services
+from feedback.questions import QuestionLog, log_question
+from knowledge.types import SearchResult
+
+TOP_SOURCES = 5
+
+
+@dataclass
+class Answer:
+    result: SearchResult
+    question_id: int
+    latency_ms: float
+
+
+def ui_language(question_lang: str | None, *, override: str | None, fallback: str) -> str:
+    """The language to answer in: the user's explicit choice, else the language they asked in."""
+    if override:
+        return override
+    if question_lang in ("zh", "zh-CN"):
+        return "zh-CN"
+    if question_lang == "en":
+        return "en"
+    return fallback
+
+
+def ask(
+    services: Services,
+    question: str,
+    *,
+    user_id: str | None,
+    role: str | None,
+    surface: str,
+    channel_id: str | None = None,
+) -> Answer:
+    """Search the knowledge base for `question` as `role` and record it in the question log."""
+    started = time.perf_counter()
+    result = services.knowledge.search(question, role=role)
+    latency_ms = (time.perf_counter() - started) * 1000
+    top = [
+        {
+            "source": hit.source,
+            "title": hit.title,
+            "heading": " › ".join(hit.heading_path),
+            "score": round(float(hit.score), 4),
+            "kind": hit.kind,
+        }
+        for hit in result.hits[:TOP_SOURCES]
+    ]
+    with services.db.begin() as session:
+        if user_id:
+            from feedback.people import ensure_user
+
+            ensure_user(session, user_id)
+        entry = log_question(
+            session,
+            slack_user_id=user_id,
+            role=role,
+            lang=result.lang or "",
+            question=question,
+            top_sources=top,
+            answered=bool(result.answered),
+            latency_ms=round(latency_ms, 2),
+            surface=surface,
+            channel_id=channel_id,
+        )
+    return Answer(result=result, question_id=entry.id, latency_ms=latency_ms)
+
+
+def remember_message(services: Services, question_id: int, channel_id: str | None, ts: str | None) -> None:
+    """Store where the answer was posted (for reminders and status updates)."""
+    with services.db.begin() as session:
+        entry = session.get(QuestionLog, question_id)
+        if entry is not None:
+            entry.channel_id = channel_id or entry.channel_id
+            entry.message_ts = ts

@@ -1,0 +1,176 @@
+"""`erp-coach serve | chat | run`: the bot in Slack (Socket Mode or HTTP), or a local terminal chat."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.panel import Panel
+
+from bot.config import Settings, load_settings
+from bot.i18n import t
+from bot.services import Services
+
+console = Console()
+err = Console(stderr=True)
+DEFAULT_KB = "./sample_kb"
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(chat)
+    app.command()(run)
+
+
+def serve(
+    http: bool = typer.Option(False, "--http", help="HTTP mode (Events API URL) instead of Socket Mode."),
+    port: int = typer.Option(3000, "--port", "-p", help="HTTP mode: port to listen on."),
+    host: str = typer.Option("0.0.0.0", "--host", help="HTTP mode: interface to bind."),
+    scheduler: bool = typer.Option(
+        True,
+        "--scheduler/--no-scheduler",
+        help="Also run scheduled jobs here (off if `erp-coach scheduler` runs).",
+    ),
+) -> None:
+    """Run the Slack bot: Socket Mode (SLACK_BOT_TOKEN + SLACK_APP_TOKEN), or with --http serve
+    POST /slack/events and GET /healthz (SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET)."""
+    settings = load_settings()
+    missing = missing_slack_settings(settings, http=http)
+    lang = "en"
+    if missing:
+        err.print(f"[red]{t('common.missing_settings', lang, names=', '.join(missing))}[/red]")
+        raise typer.Exit(2)
+    _serve(Services(settings), http=http, host=host, port=port, scheduler=scheduler)
+
+
+def chat(
+    role: str = typer.Option(None, "--role", help="Answer as this role (e.g. finance)."),
+    lang: str = typer.Option("zh-CN", "--lang", help="UI language: zh-CN or en."),
+) -> None:
+    """A local terminal chat over the knowledge base; reads questions line by line (works when piped)."""
+    settings = load_settings()
+    _chat(Services(settings), role=role, lang=lang)
+
+
+def run() -> None:
+    """What `make run` does: migrate the database, index KNOWLEDGE_DIRS (default ./sample_kb, only new or
+    changed files), then serve Slack if it is configured, otherwise start the terminal chat."""
+    settings = load_settings()
+    services = Services(settings)
+    services.db.upgrade()
+    _ingest(services, lang="zh-CN")
+    missing = missing_slack_settings(settings, http=False)
+    if not missing:
+        _serve(services, http=False, host="", port=0)
+        return
+    for lang in ("zh-CN", "en"):
+        err.print(f"[yellow]{t('common.missing_settings', lang, names=', '.join(missing))}[/yellow]")
+        err.print(t("common.starting_chat", lang))
+    _chat(services, role=None, lang="zh-CN")
+
+
+def missing_slack_settings(settings: Settings, *, http: bool) -> list[str]:
+    needed = {"SLACK_BOT_TOKEN": settings.slack_bot_token}
+    if http:
+        needed["SLACK_SIGNING_SECRET"] = settings.slack_signing_secret
+    else:
+        needed["SLACK_APP_TOKEN"] = settings.slack_app_token
+    return [name for name, value in needed.items() if not value]
+
+
+def _serve(services: Services, *, http: bool, host: str, port: int, scheduler: bool = True) -> None:
+    from bot.app import create_app
+    from bot.server import serve_http, serve_socket_mode
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Load the model and indexes now, not on the first question.
+    services.knowledge.search("warm up")
+    app = create_app(services)
+    if scheduler:
+        from bot.jobs import start_scheduler
+
+        # Safe in every replica: runs are leased in the database, DMs claimed before they are sent.
+        start_scheduler(services)
+    if http:
+        console.print(t("slack.chat.serving_http", "en", host=host, port=port))
+        serve_http(app, services, host=host, port=port)
+    else:
+        console.print(t("slack.chat.serving_socket", "en"))
+        serve_socket_mode(app, services)
+
+
+def _ingest(services: Services, *, lang: str) -> None:
+    dirs = services.settings.knowledge_dirs or [DEFAULT_KB]
+    existing = [d for d in dirs if Path(d).exists()]
+    if not existing:
+        err.print(f"[yellow]{t('slack.chat.no_dirs', lang, dirs=', '.join(dirs))}[/yellow]")
+        return
+    err.print(t("slack.chat.ingesting", lang, dirs=", ".join(existing)))
+    report = services.knowledge.ingest(existing)
+    err.print(
+        t(
+            "slack.chat.ingested",
+            lang,
+            files=report.files_seen,
+            indexed=report.files_indexed,
+            chunks=report.chunks,
+            skipped=len(report.skipped),
+        )
+    )
+    for path, reason in report.skipped:
+        err.print(f"  [dim]skipped {path}: {reason}[/dim]")
+
+
+def _chat(services: Services, *, role: str | None, lang: str) -> None:
+    from bot.answering import ask, ui_language
+
+    interactive = sys.stdin.isatty()
+    console.print(f"[bold]{t('slack.chat.banner', lang)}[/bold]")
+    while True:
+        try:
+            line = (
+                console.input(f"[cyan]{t('slack.chat.prompt', lang)}> [/cyan]")
+                if interactive
+                else sys.stdin.readline()
+            )
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not interactive and line == "":
+            break  # EOF
+        question = line.strip()
+        if not question:
+            continue
+        if not interactive:
+            console.print(f"[cyan]{t('slack.chat.prompt', lang)}>[/cyan] {question}")
+        answer = ask(services, question, user_id=None, role=role, surface="cli")
+        _print_answer(
+            answer.result, ui_language(answer.result.lang, override=None, fallback=lang), answer.latency_ms
+        )
+    console.print(t("slack.chat.bye", lang))
+
+
+def _print_answer(result, lang: str, latency_ms: float) -> None:
+    best = result.best
+    if not result.answered or best is None:
+        body = t("slack.chat.abstained", lang)
+        if result.hits:
+            body += (
+                "\n\n"
+                + t("slack.answer.abstain_nearest", lang)
+                + "\n"
+                + "\n".join(f"- {hit.citation}" for hit in result.hits[:3])
+            )
+        console.print(Panel(body, border_style="yellow"))
+        return
+    text = f"**{best.text}**\n\n{best.answer}" if best.kind == "faq" and best.answer else best.text
+    source = f"{t('slack.chat.faq', lang)}: {best.citation}" if best.kind == "faq" else best.citation
+    console.print(Panel(Markdown(text), title=source, border_style="green", subtitle=f"{latency_ms:.0f} ms"))
+    related = result.related(3)
+    if related:
+        console.print(f"[bold]{t('slack.chat.related', lang)}:[/bold]")
+        for hit in related:
+            console.print(f"  • {hit.citation}  [dim]{hit.source}[/dim]")

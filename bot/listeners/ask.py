@@ -1,0 +1,256 @@
+"""Asking: a DM to the bot, an @mention (answered in the thread), `/erp QUESTION` (ephemeral, shareable),
+the "Ask erp-coach" message shortcut, and the Ask modal (global shortcut, App Home button)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import Callable
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import ids
+from bot.answering import ask, remember_message, ui_language
+from bot.identity import Person
+from bot.services import Services
+from bot.views.answers import AnswerContext, Message, answer_message, error_message
+from bot.views.modals import answer_modal, ask_modal, searching_modal
+from feedback.questions import QuestionLog
+
+log = logging.getLogger("erp_coach.ask")
+_MENTION = re.compile(r"<@[UW][A-Z0-9]+(\|[^>]*)?>")
+MAX_QUESTION = 1000
+
+Send = Callable[[Message], tuple[str | None, str | None]]  # -> (channel, ts) of the posted answer
+
+
+def register(app: App, services: Services) -> None:
+    def is_dm_question(event: dict) -> bool:
+        return (
+            event.get("channel_type") == "im"
+            and not event.get("subtype")
+            and not event.get("bot_id")
+            and bool(event.get("user"))
+        )
+
+    def ack_event() -> None:  # Events are acknowledged by Bolt; the answer comes from the lazy listener.
+        return None
+
+    def dm(event: dict, client: WebClient) -> None:
+        thread_ts = event.get("thread_ts")  # a question asked in a DM thread is answered there
+        _with_indicator(client, event, lambda: _answer_in_channel(services, client, event, thread_ts, "dm"))
+
+    def mention(event: dict, client: WebClient) -> None:
+        thread_ts = event.get("thread_ts") or event.get("ts")
+        _with_indicator(
+            client, event, lambda: _answer_in_channel(services, client, event, thread_ts, "mention")
+        )
+
+    app.event({"type": "message", "channel_type": "im"}, matchers=[is_dm_question])(ack=ack_event, lazy=[dm])
+    app.event("app_mention")(ack=ack_event, lazy=[mention])
+
+    # "Ask erp-coach" on any message: answered privately, with a Share button.
+    def ack_shortcut(ack: Ack) -> None:
+        ack()
+
+    def shortcut(body: dict, client: WebClient, respond) -> None:
+        message = body.get("message") or {}
+        question = _MENTION.sub("", message.get("text", "")).strip()
+        channel = (body.get("channel") or {}).get("id")
+        _answer(
+            services,
+            client,
+            body["user"]["id"],
+            question,
+            "shortcut",
+            channel,
+            _responder(respond),
+            shareable=bool(channel),
+        )
+
+    app.shortcut(ids.ASK_SHORTCUT)(ack=ack_shortcut, lazy=[shortcut])
+
+    # The Ask modal, from the global shortcut or the App Home button.
+    def open_modal(ack: Ack, body: dict, client: WebClient) -> None:
+        ack()
+        person = services.directory.person(body["user"]["id"], client)
+        client.views_open(trigger_id=body["trigger_id"], view=ask_modal(person.lang))
+
+    app.shortcut(ids.ASK_GLOBAL_SHORTCUT)(open_modal)
+    app.action(ids.HOME_ASK)(open_modal)
+
+    def ack_modal(ack: Ack, body: dict, view: dict) -> None:
+        question = _modal_question(view)
+        person = services.directory.person(body["user"]["id"])
+        ack(response_action="update", view=searching_modal(person.lang, question))
+
+    def modal(body: dict, view: dict, client: WebClient) -> None:
+        view_id = view["id"]
+
+        def send(message: Message) -> tuple[str | None, str | None]:
+            person = services.directory.person(body["user"]["id"])
+            client.views_update(view_id=view_id, view=answer_modal(person.lang, message))
+            return None, None
+
+        _answer(services, client, body["user"]["id"], _modal_question(view), "modal", None, send)
+
+    app.view(ids.ASK_MODAL)(ack=ack_modal, lazy=[modal])
+
+    # "Share to channel" under a private answer: post it for everyone, remove the private copy.
+    def ack_share(ack: Ack) -> None:
+        ack()
+
+    def share(body: dict, client: WebClient, respond) -> None:
+        _share(services, client, respond, body)
+
+    app.action(ids.SHARE_ANSWER)(ack=ack_share, lazy=[share])
+
+
+def answer_command(services: Services, client: WebClient, respond, body: dict, question: str) -> None:
+    """`/erp QUESTION`: an ephemeral answer (via response_url) with a Share button."""
+    _answer(
+        services,
+        client,
+        body["user_id"],
+        question,
+        "slash",
+        body.get("channel_id"),
+        _responder(respond),
+        shareable=True,
+    )
+
+
+def _answer_in_channel(
+    services: Services, client: WebClient, event: dict, thread_ts: str | None, surface: str
+):
+    channel = event["channel"]
+    question = _MENTION.sub("", event.get("text") or "").strip()
+
+    def send(message: Message) -> tuple[str | None, str | None]:
+        posted = client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            unfurl_links=False,
+            unfurl_media=False,
+            **message.as_kwargs(),
+        )
+        return posted.get("channel"), posted.get("ts")
+
+    _answer(
+        services,
+        client,
+        event["user"],
+        question,
+        surface,
+        channel,
+        send,
+        show_question=False,
+    )
+
+
+def _answer(
+    services: Services,
+    client: WebClient,
+    user_id: str,
+    question: str,
+    surface: str,
+    channel_id: str | None,
+    send: Send,
+    *,
+    shareable: bool = False,
+    show_question: bool = False,
+) -> None:
+    """Search, log, render, send. Every failure ends in a message the user can act on."""
+    person = services.directory.person(user_id, client)
+    question = question.strip()[:MAX_QUESTION]
+    if not question:
+        send(error_message(person.lang, "slack.answer.empty_question"))
+        return
+    try:
+        answer = ask(
+            services, question, user_id=user_id, role=person.role, surface=surface, channel_id=channel_id
+        )
+    except Exception:
+        log.exception("search failed for %r", question)
+        send(error_message(person.lang))
+        return
+    lang = ui_language(answer.result.lang, override=person.language_override, fallback=person.lang)
+    message = answer_message(
+        answer.result,
+        AnswerContext(
+            lang=lang,
+            question_id=answer.question_id,
+            docs_base_url=services.settings.docs_base_url,
+            asker=user_id,
+            show_question=show_question,
+            shareable=shareable,
+            role=person.role,
+        ),
+    )
+    channel, ts = send(message)
+    if ts:
+        remember_message(services, answer.question_id, channel, ts)
+
+
+def _with_indicator(client: WebClient, event: dict, work: Callable[[], None]) -> None:
+    """👀 on the question while searching: Slack's own "I'm on it" that needs no extra message."""
+    channel, ts = event.get("channel"), event.get("ts")
+    reacted = False
+    try:
+        client.reactions_add(channel=channel, timestamp=ts, name="eyes")
+        reacted = True
+    except SlackApiError as exc:
+        log.debug("could not add the searching reaction: %s", exc.response.get("error"))
+    try:
+        work()
+    finally:
+        if reacted:
+            with contextlib.suppress(SlackApiError):
+                client.reactions_remove(channel=channel, timestamp=ts, name="eyes")
+
+
+def _responder(respond) -> Send:
+    def send(message: Message) -> tuple[str | None, str | None]:
+        respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
+        return None, None
+
+    return send
+
+
+def _modal_question(view: dict) -> str:
+    values = (view.get("state") or {}).get("values") or {}
+    return ((values.get(ids.ASK_BLOCK) or {}).get(ids.ASK_INPUT) or {}).get("value") or ""
+
+
+def _share(services: Services, client: WebClient, respond, body: dict) -> None:
+    user_id = body["user"]["id"]
+    person: Person = services.directory.person(user_id)
+    try:
+        question_id = int(body["actions"][0]["value"])
+    except (KeyError, ValueError, IndexError):
+        return
+    with services.db.begin() as session:
+        entry = session.get(QuestionLog, question_id)
+        question, role, asker = (
+            (entry.question, entry.role, entry.slack_user_id) if entry else (None, None, None)
+        )
+    if question is None or asker != user_id:
+        return
+    result = services.knowledge.search(question, role=role)
+    lang = ui_language(result.lang, override=person.language_override, fallback=person.lang)
+    message = answer_message(
+        result,
+        AnswerContext(
+            lang=lang,
+            question_id=question_id,
+            docs_base_url=services.settings.docs_base_url,
+            asker=user_id,
+            show_question=True,
+            rateable=False,
+        ),
+    )
+    respond(response_type="in_channel", replace_original=False, **message.as_kwargs())
+    respond(delete_original=True)

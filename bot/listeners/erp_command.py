@@ -1,0 +1,78 @@
+"""`/erp`: a question by default; `/erp help`, `/erp role ...`, `/erp lang ...` and other sub-commands.
+
+Sub-commands answer in the ack itself (they are quick: a database read or write), so the reply is
+immediate; a question is acknowledged with "searching…" and answered by a lazy listener.
+Other features add sub-commands with `@subcommand("name")`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot import ids
+from bot.identity import Person
+from bot.services import Services
+from bot.views.answers import Message
+
+
+@dataclass
+class CommandRequest:
+    services: Services
+    client: WebClient
+    person: Person
+    args: str  # the text after the sub-command word
+    body: dict  # the raw slash command payload (channel_id, trigger_id, response_url, ...)
+
+
+SubcommandHandler = Callable[[CommandRequest], Message | None]
+_SUBCOMMANDS: dict[str, SubcommandHandler] = {}
+
+
+def subcommand(*names: str) -> Callable[[SubcommandHandler], SubcommandHandler]:
+    """Register `/erp NAME ...`; the handler returns the ephemeral reply (or None after opening a modal)."""
+
+    def decorate(func: SubcommandHandler) -> SubcommandHandler:
+        for name in names:
+            _SUBCOMMANDS[name.lower()] = func
+        return func
+
+    return decorate
+
+
+def split_subcommand(text: str) -> tuple[SubcommandHandler | None, str]:
+    text = (text or "").strip()
+    if not text:
+        return _SUBCOMMANDS.get("help"), ""
+    word, _, rest = text.partition(" ")
+    handler = _SUBCOMMANDS.get(word.lower())
+    return (handler, rest.strip()) if handler else (None, text)
+
+
+def register(app: App, services: Services) -> None:
+    from bot.listeners.ask import answer_command
+
+    def ack_command(ack: Ack, body: dict, client: WebClient) -> None:
+        handler, args = split_subcommand(body.get("text", ""))
+        person = services.directory.person(body["user_id"], client)
+        if handler is not None:
+            reply = handler(CommandRequest(services, client, person, args, body))
+            if reply is None:
+                ack()
+            else:
+                ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+            return
+        from bot.views.answers import searching_message
+
+        searching = searching_message(person.lang)
+        ack(text=searching.text, blocks=searching.blocks, response_type="ephemeral")
+
+    def answer(body: dict, client: WebClient, respond) -> None:
+        handler, question = split_subcommand(body.get("text", ""))
+        if handler is None:
+            answer_command(services, client, respond, body, question)
+
+    app.command(ids.ASK_COMMAND)(ack=ack_command, lazy=[answer])

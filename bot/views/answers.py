@@ -1,0 +1,205 @@
+"""Answer and abstain messages for a search result, within Slack's Block Kit limits."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from bot import ids
+from bot.i18n import t
+from bot.views.text import (
+    BUTTON_VALUE_LIMIT,
+    docs_url,
+    escape,
+    link,
+    markdown_to_mrkdwn,
+    split_for_sections,
+    truncate,
+)
+from knowledge.types import Hit, SearchResult
+
+ACTIONS_BLOCK = "answer_actions"
+QUESTION_QUOTE_LIMIT = 500
+
+
+@dataclass
+class AnswerContext:
+    """What the view needs besides the search result."""
+
+    lang: str  # UI language: "zh-CN" | "en"
+    question_id: int | None  # QuestionLog id, carried by the rating buttons
+    docs_base_url: str = ""
+    asker: str | None = None  # Slack user id; shown when the answer is public (mention, share)
+    show_question: bool = False  # quote the question above the answer (mentions, shares)
+    shareable: bool = False  # ephemeral answers get a "Share to channel" button
+    rateable: bool = True
+    role: str | None = None
+    extra_context: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Message:
+    """A message body for chat.postMessage / respond(): fallback text plus blocks."""
+
+    text: str
+    blocks: list[dict]
+
+    def as_kwargs(self) -> dict:
+        return {"text": self.text, "blocks": self.blocks}
+
+
+def answer_message(result: SearchResult, ctx: AnswerContext) -> Message:
+    """The answer view when the search answered, the abstain view when it did not."""
+    if not result.answered or result.best is None:
+        return abstain_message(result, ctx)
+    best = result.best
+    lang = ctx.lang
+    blocks: list[dict] = []
+    if ctx.show_question and ctx.asker:
+        blocks.append(
+            _context(t("slack.answer.asked", lang, user=ctx.asker, question=_quote(result.question)))
+        )
+    if best.kind == "faq" and best.answer:
+        body = f"*{escape(best.text)}*\n{markdown_to_mrkdwn(best.answer)}"
+    else:
+        body = markdown_to_mrkdwn(best.text)
+    chunks, truncated = split_for_sections(body, max_sections=3)
+    for chunk in chunks:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": chunk}})
+    if truncated:
+        blocks.append(_context(t("slack.answer.truncated", lang)))
+    blocks.append(_context(t("slack.answer.source", lang, citation=citation(best, ctx.docs_base_url, lang))))
+    related = result.related(3)
+    if related:
+        lines = [t("slack.answer.related", lang)]
+        lines += [f"• {citation(hit, ctx.docs_base_url, lang)}" for hit in related]
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": truncate("\n".join(lines), 3000)}}
+        )
+    for extra in ctx.extra_context:
+        blocks.append(_context(extra))
+    blocks.append(_actions(result, ctx, answered=True))
+    fallback = t("slack.answer.fallback", lang, citation=escape(best.citation))
+    return Message(text=truncate(fallback, 3000), blocks=blocks)
+
+
+def abstain_message(result: SearchResult, ctx: AnswerContext) -> Message:
+    """Say plainly that the manuals do not cover it, show the nearest sections, offer a ticket."""
+    lang = ctx.lang
+    blocks: list[dict] = []
+    if ctx.show_question and ctx.asker:
+        blocks.append(
+            _context(t("slack.answer.asked", lang, user=ctx.asker, question=_quote(result.question)))
+        )
+    blocks.append(
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": f"*{t('slack.answer.abstain_title', lang)}*\n{t('slack.answer.abstain_body', lang)}",
+            },
+        }
+    )
+    nearest = result.hits[:3]
+    if nearest:
+        lines = [t("slack.answer.abstain_nearest", lang)]
+        lines += [f"• {citation(hit, ctx.docs_base_url, lang)}" for hit in nearest]
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": truncate("\n".join(lines), 3000)}}
+        )
+    blocks.append(_actions(result, ctx, answered=False))
+    fallback = t("slack.answer.abstain_fallback", lang, question=_quote(result.question))
+    return Message(text=fallback, blocks=blocks)
+
+
+def searching_message(lang: str) -> Message:
+    text = t("slack.answer.searching", lang)
+    return Message(text=text, blocks=[_context(text)])
+
+
+def error_message(lang: str, key: str = "slack.answer.error") -> Message:
+    text = t(key, lang)
+    return Message(text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+
+
+def citation(hit: Hit, docs_base_url: str, lang: str) -> str:
+    """`Title › Heading` as mrkdwn, linked to the manual when DOCS_BASE_URL is set; FAQ entries say so."""
+    label = hit.citation or hit.source
+    if hit.kind == "faq":
+        label = f"{t('slack.answer.faq', lang)}: {label}"
+    return link(docs_url(docs_base_url, hit.source), label)
+
+
+def ticket_value(question: str, question_id: int | None, sources: list[str]) -> str:
+    """The Open-a-ticket button's value: JSON {q, question, sources}, kept under Slack's 2,000 chars."""
+    question = question[:1200]
+    sources = list(sources[:3])
+    while True:
+        value = json.dumps({"q": question_id, "question": question, "sources": sources}, ensure_ascii=False)
+        if len(value) <= BUTTON_VALUE_LIMIT:
+            return value
+        if sources:
+            sources.pop()
+        else:
+            question = question[: len(question) // 2]
+
+
+def parse_ticket_value(value: str) -> dict:
+    """The inverse of ticket_value (for the tickets listener)."""
+    data = json.loads(value or "{}")
+    return {"q": data.get("q"), "question": data.get("question", ""), "sources": data.get("sources", [])}
+
+
+def rated_blocks(blocks: list[dict], note: str, *, keep_ticket: bool) -> list[dict]:
+    """The same message after a rating: the rating buttons replaced by a note (ticket button kept)."""
+    out: list[dict] = []
+    for block in blocks:
+        if block.get("block_id") != ACTIONS_BLOCK:
+            out.append(block)
+            continue
+        out.append(_context(note))
+        if keep_ticket:
+            kept = [el for el in block.get("elements", []) if el.get("action_id") == ids.OPEN_TICKET]
+            if kept:
+                out.append({"type": "actions", "block_id": ACTIONS_BLOCK, "elements": kept})
+    return out
+
+
+def _actions(result: SearchResult, ctx: AnswerContext, *, answered: bool) -> dict:
+    lang = ctx.lang
+    qid = "" if ctx.question_id is None else str(ctx.question_id)
+    elements: list[dict] = []
+    if answered and ctx.rateable and qid:
+        elements.append(_button(ids.FEEDBACK_HELPFUL, t("slack.answer.helpful", lang), qid, style="primary"))
+        elements.append(_button(ids.FEEDBACK_NOT_HELPFUL, t("slack.answer.not_helpful", lang), qid))
+    sources = [hit.citation or hit.source for hit in result.hits[:3]]
+    ticket = _button(
+        ids.OPEN_TICKET,
+        t("slack.answer.open_ticket", lang),
+        ticket_value(result.question, ctx.question_id, sources),
+        style=None if answered else "primary",
+    )
+    elements.append(ticket)
+    if ctx.shareable and qid:
+        elements.append(_button(ids.SHARE_ANSWER, t("slack.answer.share", lang), qid))
+    return {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": elements}
+
+
+def _button(action_id: str, label: str, value: str, style: str | None = None) -> dict:
+    button = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": truncate(label, 75), "emoji": True},
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def _context(mrkdwn: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(mrkdwn, 3000)}]}
+
+
+def _quote(question: str) -> str:
+    return escape(truncate(" ".join(question.split()), QUESTION_QUOTE_LIMIT))

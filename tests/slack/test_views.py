@@ -1,0 +1,106 @@
+"""Block Kit views stay within Slack's limits whatever the manuals contain; catalogs match."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from bot import ids
+from bot.i18n import LANGUAGES, catalog
+from bot.views.answers import AnswerContext, answer_message, parse_ticket_value
+from bot.views.home import HomeData, HomeItem, home_view
+from knowledge.types import Hit, SearchResult
+from tests.slack.fake_slack import validate_blocks, validate_view
+from tests.slack.harness import write_sample_kb
+
+
+def _hit(source: str, text: str, **kw) -> Hit:
+    return Hit(
+        source=source,
+        title=kw.pop("title", "标题"),
+        heading_path=("标题", "小节"),
+        text=text,
+        score=0.9,
+        **kw,
+    )
+
+
+def test_i18n_catalogs_have_identical_keys():
+    keys = {lang: set(catalog(lang)) for lang in LANGUAGES}
+    assert keys["en"] == keys["zh-CN"], keys["en"] ^ keys["zh-CN"]
+
+
+def test_a_huge_passage_is_split_and_truncated_within_limits():
+    steps = "\n".join(f"{i}. 在“库存”应用中点击 <按钮> & 确认第 {i} 步。" * 3 for i in range(1, 400))
+    hits = [_hit("a.md", steps)] + [_hit(f"r{i}.md", "x" * 5000, title="T" * 400) for i in range(20)]
+    result = SearchResult(
+        question="<!channel> 怎么做？" * 200, role=None, lang="zh", answered=True, hits=hits
+    )
+    message = answer_message(
+        result, AnswerContext(lang="zh-CN", question_id=7, show_question=True, asker="U1", shareable=True)
+    )
+    assert validate_blocks(message.blocks) == []
+    assert len(message.blocks) <= 50
+    assert "<按钮>" not in json.dumps(message.blocks, ensure_ascii=False)  # escaped
+    assert "已截断" in json.dumps(message.blocks, ensure_ascii=False)
+    ticket = parse_ticket_value(
+        next(
+            el
+            for b in message.blocks
+            if b["type"] == "actions"
+            for el in b["elements"]
+            if el["action_id"] == ids.OPEN_TICKET
+        )["value"]
+    )
+    assert ticket["q"] == 7 and ticket["question"].startswith(
+        "<!channel>"
+    )  # raw text for the ticket, not shown
+
+
+def test_markdown_in_manuals_becomes_slack_mrkdwn():
+    text = "## 步骤\n**注意** 见 [手册](https://docs.example.com/a?b=1&c=2) 与 [本地](../x.md) ![图](img.png)"
+    result = SearchResult(question="q", role=None, lang="zh", answered=True, hits=[_hit("a.md", text)])
+    blocks = answer_message(result, AnswerContext(lang="zh-CN", question_id=1)).blocks
+    body = blocks[0]["text"]["text"]
+    assert "*步骤*" in body and "*注意*" in body
+    assert "<https://docs.example.com/a?b=1&c=2|手册>" in body
+    assert "本地" in body and "../x.md" not in body
+
+
+def test_home_view_within_limits_with_long_lists():
+    items = [HomeItem(text="<@U1> " + "问" * 500, note="已回答") for _ in range(30)]
+    view = home_view(
+        HomeData(
+            lang="zh-CN", role="finance", language_label="中文", recent_questions=items, open_tickets=items
+        )
+    )
+    assert validate_view(view) == []
+
+
+def test_chat_works_without_a_tty(tmp_path):
+    write_sample_kb(tmp_path / "kb")
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "ERP_COACH_DATA_DIR": str(tmp_path / "data"),
+        "KNOWLEDGE_DIRS": str(tmp_path / "kb"),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+    }
+    exe = Path(sys.executable).with_name("erp-coach")
+    proc = subprocess.run(
+        [str(exe), "run"],
+        input="怎么提交报销单？\n今天食堂的菜单是什么？\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "SLACK_BOT_TOKEN" in proc.stderr  # says which settings are missing
+    assert "新建报销单" in proc.stdout  # answered from the knowledge base
+    assert "没有找到" in proc.stdout  # and abstained honestly

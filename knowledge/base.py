@@ -382,7 +382,7 @@ class KnowledgeBase:
                     dense_score=dsim,
                     lexical_rank=lrank,
                     lexical_score=lscore,
-                    cites=self._resolve(p.cites) if p.cites else None,
+                    cites=self._cited_page(p.cites),
                 )
             )
         page_coverage = max((page_cov.get(h.source, 0.0) for h in hits[:3]), default=0.0)
@@ -608,6 +608,11 @@ class KnowledgeBase:
                     counterpart_of[p.source] = other
                     counterpart_of.setdefault(other, p.source)
         self._counterpart_of = counterpart_of
+
+    def _cited_page(self, path: str | None) -> str | None:
+        """The indexed page a FAQ cites, or None when it cites nothing we hold."""
+        resolved = self._resolve(path)
+        return resolved if resolved in self._by_source else None
 
     def _resolve(self, path: str | None) -> str | None:
         if not path:

@@ -117,6 +117,41 @@ def ingest(
     kb = _knowledge(settings)
     report = _ingest_with_progress(kb, targets, reset)
     _print_report(report)
+    restored = _restore_db_faqs(settings, kb)
+    if restored:
+        console.print(f"FAQ entries from the database put back into the index: {restored}")
+
+
+def _restore_db_faqs(settings: Settings, kb) -> int:
+    """FAQ entries written by support live in the database; after a rebuild (--reset, or a model change)
+    the index lacks them: add back those missing."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from feedback.db import Database
+    from feedback.faq import all_entries
+
+    db = Database(settings.resolved_database_url)
+    try:
+        with db.begin() as session:
+            entries = [
+                (e.faq_id, e.question, e.answer, list(e.roles or []), e.lang, e.source)
+                for e in all_entries(session)
+            ]
+    except SQLAlchemyError as exc:
+        err.print(
+            f"[yellow]FAQ entries in the database not checked ({exc.__class__.__name__}); "
+            "run `erp-coach db upgrade` if the database is new.[/yellow]"
+        )
+        return 0
+    finally:
+        db.dispose()
+    indexed = set(kb.sources)
+    missing = [e for e in entries if f"faq:{e[0]}" not in indexed]
+    for faq_id, question, answer, roles, lang, source in missing:
+        kb.add_faq(
+            faq_id, question, answer, roles=roles, lang="en" if lang.startswith("en") else "zh", source=source
+        )
+    return len(missing)
 
 
 def ask(

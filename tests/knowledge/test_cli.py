@@ -108,3 +108,26 @@ def test_user_mistakes_get_a_message_not_a_traceback(tmp_path, monkeypatch):
     bad.write_text("{not json\n", encoding="utf-8")
     result = runner.invoke(app, ["eval", str(bad), "--kb", str(tmp_path)])
     assert result.exit_code == 2 and "q.jsonl:1" in result.output
+
+
+def test_reset_puts_database_faqs_back(kb_dir, tmp_path):
+    from feedback.db import Database
+    from feedback.faq import add_entry
+
+    (tmp_path / "data").mkdir()
+    db = Database(f"sqlite:///{tmp_path / 'data' / 'erp-coach.db'}")
+    db.upgrade()
+    with db.begin() as session:
+        entry = add_entry(
+            session, question="扫码枪没反应怎么办？", answer="重新插拔USB接口。", roles=["warehouse"]
+        )
+        faq_id = entry.faq_id
+    db.dispose()
+
+    first = runner.invoke(app, ["ingest", str(kb_dir)])
+    assert "put back into the index: 1" in first.output, first.output
+    result = runner.invoke(app, ["ingest", str(kb_dir), "--reset"])
+    assert result.exit_code == 0 and "put back into the index: 1" in result.output, result.output
+    result = runner.invoke(app, ["ask", "扫码枪没有反应", "--json"])
+    payload = json.loads(result.output)
+    assert payload["hits"][0]["source"] == f"faq:{faq_id}"

@@ -33,6 +33,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/search_latency.py
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/fanout.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

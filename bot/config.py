@@ -74,15 +74,73 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_ROLES), validation_alias=AliasChoices("ROLES")
     )
     timezone: str = Field(default="Asia/Shanghai", validation_alias=AliasChoices("TIMEZONE"))
+    quiet_hours: str = Field(default="21:00-08:30", validation_alias=AliasChoices("QUIET_HOURS"))
+    working_days: str = Field(default="mon,tue,wed,thu,fri", validation_alias=AliasChoices("WORKING_DAYS"))
 
-    _split_lists = field_validator("knowledge_dirs", "roles", "slack_admins", mode="before")(_split_csv)
-    _split_maps = field_validator("role_folders", "slack_usergroup_roles", mode="before")(_split_mapping)
+    # Surveys, training, digests
+    surveys_file: Path | None = Field(default=None, validation_alias=AliasChoices("SURVEYS_FILE"))
+    training_file: Path | None = Field(default=None, validation_alias=AliasChoices("TRAINING_FILE"))
+    digest_cron: str = Field(default="0 9 * * mon", validation_alias=AliasChoices("DIGEST_CRON"))
+    managers_channel: str = Field(default="", validation_alias=AliasChoices("MANAGERS_CHANNEL"))
+    manager_role: str = Field(default="manager", validation_alias=AliasChoices("MANAGER_ROLE"))
+    scheduler_tick_seconds: int = Field(default=60, validation_alias=AliasChoices("SCHEDULER_TICK_SECONDS"))
+    fanout_per_second: float = Field(default=0, validation_alias=AliasChoices("FANOUT_PER_SECOND"))
+
+    # Tickets
+    triage_channel: str = Field(default="", validation_alias=AliasChoices("TRIAGE_CHANNEL"))
+    triage_roles: CsvList = Field(
+        default_factory=lambda: ["support", "admin"], validation_alias=AliasChoices("TRIAGE_ROLES")
+    )
+    ticket_reaction: str = Field(default="ticket", validation_alias=AliasChoices("TICKET_REACTION"))
+    ticket_sla_hours: CsvMap = Field(
+        default_factory=lambda: {"urgent": "4", "high": "8", "normal": "24", "low": "72"},
+        validation_alias=AliasChoices("TICKET_SLA_HOURS"),
+    )
+    ticket_waiting_close_days: float = Field(
+        default=5, ge=0.01, validation_alias=AliasChoices("TICKET_WAITING_CLOSE_DAYS")
+    )
+    ticket_similarity_threshold: float = Field(
+        default=0.8, ge=0, le=1, validation_alias=AliasChoices("TICKET_SIMILARITY_THRESHOLD")
+    )
+
+    _split_lists = field_validator("knowledge_dirs", "roles", "slack_admins", "triage_roles", mode="before")(
+        _split_csv
+    )
+    _split_maps = field_validator("role_folders", "slack_usergroup_roles", "ticket_sla_hours", mode="before")(
+        _split_mapping
+    )
+
+    @field_validator("ticket_sla_hours")
+    @classmethod
+    def _sla_hours_are_numbers(cls, value: dict[str, str]) -> dict[str, str]:
+        for priority, hours in value.items():
+            try:
+                if float(hours) <= 0:
+                    raise ValueError
+            except ValueError:
+                raise ValueError(
+                    f"TICKET_SLA_HOURS: {priority}={hours!r} is not a positive number of hours"
+                ) from None
+        return value
+
+    @property
+    def sla_hours(self) -> dict[str, float]:
+        """Per-priority SLA in hours, e.g. {"urgent": 4.0, ...}."""
+        return {priority: float(hours) for priority, hours in self.ticket_sla_hours.items()}
 
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'erp-coach.db').resolve()}"
+
+    @property
+    def surveys_path(self) -> Path:
+        return self.surveys_file or self.data_dir / "surveys.yaml"
+
+    @property
+    def training_path(self) -> Path:
+        return self.training_file or self.data_dir / "training.yaml"
 
     @property
     def chroma_dir(self) -> Path:

@@ -24,3 +24,55 @@ OPEN_TICKET = "open_ticket"
 
 # App Home
 HOME_REFRESH = "home_refresh"
+
+# Ticket surfaces (bot/listeners/tickets.py)
+TICKET_SUBCOMMAND = "ticket"  # `/erp ticket [text]` opens the report modal
+TICKET_SHORTCUT = "report_erp_issue"  # message shortcut "Report an ERP issue"
+TICKET_MODAL = "ticket_modal"
+TICKET_TITLE_BLOCK = "ticket_title"
+TICKET_TITLE_INPUT = "title"
+TICKET_DESCRIPTION_BLOCK = "ticket_description"
+TICKET_DESCRIPTION_INPUT = "description"
+TICKET_CATEGORY_BLOCK = "ticket_category"
+TICKET_CATEGORY_INPUT = "category"
+TICKET_PRIORITY_BLOCK = "ticket_priority"
+TICKET_PRIORITY_INPUT = "priority"
+TICKET_MODULE_BLOCK = "ticket_module"
+TICKET_MODULE_INPUT = "module"
+# Triage card buttons; their value is the ticket's database id.
+TICKET_ASSIGN_ME = "ticket_assign_me"
+TICKET_SET_PRIORITY = "ticket_set_priority"
+TICKET_SET_STATUS = "ticket_set_status"
+TICKET_RESOLVE = "ticket_resolve"
+TICKET_REOPEN = "ticket_reopen"
+TICKET_MERGE = "ticket_merge"  # value JSON {"t": duplicate id, "into": original id}
+TICKET_RESOLVE_MODAL = "ticket_resolve_modal"
+RESOLVE_TEXT_BLOCK = "resolve_text"
+RESOLVE_TEXT_INPUT = "resolution"
+RESOLVE_FAQ_BLOCK = "resolve_faq"
+RESOLVE_FAQ_INPUT = "add_faq"
+RESOLVE_FAQ_QUESTION_BLOCK = "resolve_faq_question"
+RESOLVE_FAQ_QUESTION_INPUT = "faq_question"
+RESOLVE_FAQ_ANSWER_BLOCK = "resolve_faq_answer"
+RESOLVE_FAQ_ANSWER_INPUT = "faq_answer"
+RESOLVE_FAQ_ROLES_BLOCK = "resolve_faq_roles"
+RESOLVE_FAQ_ROLES_INPUT = "faq_roles"
+RESOLVE_FAQ_LANG_BLOCK = "resolve_faq_lang"
+RESOLVE_FAQ_LANG_INPUT = "faq_lang"
+# Closure notice (reporter's DM)
+TICKET_FIXED = "ticket_fixed"
+TICKET_STILL_PROBLEM = "ticket_still_problem"
+TICKET_RATE_PREFIX = "ticket_rate_"  # ticket_rate_1 .. ticket_rate_5
+
+# Surveys
+SURVEY_OPEN = "survey_open"  # "Answer the survey" button in the DM; value = round id
+SURVEY_MODAL = "survey_modal"  # callback id of the survey modal; private_metadata = JSON {round, channel, ts}
+SURVEY_ANSWER = (
+    "answer"  # prefix of answer elements: action id "answer:<question>[:<module>]", block id "q:..."
+)
+
+# Training
+TRAINING_DONE = "training_done"  # "Mark as done"; value = assignment id
+TRAINING_MANUAL = "training_manual"  # link button to the manual section
+TRAINING_COMMAND = "training"  # `/erp training`
+GAP_TO_TRAINING = "gap_to_training"  # digest button; value = JSON {role, source, heading, topic}

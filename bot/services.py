@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import feedback
 from bot.config import Settings
 from feedback.db import Database
+from feedback.scheduler import QuietHours, SendWindow, parse_working_days
+from feedback.surveys import SurveyCatalog
+from feedback.training import TrainingCatalog
 from knowledge.base import KnowledgeBase, KnowledgeConfig
 from knowledge.embedding import Embedder
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
+
+_EXAMPLES = Path(feedback.__file__).parent / "examples"  # shipped samples, copied on first run
 
 
 @dataclass
@@ -57,3 +64,26 @@ class Services:
             ),
             self.embedder,
         )
+
+    @cached_property
+    def send_window(self) -> SendWindow:
+        """When scheduled DMs may go out: time zone, quiet hours, working days (settings)."""
+        return SendWindow(
+            tz=self.settings.timezone,
+            quiet_hours=QuietHours.parse(self.settings.quiet_hours),
+            working_days=parse_working_days(self.settings.working_days),
+        )
+
+    @cached_property
+    def surveys(self) -> SurveyCatalog:
+        catalog = SurveyCatalog(self.settings.surveys_path, self.settings.roles, _EXAMPLES / "surveys.yaml")
+        catalog.ensure_file()
+        return catalog
+
+    @cached_property
+    def training(self) -> TrainingCatalog:
+        catalog = TrainingCatalog(
+            self.settings.training_path, self.settings.roles, _EXAMPLES / "training.yaml"
+        )
+        catalog.ensure_file()
+        return catalog

@@ -1,3 +1,3 @@
 """Imports every model module so Alembic and `Base.metadata` see all tables. Add new modules here."""
 
-from feedback import deliveries, people, questions  # noqa: F401
+from feedback import deliveries, faq, people, questions, scheduler, surveys, tickets, training  # noqa: F401

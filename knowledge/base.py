@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.chunking import chunk_document
+from knowledge.crosslingual import english_terms
 from knowledge.embedding import Embedder
 from knowledge.index import VectorIndex
 from knowledge.lexical import LexicalIndex, tokenize
@@ -73,6 +74,7 @@ class KnowledgeBase:
         self._files: dict[str, dict] = {}  # key -> {"hash", "root", "source", "ids"}
         self._passages: dict[str, _Passage] = {}
         self._stored_model: str | None = None
+        self._store_stamp: tuple[int, int] | None = None
         try:
             self._lexical = LexicalIndex(lexical_dir)
             self._load_store()
@@ -223,6 +225,7 @@ class KnowledgeBase:
 
     def search(self, question: str, role: str | None = None, lang: str | None = None) -> SearchResult:
         started = time.perf_counter()
+        self.refresh()
         tuning = self.tuning
         question = question.strip()
         qlang = lang if lang in ("zh", "en") else detect_lang(question)
@@ -232,9 +235,13 @@ class KnowledgeBase:
             return SearchResult(
                 question, role, qlang, False, [], reason, (time.perf_counter() - started) * 1000
             )
-        vec = None if tuning.mode == "lexical" else self.embedder.encode([question])[0]
+        # A Chinese question also searches with the English words of the ERP terms it names: the model is
+        # English and many pages exist only in English.
+        expand = qlang == "zh" and tuning.crosslingual and tuning.mode == "hybrid"
+        english = english_terms(question) if expand else ""
+        vec = None if tuning.mode == "lexical" else self.embedder.encode([english or question])[0]
         with self._lock:
-            hits, evidence = self._rank(question, vec, qlang, role)
+            hits, evidence = self._rank(question, vec, qlang, role, english)
         answered, reason = decide(evidence, tuning) if hits else (False, "abstained: nothing matched")
         return SearchResult(
             question=question,
@@ -247,7 +254,7 @@ class KnowledgeBase:
         )
 
     def _rank(
-        self, question: str, vec: np.ndarray | None, qlang: str, role: str | None
+        self, question: str, vec: np.ndarray | None, qlang: str, role: str | None, english: str = ""
     ) -> tuple[list[Hit], Evidence]:
         tuning = self.tuning
         k = min(tuning.candidates, len(self._passages))
@@ -265,19 +272,23 @@ class KnowledgeBase:
         coverage_top = 0.0
         l_max = 1.0
         if tuning.mode != "dense":
-            rows, scores, coverage = self._lexical.search(question, k)
+            lex_query = f"{question} {english}" if english and tuning.expand_lexical else question
+            rows, scores, coverage = self._lexical.search(lex_query, k)
             lex_ids = self._lexical.ids
             l_max = float(scores[0]) if len(scores) else 1.0
             coverage_top = float(coverage.max()) if len(coverage) else 0.0
             for rank, (row, score, cov) in enumerate(zip(rows, scores, coverage, strict=True), 1):
                 entry = cand.setdefault(lex_ids[row], [None, None, None, None, 0.0])
                 entry[2], entry[3], entry[4] = float(score), rank, float(cov)
-        if tuning.mode == "dense":
-            wd = 1.0
-        elif tuning.mode == "lexical":
-            wd = 0.0
+        if tuning.mode == "hybrid":
+            if qlang == "zh":
+                wd = tuning.dense_weight_zh_expanded if english else tuning.dense_weight_zh
+            else:
+                wd = tuning.dense_weight_en
         else:
-            wd = tuning.dense_weight_zh if qlang == "zh" else tuning.dense_weight_en
+            # Baselines are plain: one side alone, no role, language, translation or FAQ preferences.
+            wd = 1.0 if tuning.mode == "dense" else 0.0
+            tuning = replace(tuning, role_boost=0.0, lang_boost=0.0, counterpart_share=0.0, faq_margin=-1.0)
 
         # Best passage per source, with role and language preferences applied.
         best: dict[str, tuple[float, str]] = {}
@@ -299,7 +310,8 @@ class KnowledgeBase:
         if tuning.counterpart_share > 0:
             for source, (score, _pid) in list(best.items()):
                 other = self._counterpart_of.get(source)
-                if other is None:
+                if other is None or (qlang == "en" and self._passages[best[source][1]].lang != "zh"):
+                    # An English question gains nothing from the Chinese translation of a page.
                     continue
                 inherited = score * tuning.counterpart_share
                 if other not in best or best[other][0] < inherited:
@@ -308,12 +320,35 @@ class KnowledgeBase:
                         keep_pid = best[other][1] if other in best else other_pids[0]
                         best[other] = (inherited, keep_pid)
         ranked = sorted(best.items(), key=lambda item: -item[1][0])
+        # Pages that cover more of the question's terms across all their sections move up (a question often
+        # names several aspects that one page spreads over several passages).
+        page_cov: dict[str, float] = {}
+        if tuning.mode != "dense" and ranked:
+            head = ranked[: tuning.rerank_pages]
+            groups = []
+            for source, (_score, pid) in head:
+                ids = list(self._by_source.get(source, []))
+                cites = self._resolve(self._passages[pid].cites) if self._passages[pid].cites else None
+                if cites:
+                    ids += self._by_source.get(cites, [])
+                groups.append(ids)
+            cov_query = f"{question} {english}" if english and tuning.coverage_with_english else question
+            for (source, _), cov in zip(head, self._lexical.coverage_of(cov_query, groups), strict=True):
+                page_cov[source] = cov
+            weight = tuning.page_coverage_weight_zh if qlang == "zh" else tuning.page_coverage_weight_en
+            if weight and tuning.mode == "hybrid":
+                head = [(src, (sc + weight * page_cov[src], pid)) for src, (sc, pid) in head]
+                ranked = sorted(head, key=lambda item: -item[1][0]) + ranked[len(head) :]
+        # When a page ranks above its own translation into the question's language, the translation goes
+        # first: same content, in the asker's language.
+        if tuning.mode == "hybrid":
+            ranked = self._question_language_first(ranked, qlang)
         # A matching FAQ entry leads when it is about as good as the best page.
         if ranked:
             top_score = ranked[0][1][0]
             for i, (_source, (score, pid)) in enumerate(ranked[: tuning.max_hits]):
                 if self._passages[pid].kind == "faq":
-                    if i > 0 and score >= top_score - tuning.faq_margin:
+                    if i > 0 and tuning.faq_margin >= 0 and score >= top_score - tuning.faq_margin:
                         ranked.insert(0, ranked.pop(i))
                     break
         hits = []
@@ -338,8 +373,27 @@ class KnowledgeBase:
                     cites=self._resolve(p.cites) if p.cites else None,
                 )
             )
-        evidence = Evidence(qlang, dense_top, coverage_top, ranked[0][1][0] if ranked else 0.0)
+        page_coverage = max((page_cov.get(h.source, 0.0) for h in hits[:3]), default=0.0)
+        evidence = Evidence(qlang, dense_top, coverage_top, ranked[0][1][0] if ranked else 0.0, page_coverage)
         return hits, evidence
+
+    def _question_language_first(self, ranked: list, qlang: str) -> list:
+        position = {source: i for i, (source, _) in enumerate(ranked)}
+        out = list(ranked)
+        moved: set[str] = set()
+        for source, (_score, pid) in ranked:
+            other = self._counterpart_of.get(source)
+            if other is None or other in moved or self._passages[pid].lang == qlang:
+                continue
+            j = position.get(other)
+            if j is None or j < position[source]:
+                continue
+            i = next(k for k, (s, _) in enumerate(out) if s == source)
+            k = next(k for k, (s, _) in enumerate(out) if s == other)
+            entry = out.pop(k)
+            out.insert(i, (entry[0], (out[i][1][0], entry[1][1])))  # takes the place (and score) of its twin
+            moved.add(other)
+        return out
 
     # --- internals --------------------------------------------------------------------------------------
 
@@ -455,22 +509,56 @@ class KnowledgeBase:
         tmp = self._store_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, self._store_path)
+        self._store_stamp = self._stamp()
         self._stored_model = payload["model"]
         self._rebuild_lookups()
 
+    def refresh(self) -> bool:
+        """Pick up an ingest made by another process (say `erp-coach ingest` while the bot runs): reload the
+        passage store and the lexical index when they changed on disk. Cheap when nothing changed (a stat).
+        The dense side is shared through Chroma itself (use CHROMA_URL when several processes write)."""
+        stamp = self._stamp()
+        if stamp == self._store_stamp:
+            return False
+        with self._lock:
+            if stamp == self._store_stamp:
+                return False
+            try:
+                lexical = LexicalIndex(self._lexical.directory)
+                passages, files, model = self._read_store()
+                if set(lexical.ids) != set(passages):
+                    return False  # caught between two writes of another process; next search retries
+            except (ValueError, KeyError, OSError):
+                return False
+            self._lexical, self._passages, self._files, self._stored_model = lexical, passages, files, model
+            self._store_stamp = stamp
+            self._rebuild_lookups()
+            return True
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self._store_path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
     def _load_store(self) -> None:
+        self._store_stamp = self._stamp()
         if not self._store_path.exists():
             return
+        self._passages, self._files, self._stored_model = self._read_store()
+        if set(self._lexical.ids) != set(self._passages):
+            raise ValueError("the lexical index and the passage store disagree")
+
+    def _read_store(self) -> tuple[dict[str, _Passage], dict[str, dict], str | None]:
         payload = json.loads(self._store_path.read_text(encoding="utf-8"))
-        self._stored_model = payload.get("model")
-        self._files = payload["files"]
+        passages = {}
         for raw in payload["passages"]:
             raw["heading_path"] = tuple(raw["heading_path"])
             raw["roles"] = tuple(raw["roles"])
             p = _Passage(**raw)
-            self._passages[p.id] = p
-        if set(self._lexical.ids) != set(self._passages):
-            raise ValueError("the lexical index and the passage store disagree")
+            passages[p.id] = p
+        return passages, payload["files"], payload.get("model")
 
     def _rebuild_lookups(self) -> None:
         by_source: dict[str, list[str]] = {}
@@ -479,13 +567,20 @@ class KnowledgeBase:
         self._by_source = by_source
         # Citations in FAQ files and translation links in front matter are often relative to a
         # sub-folder ("inventory/x.md" for "manuals/inventory/x.md"): resolve them by unique path suffix.
-        suffixes: dict[str, str | None] = {}
+        # When several pages end with the same path, the one with the fewest extra folders wins
+        # (faq.csv next to manuals/ citing "inventory/x.md" means manuals/inventory/x.md, not
+        # manuals/zh_CN/inventory/x.md); a tie is ambiguous and left unresolved.
+        suffixes: dict[str, tuple[int, str | None]] = {}
         for source in by_source:
             parts = source.split("/")
             for i in range(len(parts)):
                 tail = "/".join(parts[i:])
-                suffixes[tail] = None if tail in suffixes and suffixes[tail] != source else source
-        self._suffixes = suffixes
+                prev = suffixes.get(tail)
+                if prev is None or i < prev[0]:
+                    suffixes[tail] = (i, source)
+                elif i == prev[0] and prev[1] != source:
+                    suffixes[tail] = (i, None)
+        self._suffixes = {tail: src for tail, (_, src) in suffixes.items() if src is not None}
         counterpart_of: dict[str, str] = {}
         for pids in by_source.values():
             p = self._passages[pids[0]]

@@ -1,7 +1,8 @@
 """A persisted BM25 index that reads Chinese and English, fast at 100k passages.
 
-Chinese is indexed as overlapping character bigrams (robust to word-segmentation differences between
-questions and manuals: 入库单/入库 match on 入库); Latin words are lowercased, lightly stemmed and stripped
+Chinese is segmented into words (jieba) with question words dropped, and words longer than two characters
+also add their character bigrams (robust to segmentation differences between questions and manuals:
+入库单/入库 match on 入库); Latin words are lowercased, lightly stemmed and stripped
 of stop words. Postings live in a scipy CSC matrix (passages x terms) of precomputed BM25 weights, so a
 query is a handful of array slices and one `np.bincount`: a few milliseconds at 100k passages.
 """
@@ -9,6 +10,7 @@ query is a handful of array slices and one `np.bincount`: a few milliseconds at 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import unicodedata
@@ -178,17 +180,38 @@ def _stem(word: str) -> str:
     return word
 
 
+# Question words and fillers that say nothing about the topic ("怎么", "能不能", "系统里").
+_ZH_STOP_TEXT = """怎么 怎么办 怎样 怎么样 如何 什么 为什么 哪里 哪儿 哪个 吗 呢 吧 啊 呀 的 地 得 了 着 过 我 我们 你 你们
+    他 她 它 他们 能 能不能 可以 可不可以 要 是 在 和 与 及 把 被 就 都 也 还 又 再 让 给 对 从 到 这 那 这个 那个
+    一下 一个 请问 请 有 没有 会 该 应该 需要 想 用 系统 里 上 下 中 时候 之后 以后 后 前 弄 做 办 设 能否"""
+ZH_STOP_WORDS = frozenset(_ZH_STOP_TEXT.split())
+_jieba = None
+
+
+def _segment(run: str) -> list[str]:
+    global _jieba
+    if _jieba is None:
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        _jieba = jieba.Tokenizer()
+    return _jieba.lcut(run)
+
+
 def tokenize(text: str) -> list[str]:
-    """Index terms: stemmed Latin words without stop words, and Chinese character bigrams."""
+    """Index terms: stemmed Latin words without stop words; Chinese words (jieba) without question words,
+    plus the character bigrams of longer words so 入库单 and 入库 still meet."""
     text = unicodedata.normalize("NFKC", text).lower()
     out: list[str] = []
     for match in _TOKEN.finditer(text):
         tok = match.group(0)
         if tok[0] >= _CJK_START:
-            if len(tok) == 1:
-                out.append(tok)
-            else:
-                out.extend(tok[i : i + 2] for i in range(len(tok) - 1))
+            for word in _segment(tok):
+                if word in ZH_STOP_WORDS:
+                    continue
+                out.append(word)
+                if len(word) > 2:
+                    out.extend(word[i : i + 2] for i in range(len(word) - 1))
         elif tok not in STOP_WORDS:
             tok = tok.replace("’", "'").split("'")[0]
             if tok and tok not in STOP_WORDS:
@@ -207,6 +230,9 @@ class LexicalIndex:
         self._tf = sparse.csr_matrix((0, 0), dtype=np.float32)  # passages x terms, raw counts
         self._weights = sparse.csc_matrix((0, 0), dtype=np.float32)
         self.idf = np.zeros(0, dtype=np.float32)
+        self._pending: list[sparse.csr_matrix] = []
+        self._dirty = False
+        self._row_cache: dict[str, int] | None = None
         if directory is not None and (directory / "bm25.npz").exists():
             self._load()
 
@@ -232,27 +258,45 @@ class LexicalIndex:
             (np.asarray(vals, dtype=np.float32), (np.asarray(rows), np.asarray(cols))),
             shape=(len(ids), len(self.vocab)),
         )
-        old = self._tf
-        old.resize((old.shape[0], len(self.vocab)))
-        self._tf = sparse.vstack([old, new], format="csr") if old.shape[0] else new
+        # Stacked and re-weighted once, on the next query or save: ingesting 100k passages in batches
+        # must not redo the whole matrix per batch.
+        self._pending.append(new)
         self.ids.extend(ids)
-        self._reweight()
+        self._row_cache = None
+        self._dirty = True
 
     def remove(self, ids: Iterable[str]) -> None:
         drop = set(ids)
         if not drop:
             return
+        self._ensure()
         keep = np.fromiter((i not in drop for i in self.ids), dtype=bool, count=len(self.ids))
         if keep.all():
             return
         self._tf = self._tf[keep]
         self.ids = [i for i, k in zip(self.ids, keep, strict=True) if k]
-        self._reweight()
+        self._row_cache = None
+        self._dirty = True
 
     def clear(self) -> None:
-        self.ids, self.vocab = [], {}
+        self.ids, self.vocab, self._pending = [], {}, []
         self._tf = sparse.csr_matrix((0, 0), dtype=np.float32)
+        self._row_cache = None
+        self._dirty = True
+
+    def _ensure(self) -> None:
+        if not self._dirty:
+            return
+        ncols = len(self.vocab)
+        mats = ([self._tf] if self._tf.shape[0] else []) + self._pending
+        for m in mats:
+            m.resize((m.shape[0], ncols))
+        self._tf = (
+            sparse.vstack(mats, format="csr") if mats else sparse.csr_matrix((0, ncols), dtype=np.float32)
+        )
+        self._pending = []
         self._reweight()
+        self._dirty = False
 
     def _reweight(self) -> None:
         tf = self._tf
@@ -275,6 +319,7 @@ class LexicalIndex:
 
     def query_terms(self, question: str) -> tuple[list[int], int]:
         """Known term columns of the question (with repeats) and how many of its terms the index lacks."""
+        self._ensure()
         known, unknown = [], 0
         for term in tokenize(question):
             col = self.vocab.get(term)
@@ -312,11 +357,38 @@ class LexicalIndex:
         coverage = covered / total if total > 0 else np.zeros_like(covered)
         return top, scores[top], coverage
 
+    def coverage_of(self, question: str, groups: Sequence[Sequence[str]]) -> list[float]:
+        """For each group of passage ids (say, all passages of one page), the idf-weighted share of the
+        question's terms found anywhere in the group (unknown terms count as the rarest)."""
+        cols, unknown = self.query_terms(question)
+        uniq = sorted(set(cols))
+        if not uniq:
+            return [0.0 for _ in groups]
+        idf = self.idf[uniq]
+        total = float(idf.sum()) + unknown * float(self.idf.max())
+        row_of = self._row_of()
+        uniq_arr = np.asarray(uniq)
+        out = []
+        for ids in groups:
+            rows = [row_of[i] for i in ids if i in row_of]
+            if not rows:
+                out.append(0.0)
+                continue
+            present = np.isin(uniq_arr, self._tf[rows].indices)  # row slices of CSR are cheap
+            out.append(float(idf[present].sum()) / total if total > 0 else 0.0)
+        return out
+
+    def _row_of(self) -> dict[str, int]:
+        if self._row_cache is None or len(self._row_cache) != len(self.ids):
+            self._row_cache = {pid: row for row, pid in enumerate(self.ids)}
+        return self._row_cache
+
     # --- persistence --------------------------------------------------------------------------------
 
     def save(self) -> None:
         if self.directory is None:
             return
+        self._ensure()
         self.directory.mkdir(parents=True, exist_ok=True)
         tmp = self.directory / "bm25.tmp.npz"
         tf = self._tf
@@ -339,4 +411,5 @@ class LexicalIndex:
         self.vocab = {term: i for i, term in enumerate(meta["vocab"])}
         if len(self.ids) != self._tf.shape[0]:
             raise ValueError("the lexical index files disagree; run `erp-coach ingest --reset`")
-        self._reweight()
+        self._dirty = True
+        self._ensure()

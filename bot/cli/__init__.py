@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import db_cmds, knowledge_cmds, slack_cmds
+from bot.cli import db_cmds, knowledge_cmds, slack_cmds, survey_cmds, ticket_cmds
 
 app = typer.Typer(
     name="erp-coach",
@@ -16,6 +16,8 @@ app = typer.Typer(
 app.add_typer(db_cmds.app, name="db")
 knowledge_cmds.register(app)
 slack_cmds.register(app)
+ticket_cmds.register(app)
+survey_cmds.register(app)  # surveys, training, digest, scheduler
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import tempfile
 from enum import StrEnum
@@ -32,15 +33,23 @@ def register(app: typer.Typer) -> None:
     app.command("eval")(evaluate)
 
 
+@functools.cache
+def _embedder(model_name: str):
+    """One model per process, however many commands run in it (tests invoke several)."""
+    from knowledge.embedding import Embedder
+
+    return Embedder(model_name)
+
+
 def _knowledge(settings: Settings, data_dir: Path | None = None):
     """The embedder and knowledge base, with errors turned into a message and exit code 1."""
     from knowledge.base import KnowledgeBase, KnowledgeBaseError, KnowledgeConfig
-    from knowledge.embedding import Embedder, EmbeddingModelError
+    from knowledge.embedding import EmbeddingModelError
     from knowledge.index import VectorStoreError
 
     try:
         with console.status("Loading the embedding model…"):
-            embedder = Embedder(settings.embedding_model)
+            embedder = _embedder(settings.embedding_model)
         config = KnowledgeConfig(
             data_dir=data_dir or settings.data_dir,
             chroma_url="" if data_dir else settings.chroma_url,

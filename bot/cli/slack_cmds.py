@@ -30,6 +30,11 @@ def serve(
     http: bool = typer.Option(False, "--http", help="HTTP mode (Events API URL) instead of Socket Mode."),
     port: int = typer.Option(3000, "--port", "-p", help="HTTP mode: port to listen on."),
     host: str = typer.Option("0.0.0.0", "--host", help="HTTP mode: interface to bind."),
+    scheduler: bool = typer.Option(
+        True,
+        "--scheduler/--no-scheduler",
+        help="Also run scheduled jobs here (off if `erp-coach scheduler` runs).",
+    ),
 ) -> None:
     """Run the Slack bot: Socket Mode (SLACK_BOT_TOKEN + SLACK_APP_TOKEN), or with --http serve
     POST /slack/events and GET /healthz (SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET)."""
@@ -39,7 +44,7 @@ def serve(
     if missing:
         err.print(f"[red]{t('common.missing_settings', lang, names=', '.join(missing))}[/red]")
         raise typer.Exit(2)
-    _serve(Services(settings), http=http, host=host, port=port)
+    _serve(Services(settings), http=http, host=host, port=port, scheduler=scheduler)
 
 
 def chat(
@@ -77,7 +82,7 @@ def missing_slack_settings(settings: Settings, *, http: bool) -> list[str]:
     return [name for name, value in needed.items() if not value]
 
 
-def _serve(services: Services, *, http: bool, host: str, port: int) -> None:
+def _serve(services: Services, *, http: bool, host: str, port: int, scheduler: bool = True) -> None:
     from bot.app import create_app
     from bot.server import serve_http, serve_socket_mode
 
@@ -85,6 +90,11 @@ def _serve(services: Services, *, http: bool, host: str, port: int) -> None:
     # Load the model and indexes now, not on the first question.
     services.knowledge.search("warm up")
     app = create_app(services)
+    if scheduler:
+        from bot.jobs import start_scheduler
+
+        # Safe in every replica: runs are leased in the database, DMs claimed before they are sent.
+        start_scheduler(services)
     if http:
         console.print(t("slack.chat.serving_http", "en", host=host, port=port))
         serve_http(app, services, host=host, port=port)

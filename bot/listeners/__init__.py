@@ -8,8 +8,19 @@ from bot.services import Services
 
 
 def register_all(app: App, services: Services) -> None:
-    from bot.listeners import ask, erp_command, feedback, help, home, language, roles
+    from bot.listeners import (
+        ask,
+        erp_command,
+        feedback,
+        help,
+        home,
+        language,
+        roles,
+        surveys,
+        tickets,
+        training,
+    )
 
     # `/erp` sub-commands (help, role, lang) register themselves on import; erp_command dispatches them.
-    for module in (ask, erp_command, feedback, home, roles, language, help):
+    for module in (ask, erp_command, feedback, home, roles, language, help, tickets, surveys, training):
         module.register(app, services)

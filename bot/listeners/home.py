@@ -54,7 +54,35 @@ def home_data(services: Services, client: WebClient | None, user_id: str) -> Hom
     label = t(f"slack.lang.{lang}", lang)
     if not person.language_override:
         label += " (Slack)"
-    return HomeData(lang=lang, role=person.role, language_label=label, recent_questions=recent)
+    trainings, training_buttons = _trainings(services, user_id, lang)
+    return HomeData(
+        lang=lang,
+        role=person.role,
+        language_label=label,
+        recent_questions=recent,
+        pending_trainings=trainings,
+        extra_blocks=training_buttons,
+    )
+
+
+def _trainings(services: Services, user_id: str, lang: str) -> tuple[list[HomeItem], list[dict]]:
+    """Pending trainings (feedback.training) as Home lines, plus their "Mark as done" buttons."""
+    from bot.views.training import home_done_buttons, status_note
+    from feedback.surveys import localized
+    from feedback.training import module_link, pending_trainings
+
+    settings = services.settings
+    with services.db.begin() as session:
+        pending = pending_trainings(session, user_id)
+    lines = [
+        HomeItem(
+            text=localized(i.title, lang),
+            note=status_note(i, lang, settings.timezone),
+            url=module_link(settings.docs_base_url, i),
+        )
+        for i in pending
+    ]
+    return lines, home_done_buttons(pending, lang)
 
 
 def publish_home(services: Services, client: WebClient, user_id: str) -> None:

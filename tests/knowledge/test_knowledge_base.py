@@ -237,3 +237,26 @@ def test_add_and_remove_faq_take_effect_at_once(kb, corpus, tmp_path, embedder):
     kb.add_faq("T-18", "Where is the returns form?", "Inventory ‣ Returns.", roles=[])
     kb.ingest([corpus])
     assert "faq:T-18" in kb.sources
+
+
+def test_a_running_bot_sees_an_ingest_made_by_another_process(kb, corpus, tmp_path, embedder):
+    kb.ingest([corpus])
+    other = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"), embedder)  # e.g. `erp-coach ingest`
+    (corpus / "manuals/general/vpn.md").write_text(
+        "# Connect to the VPN\n\nInstall the client from the intranet and sign in with your ERP account.\n",
+        encoding="utf-8",
+    )
+    other.ingest([corpus])
+    result = kb.search("how do I connect to the VPN from home?")
+    assert result.best.source == "manuals/general/vpn.md"
+
+
+def test_services_build_the_knowledge_base_from_settings(settings, embedder):
+    from bot.services import Services
+
+    services = Services(settings)
+    services.__dict__["embedder"] = embedder  # the session's model instead of loading another copy
+    kb = services.knowledge
+    assert kb is services.knowledge
+    assert len(kb) == 0
+    assert (settings.data_dir / "chroma").is_dir()

@@ -1,0 +1,308 @@
+"""`erp-coach surveys ...`, `erp-coach training ...`, `erp-coach digest` and `erp-coach scheduler`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import threading
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.config import load_settings
+from bot.services import Services
+from feedback.scheduler import InvalidSchedule
+from feedback.surveys import SurveyConfigError, format_duration, latest_rounds, localized, round_progress
+from feedback.training import TrainingConfigError, assign_plan, training_plan
+
+console = Console()
+surveys_app = typer.Typer(
+    help="Satisfaction surveys defined in surveys.yaml under the data dir.", no_args_is_help=True
+)
+training_app = typer.Typer(
+    help="Training plans per role (training.yaml under the data dir).", no_args_is_help=True
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the main CLI."""
+    app.add_typer(surveys_app, name="surveys")
+    app.add_typer(training_app, name="training")
+    app.command("digest")(digest)
+    app.command("scheduler")(scheduler)
+
+
+def _services() -> Services:
+    try:
+        services = Services(load_settings())
+        services.db.upgrade()
+        _ = services.send_window
+        return services
+    except (SurveyConfigError, TrainingConfigError, InvalidSchedule) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    console.print(f"[red]{message}[/red]")
+    return typer.Exit(code)
+
+
+# ---------------------------------------------------------------------------------------------------
+# surveys
+
+
+@surveys_app.command("list")
+def list_surveys() -> None:
+    """Show the surveys, their schedules, and the latest rounds with their progress."""
+    services = _services()
+    try:
+        surveys = services.surveys.all()
+    except SurveyConfigError as exc:
+        raise _fail(str(exc), 2) from exc
+    tz = services.settings.timezone
+    table = Table(title=f"Surveys ({services.surveys.path})")
+    for column in ("id", "title", "audience", "schedule", "next send", "window", "anonymous", "state"):
+        table.add_column(column, overflow="fold")  # ids must stay copyable in a narrow terminal
+    now = dt.datetime.now(ZoneInfo(tz))
+    for s in surveys:
+        fire = s.trigger(tz).get_next_fire_time(None, now)
+        next_send = (
+            services.send_window.next_send_time(fire).strftime("%Y-%m-%d %H:%M")
+            if fire and not s.paused
+            else "-"
+        )
+        table.add_row(
+            s.id,
+            localized(s.title, "zh-CN"),
+            ", ".join(s.audience) or "all",
+            s.schedule,
+            next_send,
+            format_duration(s.window),
+            "yes" if s.anonymous else "no",
+            "[yellow]paused[/yellow]" if s.paused else "[green]active[/green]",
+        )
+    console.print(table)
+    with services.db.begin() as session:
+        rounds = latest_rounds(session, 10)
+        if rounds:
+            progress = Table(title="Latest rounds")
+            for column in (
+                "round",
+                "survey",
+                "status",
+                "audience",
+                "sent",
+                "failed",
+                "pending",
+                "reminded",
+                "answered",
+            ):
+                progress.add_column(column)
+            for r in rounds:
+                p = round_progress(session, r.id)
+                progress.add_row(
+                    str(p.round_id),
+                    p.survey_id,
+                    p.status,
+                    *(str(x) for x in (p.audience, p.sent, p.failed, p.pending, p.reminded, p.responded)),
+                )
+            console.print(progress)
+
+
+@surveys_app.command("create")
+def create_survey(
+    survey_id: str = typer.Argument(..., help="Short id, e.g. q3-pulse."),
+    title: str = typer.Option(..., "--title", help="Title shown to people (any language)."),
+    schedule: str = typer.Option(
+        "0 10 * * fri", "--schedule", help="Cron line in TIMEZONE, e.g. '0 10 1 * *'."
+    ),
+    audience: str = typer.Option("all", "--audience", help="'all' or comma-separated roles."),
+    questions: str = typer.Option(
+        "satisfaction,nps,text",
+        "--questions",
+        help="Comma-separated types: satisfaction, nps, module_rating, text.",
+    ),
+    modules: str = typer.Option(
+        "", "--modules", help="ERP modules to rate (for module_rating), comma-separated."
+    ),
+    window: str = typer.Option("5d", "--window", help="How long answers are accepted, e.g. 5d or 36h."),
+    remind_before: str = typer.Option(
+        "2d", "--remind-before", help="Remind non-responders this long before closing."
+    ),
+    anonymous: bool = typer.Option(
+        True, "--anonymous/--named", help="Store answers without the person's id."
+    ),
+    paused: bool = typer.Option(False, "--paused", help="Create it paused."),
+) -> None:
+    """Add a survey to surveys.yaml with a standard question set (edit the file for custom wording)."""
+    services = _services()
+    texts = {
+        "satisfaction": {
+            "zh-CN": "总体来说，您对新 ERP 系统的满意度如何？",
+            "en": "Overall, how satisfied are you with the new ERP?",
+        },
+        "nps": {
+            "zh-CN": "您有多大可能向同事推荐 erp-coach？",
+            "en": "How likely are you to recommend erp-coach to a colleague?",
+        },
+        "module_rating": {"zh-CN": "请为您使用的模块打分", "en": "Rate the modules you use"},
+        "text": {
+            "zh-CN": "还有什么想告诉我们的吗？（选填）",
+            "en": "Anything else you would like to tell us? (optional)",
+        },
+    }
+    raw_questions = []
+    for i, qtype in enumerate(q.strip() for q in questions.split(",") if q.strip()):
+        if qtype not in texts:
+            raise _fail(f"unknown question type {qtype!r}; choose from {', '.join(texts)}", 2)
+        question = {"id": f"{qtype}{i + 1}", "type": qtype, "text": texts[qtype]}
+        if qtype == "module_rating":
+            question["modules"] = [m.strip() for m in modules.split(",") if m.strip()]
+        raw_questions.append(question)
+    raw = {
+        "id": survey_id,
+        "title": title,
+        "audience": "all"
+        if audience.strip() == "all"
+        else [r.strip() for r in audience.split(",") if r.strip()],
+        "schedule": schedule,
+        "window": window,
+        "remind_before": remind_before,
+        "anonymous": anonymous,
+        "questions": raw_questions,
+        "paused": paused,
+    }
+    try:
+        survey = services.surveys.add(raw)
+    except SurveyConfigError as exc:
+        raise _fail(str(exc), 2) from exc
+    console.print(
+        f"[green]Added survey {survey.id}[/green] to {services.surveys.path}; the scheduler picks it up within a minute."
+    )
+
+
+def _set_paused(survey_id: str, paused: bool) -> None:
+    services = _services()
+    try:
+        services.surveys.set_paused(survey_id, paused)
+    except LookupError as exc:
+        raise _fail(str(exc).strip("'\""), 2) from exc
+    console.print(
+        f"Survey {survey_id} is now {'[yellow]paused[/yellow]' if paused else '[green]active[/green]'}."
+    )
+
+
+@surveys_app.command("pause")
+def pause(survey_id: str = typer.Argument(..., help="The survey id (see `surveys list`).")) -> None:
+    """Stop scheduling a survey (running rounds still accept answers)."""
+    _set_paused(survey_id, True)
+
+
+@surveys_app.command("resume")
+def resume(survey_id: str = typer.Argument(..., help="The survey id (see `surveys list`).")) -> None:
+    """Schedule a paused survey again."""
+    _set_paused(survey_id, False)
+
+
+@surveys_app.command("run-now")
+def run_now(survey_id: str = typer.Argument(..., help="The survey id (see `surveys list`).")) -> None:
+    """Open a round now and send it by DM (quiet hours and working days still apply)."""
+    services = _services()
+    if not services.settings.slack_bot_token:
+        raise _fail("SLACK_BOT_TOKEN is not set; run-now sends Slack DMs. See README, 'Connect to Slack'.", 2)
+    from bot.jobs import run_survey_now
+
+    try:
+        round_ = run_survey_now(services, survey_id)
+    except LookupError as exc:
+        raise _fail(str(exc).strip("'\""), 2) from exc
+    with services.db.begin() as session:
+        p = round_progress(session, round_.id)
+    console.print(
+        f"Round {p.round_id} of {p.survey_id}: audience {p.audience}, sent {p.sent}, failed {p.failed}, "
+        f"pending {p.pending} (pending ones go out after quiet hours, via `erp-coach scheduler`)."
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# training
+
+
+@training_app.command("assign")
+def training_assign(user_id: str = typer.Argument(..., help="Slack user id (U...)")) -> None:
+    """Assign the plan of the person's current role (idempotent)."""
+    from feedback.people import get_user
+
+    services = _services()
+    with services.db.begin() as session:
+        user = get_user(session, user_id)
+        if user is None or not user.role:
+            raise _fail(f"{user_id} has no role yet; set one with /erp role first.", 2)
+        created = assign_plan(session, services.training, user_id, user.role)
+        items = training_plan(session, user_id)
+    console.print(f"{len(created)} new module(s) assigned; {len(items)} in {user_id}'s plan.")
+
+
+# ---------------------------------------------------------------------------------------------------
+# digest and scheduler
+
+
+def _parse_day(text: str | None, tz: str) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(0), ZoneInfo(tz)).astimezone(dt.UTC)
+    except ValueError as exc:
+        raise _fail(f"{text!r} is not a date; write YYYY-MM-DD", 2) from exc
+
+
+def digest(
+    preview: bool = typer.Option(False, "--preview", help="Render text + PNG charts locally; send nothing."),
+    out: Path = typer.Option("digest-preview", "--out", help="Folder for the preview files."),  # noqa: B008
+    since: str = typer.Option(None, "--since", help="First day (YYYY-MM-DD); default: last full week."),
+    until: str = typer.Option(None, "--until", help="Day after the last day (YYYY-MM-DD)."),
+    lang: str = typer.Option("zh-CN", "--lang", help="Language of the preview: zh-CN or en."),
+) -> None:
+    """The manager digest: `--preview` renders it without Slack; without it, sends it now."""
+    services = _services()
+    tz = services.settings.timezone
+    period = {"since": _parse_day(since, tz), "until": _parse_day(until, tz)}
+    if (period["since"] is None) != (period["until"] is None):
+        raise _fail("give both --since and --until, or neither (last full week)", 2)
+    if period["since"] and period["since"] >= period["until"]:
+        raise _fail("--since must be before --until", 2)
+    from bot.digest_delivery import deliver_digest, render_preview
+
+    if preview:
+        text, paths = render_preview(services, out, lang, **period)
+        console.print(text, markup=False, highlight=False)
+        for path in paths:
+            console.print(f"[green]chart[/green] {path}")
+        return
+    if not services.settings.slack_bot_token:
+        raise _fail("SLACK_BOT_TOKEN is not set; use --preview to render the digest without Slack.", 2)
+    console.print(f"Digest delivered to {deliver_digest(services, **period)} conversation(s).")
+
+
+def scheduler() -> None:
+    """Run the scheduler alone (surveys, reminders, training, digests) until Ctrl-C or SIGTERM.
+
+    Run it next to `erp-coach serve`, or let `serve` start it in-process; several replicas are safe.
+    """
+    from bot.jobs import start_scheduler
+
+    services = _services()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    sched = start_scheduler(services)
+    console.print(
+        f"[green]Scheduler running[/green] ({len(sched.get_jobs())} jobs, {services.settings.timezone}); Ctrl-C stops it."
+    )
+    stop.wait()
+    sched.shutdown(wait=True)
+    console.print("Scheduler stopped.")

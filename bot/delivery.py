@@ -1,0 +1,107 @@
+"""Senders the scheduled jobs use: survey invitations, reminders and training reminders as DMs.
+
+They turn `feedback` outgoing items into Web API calls (through `services.slack_client`, which waits
+out 429s with slack_sdk's RateLimitErrorRetryHandler) and Slack's errors into `DeliveryFailed`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from slack_sdk.errors import SlackApiError
+
+from bot.views.surveys import invitation_blocks
+from bot.views.training import reminder_blocks
+from feedback.surveys import DeliveryFailed, Outgoing, Sent
+from feedback.training import TrainingReminder
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger("erp_coach.delivery")
+
+# Errors that say "this person cannot get a DM": mark the delivery failed, go on with the others.
+_PERMANENT = {
+    "user_not_found",
+    "account_inactive",
+    "user_disabled",
+    "channel_not_found",
+    "cannot_dm_bot",
+    "not_in_channel",
+    "is_archived",
+    "user_not_visible",
+    "restricted_action",
+}
+
+
+def post_dm(services: Services, user_id: str, text: str, blocks: list[dict]) -> Sent:
+    """chat.postMessage to a user id opens (or reuses) the app's DM with them; errors -> DeliveryFailed."""
+    try:
+        response = services.slack_client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error", "")) if exc.response is not None else "unknown"
+        raise DeliveryFailed(error or "slack error", retry=error not in _PERMANENT) from exc
+    except TimeoutError as exc:
+        raise DeliveryFailed(f"timeout: {exc}", sent_maybe=True) from exc
+    except OSError as exc:  # connection refused / reset: the request did not get through
+        raise DeliveryFailed(f"connection: {exc}", retry=True) from exc
+    return Sent(channel_id=response["channel"], message_ts=response["ts"])
+
+
+class Pacer:
+    """Spaces calls to at most `per_second` (shared by the threads of one process); 0 = no pacing.
+
+    Staying just under Slack's limit beats hitting it: every 429 costs a whole Retry-After second."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
+class SurveySender:
+    def __init__(self, services: Services, pacer: Pacer | None = None) -> None:
+        self.services = services
+        self.pacer = pacer or Pacer(services.settings.fanout_per_second)
+
+    def __call__(self, item: Outgoing) -> Sent:
+        self.pacer.wait()
+        text, blocks = invitation_blocks(
+            item.kind,
+            item.round_id,
+            item.title,
+            item.anonymous,
+            item.closes_at,
+            self.services.settings.timezone,
+            item.lang,
+        )
+        return post_dm(self.services, item.slack_user_id, text, blocks)
+
+
+class TrainingReminderSender:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def __call__(self, reminder: TrainingReminder) -> Sent | None:
+        settings = self.services.settings
+        text, blocks = reminder_blocks(
+            reminder.kind, list(reminder.items), reminder.lang, settings.timezone, settings.docs_base_url
+        )
+        try:
+            return post_dm(self.services, reminder.slack_user_id, text, blocks)
+        except DeliveryFailed as exc:
+            log.warning("training reminder to %s failed: %s", reminder.slack_user_id, exc.reason)
+            return None

@@ -1,0 +1,431 @@
+"""Ticket surfaces: `/erp ticket`, the "Report an ERP issue" shortcut, the 🎫 reaction, "Open a ticket"
+under answers, the triage buttons, the resolve modal and the closure-notice buttons.
+
+Shape of every handler: parse the payload, authorize on the server (triage needs a support/admin role,
+closure buttons need the reporter), call `feedback.tickets`, then render with `bot.views.tickets` and send
+with `bot.ticket_messages`. Slow work (embedding, Web API fan-out) runs in lazy listeners after the ack.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import ids
+from bot import ticket_messages as out
+from bot.i18n import t
+from bot.listeners.erp_command import CommandRequest, subcommand
+from bot.services import Services
+from bot.views import tickets as views
+from feedback import faq as faq_store
+from feedback import tickets as store
+
+log = logging.getLogger("erp_coach.tickets")
+_RATE = re.compile(rf"^{re.escape(ids.TICKET_RATE_PREFIX)}[1-5]$")
+
+
+def register(app: App, services: Services) -> None:
+    h = _Handlers(services)
+    app.shortcut(ids.TICKET_SHORTCUT)(h.on_shortcut)
+    app.action(ids.OPEN_TICKET)(h.on_open_ticket_button)
+    app.view(ids.TICKET_MODAL)(ack=h.on_report_submitted, lazy=[h.after_report_submitted])
+    app.event("reaction_added")(ack=_ack_only, lazy=[h.on_reaction])
+    app.action(ids.TICKET_ASSIGN_ME)(ack=_ack_only, lazy=[h.on_assign_me])
+    app.action(ids.TICKET_SET_PRIORITY)(ack=_ack_only, lazy=[h.on_priority])
+    app.action(ids.TICKET_SET_STATUS)(ack=_ack_only, lazy=[h.on_status])
+    app.action(ids.TICKET_MERGE)(ack=_ack_only, lazy=[h.on_merge])
+    app.action(ids.TICKET_REOPEN)(ack=_ack_only, lazy=[h.on_triage_reopen])
+    app.action(ids.TICKET_RESOLVE)(h.on_resolve_button)
+    app.view(ids.TICKET_RESOLVE_MODAL)(ack=h.on_resolve_submitted, lazy=[h.after_resolve_submitted])
+    app.action(ids.TICKET_FIXED)(ack=_ack_only, lazy=[h.on_fixed])
+    app.action(ids.TICKET_STILL_PROBLEM)(ack=_ack_only, lazy=[h.on_still_problem])
+    app.action(_RATE)(ack=_ack_only, lazy=[h.on_rating])
+
+
+def _ack_only(ack: Ack) -> None:
+    ack()
+
+
+def _action(body: dict) -> dict:
+    return (body.get("actions") or [{}])[0]
+
+
+def _channel_of(body: dict) -> str | None:
+    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+
+
+def open_report_modal(
+    services: Services, client: WebClient, trigger_id: str, user_id: str, text: str = ""
+) -> None:
+    """`/erp ticket [text]`: the `/erp` dispatcher calls this (after its ack) with the rest of the command."""
+    lang = out.user_lang(services, user_id)
+    client.views_open(
+        trigger_id=trigger_id, view=views.report_modal(lang, views.TicketDraft(description=text))
+    )
+
+
+@subcommand("ticket", "工单", "报告")
+def _ticket_subcommand(request: CommandRequest) -> None:
+    open_report_modal(
+        request.services, request.client, request.body["trigger_id"], request.person.user_id, request.args
+    )
+
+
+class _Handlers:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    # ---------------------------------------------------------------------------------- creating
+
+    def on_shortcut(self, ack: Ack, body: dict, client: WebClient) -> None:
+        """Message shortcut: open the modal at once (the trigger id lives 3 s); the permalink comes later."""
+        ack()
+        user = body["user"]["id"]
+        message = body.get("message") or {}
+        channel = (body.get("channel") or {}).get("id")
+        draft = views.TicketDraft(
+            description=message.get("text") or "",
+            source="shortcut",
+            key=f"shortcut:{channel}:{message.get('ts')}:{user}",
+            origin_channel=channel,
+            origin_ts=message.get("ts"),
+        )
+        client.views_open(
+            trigger_id=body["trigger_id"], view=views.report_modal(out.user_lang(self.services, user), draft)
+        )
+
+    def on_open_ticket_button(self, ack: Ack, body: dict, client: WebClient) -> None:
+        """ "Open a ticket" under an answer or abstention: prefill the question and the sources shown."""
+        ack()
+        user = body["user"]["id"]
+        try:
+            value = json.loads(_action(body).get("value") or "{}")
+        except ValueError:
+            value = {}
+        question = str(value.get("question") or "")
+        q = value.get("q") if isinstance(value.get("q"), int) else None
+        draft = views.TicketDraft(
+            title=question.splitlines()[0][:120] if question else "",
+            description=question,
+            source="answer",
+            key=f"answer:{q}:{user}" if q is not None else "",
+            question_id=q,
+            sources=[s for s in value.get("sources") or [] if isinstance(s, dict)],
+        )
+        client.views_open(
+            trigger_id=body["trigger_id"], view=views.report_modal(out.user_lang(self.services, user), draft)
+        )
+
+    def on_report_submitted(self, ack: Ack, body: dict, view: dict) -> None:
+        """Store the ticket before answering, so errors show in the modal and nothing is half-stored."""
+        user = body["user"]["id"]
+        lang = out.user_lang(self.services, user)
+        draft = views.TicketDraft.from_metadata(view.get("private_metadata", ""))
+        fields = views.read_report(view.get("state", {}).get("values", {}))
+        try:
+            with self.services.db.begin() as session:
+                store.create_ticket(
+                    session,
+                    reporter=user,
+                    lang=lang,
+                    source=draft.source,
+                    idempotency_key=draft.key or f"view:{view['id']}",
+                    origin_channel=draft.origin_channel,
+                    origin_ts=draft.origin_ts,
+                    origin_permalink=draft.permalink,
+                    question_id=draft.question_id,
+                    shown_sources=draft.sources,
+                    **fields,
+                )
+        except store.TicketError as exc:
+            block = views.error_block(exc.code) or views.ERROR_BLOCKS["description"]
+            ack(
+                response_action="errors",
+                errors={block: views.error_text(exc.code, lang, exc.params, str(exc))},
+            )
+            return
+        ack()
+
+    def after_report_submitted(self, body: dict, view: dict, client: WebClient) -> None:
+        draft = views.TicketDraft.from_metadata(view.get("private_metadata", ""))
+        with self.services.db.begin() as session:
+            ticket = store.by_idempotency_key(session, draft.key or f"view:{view['id']}")
+            ticket_id = ticket.id if ticket else None
+        if ticket_id is not None:
+            out.announce(self.services, client, ticket_id)
+
+    def on_reaction(self, body: dict, event: dict, client: WebClient) -> None:
+        if event.get("reaction") != self.services.settings.ticket_reaction:
+            return
+        item = event.get("item") or {}
+        if item.get("type") != "message":
+            return
+        channel, ts, reactor = item.get("channel"), item.get("ts"), event.get("user")
+        message = _fetch_message(client, channel, ts)
+        text = (message or {}).get("text") or ""
+        if not text.strip():
+            out.ephemeral(
+                client, channel, reactor, t("tickets.error.no_text", out.user_lang(self.services, reactor))
+            )
+            return
+        # The person who wrote the message has the problem and hears the outcome; a bot's message
+        # (e.g. an abstention) belongs to whoever reacted.
+        author = message.get("user") if message and not message.get("bot_id") else None
+        reporter = author or reactor
+        try:
+            with self.services.db.begin() as session:
+                created = store.create_ticket(
+                    session,
+                    reporter=reporter,
+                    description=text,
+                    lang=out.user_lang(self.services, reporter),
+                    source="reaction",
+                    idempotency_key=f"reaction:{channel}:{ts}",
+                    origin_channel=channel,
+                    origin_ts=ts,
+                )
+                ticket_id = created.ticket.id
+        except store.TicketError as exc:
+            lang = out.user_lang(self.services, reactor)
+            out.ephemeral(client, channel, reactor, views.error_text(exc.code, lang, exc.params, str(exc)))
+            return
+        out.announce(self.services, client, ticket_id)
+
+    # ------------------------------------------------------------------------------------ triage
+
+    def _triage(self, body: dict, client: WebClient, change) -> None:
+        """Authorize, apply `change(session, ticket_id, actor) -> Change | list`, refresh the card."""
+        user = body["user"]["id"]
+        action = _action(body)
+        try:
+            with self.services.db.begin() as session:
+                store.require_triager(session, user, self.services.settings.triage_roles)
+                result = change(session, action, user)
+            # After the commit: the new events have their ids and ticket ids now.
+            events = list(result.events)
+            touched = {ev.ticket_id for ev in events} | {result.ticket.id}
+            out.refresh(self.services, client, sorted(touched), events)
+        except store.TicketError as exc:
+            self._tell_error(client, body, exc)
+
+    def _tell_error(self, client: WebClient, body: dict, exc: store.TicketError) -> None:
+        user = body["user"]["id"]
+        lang = out.user_lang(self.services, user)
+        params = dict(exc.params)
+        if isinstance(exc, store.NotAllowed) and "roles" not in params:
+            text = t("tickets.error.not_reporter", lang)
+        else:
+            params.setdefault("roles", ", ".join(self.services.settings.triage_roles))
+            text = views.error_text(exc.code, lang, params, str(exc))
+        out.ephemeral(client, _channel_of(body), user, text)
+
+    def on_assign_me(self, body: dict, client: WebClient) -> None:
+        self._triage(body, client, lambda s, a, u: store.assign(s, _ticket_id(a), u, u))
+
+    def on_priority(self, body: dict, client: WebClient) -> None:
+        self._triage(body, client, lambda s, a, u: store.set_priority(s, _ticket_id(a), _selected(a), u))
+
+    def on_status(self, body: dict, client: WebClient) -> None:
+        self._triage(body, client, lambda s, a, u: store.set_status(s, _ticket_id(a), _selected(a), u))
+
+    def on_triage_reopen(self, body: dict, client: WebClient) -> None:
+        self._triage(body, client, lambda s, a, u: store.reopen_ticket(s, _ticket_id(a), u))
+
+    def on_merge(self, body: dict, client: WebClient) -> None:
+        def merge(session, action, user):
+            try:
+                value = json.loads(action.get("value") or "{}")
+                dup, into = int(value["t"]), int(value["into"])
+            except (ValueError, KeyError, TypeError):
+                raise store.InvalidTicket("invalid", "malformed merge button") from None
+            change = store.merge_duplicate(session, dup, into, user)
+            # The duplicate's own events belong in its thread too.
+            change.events.extend(store.events_of(session, dup)[-2:])
+            return store.Change(change.ticket, change.events)
+
+        self._triage(body, client, merge)
+
+    def on_resolve_button(self, ack: Ack, body: dict, client: WebClient) -> None:
+        """Open the resolve modal at once; refuse non-support users before showing anything."""
+        ack()
+        user = body["user"]["id"]
+        lang = out.user_lang(self.services, user)
+        try:
+            with self.services.db.begin() as session:
+                store.require_triager(session, user, self.services.settings.triage_roles)
+                ticket = store.get_ticket(session, _ticket_id(_action(body)))
+        except store.TicketError as exc:
+            self._tell_error(client, body, exc)
+            return
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=views.resolve_modal(lang, ticket, self.services.settings.roles),
+        )
+
+    def on_resolve_submitted(self, ack: Ack, body: dict, view: dict) -> None:
+        """Resolve (and store the FAQ entry) in one transaction before answering Slack."""
+        user = body["user"]["id"]
+        lang = out.user_lang(self.services, user)
+        form = views.read_resolve(view.get("state", {}).get("values", {}))
+        try:
+            ticket_id = int(json.loads(view.get("private_metadata") or "{}")["t"])
+        except (ValueError, KeyError, TypeError):
+            ack(response_action="errors", errors={ids.RESOLVE_TEXT_BLOCK: t("tickets.error.generic", lang)})
+            return
+        try:
+            with self.services.db.begin() as session:
+                store.require_triager(session, user, self.services.settings.triage_roles)
+                store.resolve_ticket(session, ticket_id, form.resolution, user)
+                if form.add_faq:
+                    faq_store.add_entry(
+                        session,
+                        question=form.faq_question,
+                        answer=form.faq_answer,
+                        roles=form.faq_roles,
+                        lang=form.faq_lang,
+                        ticket_id=ticket_id,
+                        created_by=user,
+                        allowed_roles=self.services.settings.roles,
+                    )
+        except store.TicketError as exc:
+            params = {"roles": ", ".join(self.services.settings.triage_roles), **exc.params}
+            block = views.error_block(exc.code) or ids.RESOLVE_TEXT_BLOCK
+            ack(response_action="errors", errors={block: views.error_text(exc.code, lang, params, str(exc))})
+            return
+        ack()
+
+    def after_resolve_submitted(self, body: dict, view: dict, client: WebClient) -> None:
+        ticket_id = int(json.loads(view.get("private_metadata") or "{}")["t"])
+        with self.services.db.begin() as session:
+            ticket = store.get_ticket(session, ticket_id)
+            # Lazy listeners run even when the ack refused the submission: act only on a resolve by this user.
+            if ticket.status != store.Status.RESOLVED or ticket.resolved_by != body["user"]["id"]:
+                return
+            events = [ev for ev in store.events_of(session, ticket_id) if ev.created_at >= ticket.resolved_at]
+            entry = next(
+                (e for e in reversed(faq_store.all_entries(session)) if e.ticket_id == ticket_id), None
+            )
+            notices = store.closure_notices(session, ticket)
+        if entry is not None and any(ev.kind == "faq_added" for ev in events):
+            index_faq(self.services, entry)
+        out.send_closure_notices(self.services, client, notices)
+        out.refresh(self.services, client, [ticket_id], events)
+
+    # -------------------------------------------------------------------------- closure notice
+
+    def _reporter_action(self, body: dict, client: WebClient, change, reply) -> None:
+        user = body["user"]["id"]
+        lang = out.user_lang(self.services, user)
+        try:
+            with self.services.db.begin() as session:
+                result = change(session, _ticket_id(_action(body)), user)
+                ticket = result.ticket
+                assignee = ticket.assignee_id
+        except store.TicketError as exc:
+            self._tell_error(client, body, exc)
+            return
+        text = reply(lang, ticket, assignee)
+        container = body.get("container") or {}
+        channel, ts = container.get("channel_id") or _channel_of(body), container.get("message_ts")
+        if channel and ts:
+            try:
+                client.chat_update(channel=channel, ts=ts, text=text, blocks=views.after_feedback(lang, text))
+            except SlackApiError as exc:
+                log.warning("could not update closure notice: %s", exc.response.get("error"))
+        out.refresh(self.services, client, [ticket.id], result.events)
+        return ticket, assignee
+
+    def on_fixed(self, body: dict, client: WebClient) -> None:
+        self._reporter_action(
+            body,
+            client,
+            store.confirm_fixed,
+            lambda lang, tk, _a: t("tickets.notice.thanks_fixed", lang, key=tk.key),
+        )
+
+    def on_still_problem(self, body: dict, client: WebClient) -> None:
+        def reply(lang, ticket, assignee):
+            if assignee:
+                return t("tickets.notice.reopened", lang, key=ticket.key, assignee=assignee)
+            return t("tickets.notice.reopened_nobody", lang, key=ticket.key)
+
+        done = self._reporter_action(body, client, _reopen_by_reporter, reply)
+        if done and done[1]:
+            ticket, assignee = done
+            lang = out.user_lang(self.services, assignee)
+            text = t(
+                "tickets.notice.assignee_reopened",
+                lang,
+                user=body["user"]["id"],
+                key=ticket.key,
+                title=views.esc(ticket.title),
+            )
+            out.dm(client, assignee, text)
+
+    def on_rating(self, body: dict, client: WebClient) -> None:
+        rating = int(_action(body)["action_id"].rsplit("_", 1)[1])
+        self._reporter_action(
+            body,
+            client,
+            lambda s, tid, u: store.rate_ticket(s, tid, u, rating),
+            lambda lang, tk, _a: t("tickets.notice.thanks_rating", lang, key=tk.key, rating=rating),
+        )
+
+
+def _reopen_by_reporter(session, ticket_id: int, user: str) -> store.Change:
+    ticket = store.get_ticket(session, ticket_id)
+    if ticket.reporter_id != user:
+        raise store.NotAllowed(f"only the reporter may reopen {ticket.key} here", user=user)
+    return store.reopen_ticket(session, ticket_id, user)
+
+
+def index_faq(services: Services, entry: faq_store.FaqEntry) -> None:
+    """Put a DB FAQ entry into the knowledge index now (the DB stays the source of truth)."""
+    try:
+        services.knowledge.add_faq(
+            entry.faq_id,
+            entry.question,
+            entry.answer,
+            roles=list(entry.roles or []),
+            lang="en" if entry.lang.startswith("en") else "zh",
+            source=entry.source,
+        )
+    except Exception:  # noqa: BLE001 - the entry is saved; `erp-coach ingest --reset` re-indexes it
+        log.exception("could not index FAQ %s", entry.faq_id)
+
+
+def _ticket_id(action: dict) -> int:
+    try:
+        return int(action.get("value") or "")
+    except ValueError:
+        raise store.InvalidTicket("invalid", "malformed ticket button") from None
+
+
+def _selected(action: dict) -> str:
+    return str((action.get("selected_option") or {}).get("value") or "")
+
+
+def _fetch_message(client: WebClient, channel: str | None, ts: str | None) -> dict[str, Any] | None:
+    """The reacted-to message: top-level via history, a thread reply via replies."""
+    if not channel or not ts:
+        return None
+    try:
+        history = client.conversations_history(channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1)
+        for message in history.get("messages") or []:
+            if message.get("ts") == ts:
+                return message
+        replies = client.conversations_replies(
+            channel=channel, ts=ts, latest=ts, oldest=ts, inclusive=True, limit=1
+        )
+        for message in replies.get("messages") or []:
+            if message.get("ts") == ts:
+                return message
+    except SlackApiError as exc:
+        log.warning("cannot read message %s/%s: %s", channel, ts, exc.response.get("error"))
+    return None

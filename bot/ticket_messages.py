@@ -1,0 +1,252 @@
+"""Outbound ticket messages: confirmations, the triage card and its thread, closure notices, reminders.
+
+Used by the ticket listeners and by the scheduled jobs (`send_sla_reminders`, `close_stale_tickets`),
+so a ticket looks and behaves the same whichever path changed it. Everything goes through the
+services' WebClient; Slack failures are logged and never undo a change already committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.i18n import DEFAULT_LANGUAGE
+from bot.views import tickets as views
+from feedback import tickets as store
+from feedback.db import utcnow
+from feedback.people import get_user
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+log = logging.getLogger("erp_coach.tickets")
+
+
+def user_lang(services: Services, user_id: str | None) -> str:
+    if not user_id:
+        return DEFAULT_LANGUAGE
+    with services.db.begin() as session:
+        user = get_user(session, user_id)
+        return user.language if user else DEFAULT_LANGUAGE
+
+
+def triage_lang(services: Services) -> str:
+    return getattr(services.settings, "triage_language", "") or DEFAULT_LANGUAGE
+
+
+def dm(
+    client: WebClient, user_id: str, text: str, blocks: list[dict] | None = None
+) -> tuple[str, str] | None:
+    """Post a DM; (channel, ts) or None when Slack refused (logged)."""
+    try:
+        channel = client.conversations_open(users=user_id)["channel"]["id"]
+        resp = client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        return channel, resp["ts"]
+    except SlackApiError as exc:
+        log.warning("could not DM %s: %s", user_id, exc.response.get("error"))
+        return None
+
+
+def ephemeral(client: WebClient, channel: str | None, user_id: str, text: str) -> None:
+    """An error only the actor sees: in the channel they acted in, or by DM when there is none."""
+    try:
+        if channel:
+            client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+        else:
+            dm(client, user_id, text)
+    except SlackApiError as exc:
+        log.warning("could not tell %s: %s", user_id, exc.response.get("error"))
+
+
+def _overdue(
+    services: Services, ticket: store.Ticket, now: dt.datetime
+) -> tuple[dt.timedelta | None, float | None]:
+    hours = services.settings.sla_hours.get(ticket.priority)
+    if hours is None or ticket.status not in store.SLA_STATUSES:
+        return None, hours
+    late = now - (ticket.created_at + dt.timedelta(hours=hours))
+    return (late if late > dt.timedelta(0) else None), hours
+
+
+def card(
+    services: Services, session, ticket: store.Ticket, now: dt.datetime | None = None
+) -> tuple[str, list[dict]]:
+    """The triage card for `ticket` as it is now (similar tickets from stored vectors: no embedding)."""
+    similar: list[views.SimilarCard] = []
+    vector = store.vector_of(ticket)
+    if vector is not None and ticket.is_open:
+        for s in store.similar_open_tickets(
+            session, vector, threshold=services.settings.ticket_similarity_threshold, exclude_id=ticket.id
+        ):
+            similar.append(views.SimilarCard(s.ticket.id, s.ticket.key, s.ticket.title, s.score))
+    dup_key = None
+    if ticket.duplicate_of_id is not None:
+        dup_key = store.get_ticket(session, ticket.duplicate_of_id).key
+    late, hours = _overdue(services, ticket, now or utcnow())
+    return views.triage_card(
+        triage_lang(services),
+        ticket,
+        similar=similar,
+        duplicate_of_key=dup_key,
+        overdue_by=late,
+        sla_hours=hours,
+    )
+
+
+def announce(services: Services, client: WebClient, ticket_id: int) -> bool:
+    """After a ticket is stored: permalink, embedding, reporter's confirmation, triage post.
+
+    Runs once per ticket (False when another delivery already announced it).
+    """
+    with services.db.begin() as session:
+        if not store.claim_announcement(session, ticket_id):
+            return False
+        ticket = store.get_ticket(session, ticket_id)
+    if ticket.origin_channel and ticket.origin_ts and not ticket.origin_permalink:
+        try:
+            link = client.chat_getPermalink(channel=ticket.origin_channel, message_ts=ticket.origin_ts)[
+                "permalink"
+            ]
+            with services.db.begin() as session:
+                store.get_ticket(session, ticket_id).origin_permalink = link
+        except SlackApiError as exc:
+            log.info("no permalink for %s: %s", ticket.key, exc.response.get("error"))
+    if ticket.embedding is None:
+        try:
+            vector = services.embedder.encode([f"{ticket.title}\n{ticket.description}"])[0]
+            with services.db.begin() as session:
+                store.set_embedding(session, ticket_id, vector)
+        except Exception:  # noqa: BLE001 - a missing model must not lose the ticket; similarity is a bonus
+            log.exception("could not embed %s", ticket.key)
+    with services.db.begin() as session:
+        ticket = store.get_ticket(session, ticket_id)
+        lang = _lang_in(session, ticket.reporter_id)
+        confirm_text, confirm_blocks = views.confirmation(lang, ticket)
+        card_text, card_blocks = card(services, session, ticket)
+        reporter = ticket.reporter_id
+    dm(client, reporter, confirm_text, confirm_blocks)
+    channel = services.settings.triage_channel
+    if not channel:
+        return True
+    try:
+        resp = client.chat_postMessage(
+            channel=channel, text=card_text, blocks=card_blocks, unfurl_links=False
+        )
+    except SlackApiError as exc:
+        log.error("could not post %s to triage channel %s: %s", ticket_id, channel, exc.response.get("error"))
+        return True
+    with services.db.begin() as session:
+        store.set_triage_message(session, ticket_id, resp["channel"], resp["ts"])
+    return True
+
+
+def _lang_in(session, user_id: str | None) -> str:
+    user = get_user(session, user_id) if user_id else None
+    return user.language if user else DEFAULT_LANGUAGE
+
+
+def refresh(
+    services: Services,
+    client: WebClient,
+    ticket_ids: Sequence[int],
+    events: Sequence[store.TicketEvent] = (),
+    now: dt.datetime | None = None,
+) -> None:
+    """Update the triage cards of `ticket_ids` in place and post `events` in their threads."""
+    lang = triage_lang(services)
+    posts: list[tuple[str, str, str | None, list[dict] | None, str]] = []
+    with services.db.begin() as session:
+        for ticket_id in dict.fromkeys(ticket_ids):
+            ticket = store.get_ticket(session, ticket_id)
+            if not (ticket.triage_channel and ticket.triage_ts):
+                continue
+            text, blocks = card(services, session, ticket, now)
+            posts.append((ticket.triage_channel, ticket.triage_ts, text, blocks, "update"))
+            for ev in events:
+                if ev.ticket_id != ticket_id:
+                    continue
+                line = views.change_line(lang, ev.kind, ev.actor, ev.before, ev.after)
+                if line:
+                    posts.append((ticket.triage_channel, ticket.triage_ts, line, None, "thread"))
+    for channel, ts, text, blocks, how in posts:
+        try:
+            if how == "update":
+                client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+            else:
+                client.chat_postMessage(channel=channel, thread_ts=ts, text=text)
+        except SlackApiError as exc:
+            log.warning("triage message %s/%s: %s", channel, ts, exc.response.get("error"))
+
+
+def send_closure_notices(
+    services: Services, client: WebClient, notices: Sequence[store.ClosureNotice]
+) -> int:
+    sent = 0
+    days = services.settings.ticket_waiting_close_days
+    for notice in notices:
+        lang = user_lang(services, notice.recipient)
+        text, blocks = views.closure_notice(lang, notice.ticket, notice.reason, notice.resolved_by, days=days)
+        if dm(client, notice.recipient, text, blocks):
+            sent += 1
+    return sent
+
+
+# ------------------------------------------------------------------------------------ scheduled jobs
+
+
+def _latest(events: Sequence[store.TicketEvent], kind: str) -> store.TicketEvent:
+    return [ev for ev in events if ev.kind == kind][-1]
+
+
+def send_sla_reminders(services: Services, now: dt.datetime | None = None) -> int:
+    """Job: remind assignees of overdue tickets (once a day each) and flag them in triage. Returns DMs sent."""
+    now = now or utcnow()
+    client = services.slack_client
+    with services.db.begin() as session:
+        reminders = store.sla_reminders(session, now, services.settings.sla_hours)
+        events = [_latest(r.ticket.events, "sla_overdue") for r in reminders]
+        plan = [
+            (
+                r.ticket.id,
+                r.recipient,
+                r.ticket,
+                r.overdue_by,
+                r.sla_hours,
+                r.ticket.triage_channel,
+                r.ticket.triage_ts,
+            )
+            for r in reminders
+        ]
+    sent = 0
+    for ticket_id, recipient, ticket, late, hours, channel, ts in plan:
+        link = None
+        if channel and ts:
+            try:
+                link = client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
+            except SlackApiError:
+                link = None
+        if recipient:
+            lang = user_lang(services, recipient)
+            if dm(client, recipient, views.overdue_reminder(lang, ticket, late, hours, link)):
+                sent += 1
+        refresh(services, client, [ticket_id], [ev for ev in events if ev.ticket_id == ticket_id], now)
+    return sent
+
+
+def close_stale_tickets(services: Services, now: dt.datetime | None = None) -> int:
+    """Job: close tickets waiting on their reporter too long, tell the reporters. Returns tickets closed."""
+    now = now or utcnow()
+    with services.db.begin() as session:
+        notices = store.close_stale_waiting(session, now, services.settings.ticket_waiting_close_days)
+        events = [_latest(n.ticket.events, "stale_closed") for n in notices]
+    if not notices:
+        return 0
+    client = services.slack_client
+    send_closure_notices(services, client, notices)
+    refresh(services, client, [n.ticket.id for n in notices], events, now)
+    return len(notices)

@@ -1,0 +1,983 @@
+"""Satisfaction surveys: definitions (YAML), rounds, deliveries, reminders and responses.
+
+A survey is defined in `surveys.yaml` under the data dir. Each scheduled firing opens a `SurveyRound`
+holding a snapshot of the definition and one `SurveyDelivery` row per person in the audience. Sending
+is a fan-out that claims each delivery row (compare-and-set on its status) before calling the sender,
+so two processes, or one process resuming after a crash, never send the same person twice.
+
+Anonymous surveys keep "who has answered" (on the delivery, for reminders) apart from "what was
+answered" (`SurveyResponse`, with no user id and only the day of submission), so answers cannot be
+linked back to people, not even by timestamps.
+
+Nothing here talks to Slack: the caller passes a `send(Outgoing) -> Sent` function.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from feedback.db import Base, Database, UTCDateTime, utcnow
+from feedback.people import User, users_with_roles
+from feedback.scheduler import SendWindow, worker_name
+
+log = logging.getLogger(__name__)
+
+QUESTION_TYPES = ("satisfaction", "nps", "module_rating", "text")
+SCALES = {"satisfaction": (1, 5), "nps": (0, 10), "module_rating": (1, 5)}
+TEXT_LIMIT = 2000
+# A delivery claimed longer ago than this belongs to a process that died mid-send.
+CLAIM_TIMEOUT = dt.timedelta(minutes=10)
+# Deliveries claimed per transaction during a fan-out. 1 = a crash leaves at most one person "uncertain";
+# ~100 messages/s on SQLite or PostgreSQL here, above what Slack lets a workspace post anyway. 10 triples
+# the local rate (benchmarks/fanout.py) at the cost of up to 10 uncertain people after a crash.
+CLAIM_CHUNK = 1
+
+
+# ---------------------------------------------------------------------------------------------------
+# Definitions
+
+
+class SurveyConfigError(ValueError):
+    """surveys.yaml cannot be used as written; the message names the survey and the field."""
+
+
+Localized = dict[str, str]
+
+
+def localized(value: Localized | str, lang: str) -> str:
+    """Pick `lang` from a {"zh-CN": ..., "en": ...} mapping (falling back sensibly) or return the str."""
+    if isinstance(value, str):
+        return value
+    return value.get(lang) or value.get("zh-CN") or value.get("en") or next(iter(value.values()), "")
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    type: str
+    text: Localized
+    modules: tuple[tuple[str, Localized], ...] = ()  # module_rating: (module id, label)
+    optional: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "text": self.text,
+            "modules": [[m, label] for m, label in self.modules],
+            "optional": self.optional,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Question:
+        return cls(
+            id=data["id"],
+            type=data["type"],
+            text=data["text"],
+            modules=tuple((m, label) for m, label in data.get("modules", [])),
+            optional=data.get("optional", False),
+        )
+
+
+@dataclass(frozen=True)
+class Survey:
+    id: str
+    title: Localized
+    schedule: str  # cron, five fields, in the company's time zone
+    questions: tuple[Question, ...]
+    audience: tuple[str, ...] = ()  # roles; empty = everyone
+    window: dt.timedelta = dt.timedelta(days=5)
+    remind_before: dt.timedelta | None = dt.timedelta(days=2)
+    anonymous: bool = True
+    paused: bool = False
+
+    def trigger(self, tz: str) -> CronTrigger:
+        return CronTrigger.from_crontab(self.schedule, timezone=tz)
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
+_ID = re.compile(r"^[\w-]{1,60}$")  # ids become Slack block ids "q:<question>:<module>"
+
+
+def parse_duration(text: str | int) -> dt.timedelta:
+    """`"5d"`, `"36h"`, `"90m"` -> timedelta; a bare number means days."""
+    if isinstance(text, int):
+        return dt.timedelta(days=text)
+    match = _DURATION.match(str(text))
+    if not match:
+        raise SurveyConfigError(f"duration {text!r}: write e.g. 5d, 36h or 90m")
+    amount, unit = int(match.group(1)), match.group(2)
+    return {
+        "d": dt.timedelta(days=amount),
+        "h": dt.timedelta(hours=amount),
+        "m": dt.timedelta(minutes=amount),
+    }[unit]
+
+
+def format_duration(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes % 1440 == 0:
+        return f"{minutes // 1440}d"
+    if minutes % 60 == 0:
+        return f"{minutes // 60}h"
+    return f"{minutes}m"
+
+
+def _text(value: Any, where: str) -> Localized:
+    if isinstance(value, str) and value.strip():
+        return {"zh-CN": value, "en": value}
+    if isinstance(value, dict) and value and all(isinstance(v, str) for v in value.values()):
+        return {str(k): v for k, v in value.items()}
+    raise SurveyConfigError(f"{where}: give a text, or a mapping like {{zh-CN: ..., en: ...}}")
+
+
+def parse_survey(raw: dict[str, Any], roles: Iterable[str] | None = None) -> Survey:
+    """One survey from its YAML mapping, validated; raises SurveyConfigError naming what is wrong."""
+    if not isinstance(raw, dict) or not raw.get("id"):
+        raise SurveyConfigError("every survey needs an `id`")
+    sid = str(raw["id"])
+    where = f"survey {sid!r}"
+    schedule = str(raw.get("schedule", "")).strip()
+    try:
+        CronTrigger.from_crontab(schedule)
+    except ValueError as exc:
+        raise SurveyConfigError(
+            f"{where}: schedule {schedule!r} is not a cron line (e.g. '0 10 * * mon')"
+        ) from exc
+    audience_raw = raw.get("audience", "all")
+    if audience_raw in ("all", None, []):
+        audience: tuple[str, ...] = ()
+    else:
+        audience = tuple([audience_raw] if isinstance(audience_raw, str) else audience_raw)
+        unknown = [r for r in audience if roles is not None and r not in set(roles)]
+        if unknown:
+            raise SurveyConfigError(
+                f"{where}: unknown audience role(s) {unknown}; known: {sorted(roles or [])}"
+            )
+    questions = []
+    seen: set[str] = set()
+    for i, q in enumerate(raw.get("questions") or []):
+        qid = str(q.get("id") or f"q{i + 1}")
+        if not _ID.match(qid):
+            raise SurveyConfigError(f"{where}: question id {qid!r} may use letters, digits, - and _ only")
+        qtype = q.get("type")
+        if qtype not in QUESTION_TYPES:
+            raise SurveyConfigError(
+                f"{where}, question {qid!r}: type must be one of {', '.join(QUESTION_TYPES)}"
+            )
+        if qid in seen:
+            raise SurveyConfigError(f"{where}: question id {qid!r} is used twice")
+        seen.add(qid)
+        modules: list[tuple[str, Localized]] = []
+        if qtype == "module_rating":
+            for m in q.get("modules") or []:
+                module_id = str(m if isinstance(m, str) else m.get("id", ""))
+                if not _ID.match(module_id):
+                    raise SurveyConfigError(
+                        f"{where}: module id {module_id!r} may use letters, digits, - and _ only"
+                    )
+                if isinstance(m, str):
+                    modules.append((m, {"zh-CN": m, "en": m}))
+                else:
+                    modules.append(
+                        (str(m["id"]), _text(m.get("label", m["id"]), f"{where}, module {m.get('id')}"))
+                    )
+            if not modules:
+                raise SurveyConfigError(
+                    f"{where}, question {qid!r}: list the ERP modules to rate under `modules`"
+                )
+        questions.append(
+            Question(
+                id=qid,
+                type=qtype,
+                text=_text(q.get("text"), f"{where}, question {qid!r}"),
+                modules=tuple(modules),
+                optional=bool(q.get("optional", qtype == "text")),
+            )
+        )
+    if not questions:
+        raise SurveyConfigError(f"{where}: add at least one question")
+    window = parse_duration(raw.get("window", "5d"))
+    remind = raw.get("remind_before", "2d")
+    remind_before = parse_duration(remind) if remind not in (None, False, "", "none") else None
+    if remind_before is not None and remind_before >= window:
+        raise SurveyConfigError(f"{where}: remind_before ({remind}) must be shorter than window")
+    return Survey(
+        id=sid,
+        title=_text(raw.get("title", sid), f"{where}, title"),
+        schedule=schedule,
+        questions=tuple(questions),
+        audience=audience,
+        window=window,
+        remind_before=remind_before,
+        anonymous=bool(raw.get("anonymous", True)),
+        paused=bool(raw.get("paused", False)),
+    )
+
+
+class SurveyCatalog:
+    """The surveys in one YAML file; re-read when the file changes (the CLI edits it, the bot reads it)."""
+
+    def __init__(self, path: Path, roles: Iterable[str] | None = None, example: Path | None = None) -> None:
+        self.path = Path(path)
+        self.roles = list(roles) if roles is not None else None
+        self._example = example
+        self._cache: tuple[float, list[Survey]] | None = None
+
+    def ensure_file(self) -> bool:
+        """Copy the shipped example on first run; True when it was copied."""
+        if self.path.exists() or self._example is None or not self._example.exists():
+            return False
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self._example, self.path)
+        return True
+
+    def mtime(self) -> float:
+        return self.path.stat().st_mtime if self.path.exists() else 0.0
+
+    def _raw(self) -> dict[str, Any]:
+        if not self.path.exists():
+            return {"surveys": []}
+        try:
+            data = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise SurveyConfigError(f"{self.path}: not valid YAML: {exc}") from exc
+        if not isinstance(data.get("surveys", []), list):
+            raise SurveyConfigError(f"{self.path}: `surveys` must be a list")
+        data.setdefault("surveys", [])
+        return data
+
+    def all(self) -> list[Survey]:
+        mtime = self.mtime()
+        if self._cache is None or self._cache[0] != mtime:
+            surveys = [parse_survey(raw, self.roles) for raw in self._raw()["surveys"]]
+            ids = [s.id for s in surveys]
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                raise SurveyConfigError(f"{self.path}: survey id(s) used twice: {dupes}")
+            self._cache = (mtime, surveys)
+        return list(self._cache[1])
+
+    def get(self, survey_id: str) -> Survey:
+        for survey in self.all():
+            if survey.id == survey_id:
+                return survey
+        raise LookupError(f"no survey {survey_id!r} in {self.path}; `erp-coach surveys list` shows the ids")
+
+    def add(self, raw: dict[str, Any]) -> Survey:
+        survey = parse_survey(raw, self.roles)
+        data = self._raw()
+        if any(str(s.get("id")) == survey.id for s in data["surveys"]):
+            raise SurveyConfigError(f"a survey with id {survey.id!r} already exists")
+        data["surveys"].append(raw)
+        self._write(data)
+        return survey
+
+    def set_paused(self, survey_id: str, paused: bool) -> Survey:
+        data = self._raw()
+        for raw in data["surveys"]:
+            if str(raw.get("id")) == survey_id:
+                raw["paused"] = paused
+                self._write(data)
+                return self.get(survey_id)
+        raise LookupError(f"no survey {survey_id!r} in {self.path}")
+
+    def _write(self, data: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".yaml.tmp")
+        tmp.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        tmp.replace(self.path)
+        self._cache = None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Storage
+
+
+class RoundStatus(StrEnum):
+    SCHEDULED = "scheduled"  # waiting for quiet hours / the next working day
+    SENDING = "sending"
+    OPEN = "open"  # everyone reached; collecting answers
+    CLOSED = "closed"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a worker; the Slack call is in flight
+    SENT = "sent"
+    # The worker died between claiming and recording the send: it may or may not have arrived. We do not
+    # resend (nobody may get a survey twice); the reminder still reaches them.
+    UNCERTAIN = "uncertain"
+    FAILED = "failed"  # Slack refused (user deactivated, ...)
+    SKIPPED = "skipped"  # the round closed before their quiet hours ended
+
+
+class SurveyRound(Base):
+    __tablename__ = "survey_rounds"
+    __table_args__ = (
+        UniqueConstraint("survey_id", "scheduled_for", name="uq_survey_rounds_survey_id_scheduled_for"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survey_id: Mapped[str] = mapped_column(String(100), index=True)
+    scheduled_for: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    send_after: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    remind_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    closes_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=RoundStatus.SCHEDULED, index=True)
+    anonymous: Mapped[bool] = mapped_column(Boolean)
+    # The definition as it was when the round opened: later edits of the YAML don't change a running round.
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    audience_size: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def title(self) -> Localized:
+        return self.definition["title"]
+
+    @property
+    def questions(self) -> list[Question]:
+        return [Question.from_json(q) for q in self.definition["questions"]]
+
+
+class SurveyDelivery(Base):
+    """Who was sent a round, when, whether reminded, and whether they answered (not what)."""
+
+    __tablename__ = "survey_deliveries"
+    __table_args__ = (
+        UniqueConstraint("round_id", "slack_user_id", name="uq_survey_deliveries_round_id_slack_user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("survey_rounds.id", ondelete="CASCADE"), index=True)
+    slack_user_id: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING, index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(String(200))
+    reminder_status: Mapped[str | None] = mapped_column(String(16))
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # For anonymous rounds only the day is kept, so it cannot be matched with an answer's time.
+    responded_on: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class SurveyResponse(Base):
+    """What was answered. `slack_user_id` is NULL for anonymous rounds, and only the day is kept."""
+
+    __tablename__ = "survey_responses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("survey_rounds.id", ondelete="CASCADE"), index=True)
+    slack_user_id: Mapped[str | None] = mapped_column(String(32))
+    role: Mapped[str | None] = mapped_column(String(32))  # for breakdowns; hidden below 5 respondents
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    comment: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+# ---------------------------------------------------------------------------------------------------
+# Rounds
+
+
+def _day(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def open_round(
+    db: Database,
+    survey: Survey,
+    scheduled_for: dt.datetime,
+    window: SendWindow,
+    now: dt.datetime | None = None,
+) -> SurveyRound:
+    """The round of `survey` for `scheduled_for`, created with its audience on first call (idempotent).
+
+    Two replicas opening the same round race on the unique (survey_id, scheduled_for); the loser reads
+    the winner's round.
+    """
+    now = now or utcnow()
+    with db.begin() as session:
+        existing = session.scalar(
+            select(SurveyRound).where(
+                SurveyRound.survey_id == survey.id, SurveyRound.scheduled_for == scheduled_for
+            )
+        )
+        if existing is not None:
+            return existing
+    send_after = window.next_send_time(max(scheduled_for, now)).astimezone(dt.UTC)
+    closes_at = send_after + survey.window
+    definition = {
+        "id": survey.id,
+        "title": survey.title,
+        "questions": [q.to_json() for q in survey.questions],
+        "anonymous": survey.anonymous,
+        "audience": list(survey.audience),
+    }
+    try:
+        with db.begin() as session:
+            people = users_with_roles(session, list(survey.audience) or None)
+            round_ = SurveyRound(
+                survey_id=survey.id,
+                scheduled_for=scheduled_for,
+                send_after=send_after,
+                remind_at=(closes_at - survey.remind_before) if survey.remind_before else None,
+                closes_at=closes_at,
+                status=RoundStatus.SCHEDULED,
+                anonymous=survey.anonymous,
+                definition=definition,
+                audience_size=len(people),
+            )
+            session.add(round_)
+            session.flush()
+            if people:
+                session.execute(
+                    SurveyDelivery.__table__.insert(),
+                    [
+                        {"round_id": round_.id, "slack_user_id": p.slack_user_id, "status": "pending"}
+                        for p in people
+                    ],
+                )
+            return round_
+    except IntegrityError:
+        with db.begin() as session:
+            return session.scalars(
+                select(SurveyRound).where(
+                    SurveyRound.survey_id == survey.id, SurveyRound.scheduled_for == scheduled_for
+                )
+            ).one()
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to send: a survey invitation or a reminder, to one person."""
+
+    kind: str  # "survey" or "reminder"
+    round_id: int
+    slack_user_id: str
+    lang: str
+    title: Localized
+    questions: tuple[Question, ...]
+    anonymous: bool
+    closes_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Sent:
+    channel_id: str
+    message_ts: str
+
+
+class DeliveryFailed(Exception):
+    """Raised by a sender. `sent_maybe`: the request may have reached Slack (e.g. a timeout);
+    `retry`: nothing was sent and a later attempt may succeed (e.g. Slack is down)."""
+
+    def __init__(self, reason: str, *, retry: bool = False, sent_maybe: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry = retry
+        self.sent_maybe = sent_maybe
+
+
+Sender = Callable[[Outgoing], Sent]
+
+
+@dataclass
+class FanOutReport:
+    sent: int = 0
+    failed: int = 0
+    uncertain: int = 0
+    deferred: int = 0  # held back by the person's quiet hours
+    skipped_claimed: int = 0  # another worker had it
+    stopped: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+def _people_info(session: Session, user_ids: list[str]) -> dict[str, User]:
+    if not user_ids:
+        return {}
+    return {u.slack_user_id: u for u in session.scalars(select(User).where(User.slack_user_id.in_(user_ids)))}
+
+
+def release_stale_claims(db: Database, now: dt.datetime | None = None) -> int:
+    """Deliveries claimed by a process that died mid-send become 'uncertain' (never resent)."""
+    cutoff = (now or utcnow()) - CLAIM_TIMEOUT
+    with db.begin() as session:
+        first = session.execute(
+            update(SurveyDelivery)
+            .where(SurveyDelivery.status == DeliveryStatus.SENDING, SurveyDelivery.claimed_at < cutoff)
+            .values(status=DeliveryStatus.UNCERTAIN, error="claimed by a process that stopped mid-send")
+        ).rowcount
+        # A reminder that may have gone out is simply considered sent.
+        second = session.execute(
+            update(SurveyDelivery)
+            .where(SurveyDelivery.reminder_status == "sending", SurveyDelivery.claimed_at < cutoff)
+            .values(reminder_status="sent")
+        ).rowcount
+    return first + second
+
+
+def fan_out(
+    db: Database,
+    round_id: int,
+    send: Sender,
+    window: SendWindow,
+    now: Callable[[], dt.datetime] = utcnow,
+    batch: int = 200,
+    max_consecutive_errors: int = 5,
+    claim_chunk: int = CLAIM_CHUNK,
+) -> FanOutReport:
+    """Send round `round_id` to everyone in its audience not yet reached; safe to run concurrently.
+
+    Deliveries are claimed `claim_chunk` at a time (one commit), sent, then recorded (one commit). A process
+    killed mid-chunk leaves at most `claim_chunk` deliveries "uncertain": never resent (nobody gets a survey
+    twice), and the reminder still reaches them.
+    People whose own time zone is in quiet hours (or on a non-working day) stay pending for a later call.
+    """
+    report = FanOutReport()
+    me = worker_name()
+    with db.begin() as session:
+        round_ = session.get(SurveyRound, round_id)
+        if round_ is None or round_.status == RoundStatus.CLOSED:
+            report.stopped = "closed"
+            return report
+        if round_.send_after > now():
+            report.stopped = "not yet"
+            return report
+        if round_.status == RoundStatus.SCHEDULED:
+            round_.status = RoundStatus.SENDING
+        questions = tuple(round_.questions)
+        title, anonymous, closes_at = round_.title, round_.anonymous, round_.closes_at
+    last_id = 0
+    consecutive_errors = 0
+    while True:
+        with db.begin() as session:
+            rows = session.execute(
+                select(SurveyDelivery.id, SurveyDelivery.slack_user_id)
+                .where(
+                    SurveyDelivery.round_id == round_id,
+                    SurveyDelivery.status == DeliveryStatus.PENDING,
+                    SurveyDelivery.id > last_id,
+                )
+                .order_by(SurveyDelivery.id)
+                .limit(batch)
+            ).all()
+            people = _people_info(session, [r.slack_user_id for r in rows])
+        if not rows:
+            break
+        last_id = rows[-1].id
+        moment = now()
+        eligible = []
+        for delivery_id, user_id in rows:
+            person = people.get(user_id)
+            if window.allows(moment, person.tz if person else None):
+                eligible.append((delivery_id, user_id))
+            else:
+                report.deferred += 1
+        for start in range(0, len(eligible), claim_chunk):
+            chunk = eligible[start : start + claim_chunk]
+            claimed = _claim_chunk(db, [d for d, _ in chunk], me, now())
+            report.skipped_claimed += len(chunk) - len(claimed)
+            outcomes: list[tuple[int, dict[str, Any]]] = []
+            stop = None
+            for delivery_id, user_id in chunk:
+                if delivery_id not in claimed:
+                    continue
+                if stop is not None:  # Slack is down: hand the rest of the chunk back, untouched
+                    outcomes.append((delivery_id, {"status": DeliveryStatus.PENDING, "claimed_by": None}))
+                    continue
+                person = people.get(user_id)
+                outgoing = Outgoing(
+                    "survey",
+                    round_id,
+                    user_id,
+                    person.language if person else "zh-CN",
+                    title,
+                    questions,
+                    anonymous,
+                    closes_at,
+                )
+                try:
+                    sent = send(outgoing)
+                except DeliveryFailed as exc:
+                    status = (
+                        DeliveryStatus.UNCERTAIN
+                        if exc.sent_maybe
+                        else DeliveryStatus.PENDING
+                        if exc.retry
+                        else DeliveryStatus.FAILED
+                    )
+                    outcomes.append((delivery_id, {"status": status, "error": exc.reason[:200]}))
+                    report.errors.append(f"{user_id}: {exc.reason}")
+                    if status == DeliveryStatus.FAILED:
+                        report.failed += 1
+                    elif status == DeliveryStatus.UNCERTAIN:
+                        report.uncertain += 1
+                    if exc.retry:
+                        consecutive_errors += 1
+                        if consecutive_errors >= max_consecutive_errors:
+                            stop = f"stopped after {consecutive_errors} errors in a row: {exc.reason}"
+                    continue
+                consecutive_errors = 0
+                outcomes.append(
+                    (
+                        delivery_id,
+                        {
+                            "status": DeliveryStatus.SENT,
+                            "sent_at": now(),
+                            "channel_id": sent.channel_id,
+                            "message_ts": sent.message_ts,
+                        },
+                    )
+                )
+                report.sent += 1
+            _record_outcomes(db, outcomes)
+            if stop is not None:
+                report.stopped = stop
+                return report
+    with db.begin() as session:
+        remaining = session.scalar(
+            select(func.count())
+            .select_from(SurveyDelivery)
+            .where(
+                SurveyDelivery.round_id == round_id,
+                SurveyDelivery.status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING]),
+            )
+        )
+        if not remaining:
+            session.execute(
+                update(SurveyRound)
+                .where(SurveyRound.id == round_id, SurveyRound.status == RoundStatus.SENDING)
+                .values(status=RoundStatus.OPEN)
+            )
+    return report
+
+
+def _claim_chunk(db: Database, delivery_ids: list[int], me: str, moment: dt.datetime) -> set[int]:
+    """Compare-and-set pending -> sending for each id, in one transaction; returns the ids we won."""
+    won = set()
+    with db.begin() as session:
+        for delivery_id in delivery_ids:
+            result = session.execute(
+                update(SurveyDelivery)
+                .where(SurveyDelivery.id == delivery_id, SurveyDelivery.status == DeliveryStatus.PENDING)
+                .values(status=DeliveryStatus.SENDING, claimed_by=me, claimed_at=moment)
+            )
+            if result.rowcount == 1:
+                won.add(delivery_id)
+    return won
+
+
+def _record_outcomes(db: Database, outcomes: list[tuple[int, dict[str, Any]]]) -> None:
+    if not outcomes:
+        return
+    with db.begin() as session:
+        for delivery_id, values in outcomes:
+            session.execute(update(SurveyDelivery).where(SurveyDelivery.id == delivery_id).values(**values))
+
+
+def _set_delivery(db: Database, delivery_id: int, **values: Any) -> None:
+    with db.begin() as session:
+        session.execute(update(SurveyDelivery).where(SurveyDelivery.id == delivery_id).values(**values))
+
+
+def send_reminders(
+    db: Database, round_id: int, send: Sender, window: SendWindow, now: Callable[[], dt.datetime] = utcnow
+) -> FanOutReport:
+    """Remind everyone reached who has not answered, once, if the round's reminder time has come."""
+    report = FanOutReport()
+    me = worker_name()
+    with db.begin() as session:
+        round_ = session.get(SurveyRound, round_id)
+        moment = now()
+        if (
+            round_ is None
+            or round_.status == RoundStatus.CLOSED
+            or round_.remind_at is None
+            or not (round_.remind_at <= moment < round_.closes_at)
+        ):
+            report.stopped = "not due"
+            return report
+        questions = tuple(round_.questions)
+        title, anonymous, closes_at = round_.title, round_.anonymous, round_.closes_at
+        rows = session.execute(
+            select(SurveyDelivery.id, SurveyDelivery.slack_user_id)
+            .where(
+                SurveyDelivery.round_id == round_id,
+                SurveyDelivery.status.in_([DeliveryStatus.SENT, DeliveryStatus.UNCERTAIN]),
+                SurveyDelivery.responded_on.is_(None),
+                SurveyDelivery.reminder_status.is_(None),
+            )
+            .order_by(SurveyDelivery.id)
+        ).all()
+        people = _people_info(session, [r.slack_user_id for r in rows])
+    for delivery_id, user_id in rows:
+        person = people.get(user_id)
+        moment = now()
+        if not window.allows(moment, person.tz if person else None):
+            report.deferred += 1
+            continue
+        # Claim only if they still have not answered: an answer arriving now wins over the reminder.
+        with db.begin() as session:
+            claimed = session.execute(
+                update(SurveyDelivery)
+                .where(
+                    SurveyDelivery.id == delivery_id,
+                    SurveyDelivery.reminder_status.is_(None),
+                    SurveyDelivery.responded_on.is_(None),
+                )
+                .values(reminder_status="sending", claimed_by=me, claimed_at=moment)
+            ).rowcount
+        if not claimed:
+            report.skipped_claimed += 1
+            continue
+        outgoing = Outgoing(
+            "reminder",
+            round_id,
+            user_id,
+            person.language if person else "zh-CN",
+            title,
+            questions,
+            anonymous,
+            closes_at,
+        )
+        try:
+            send(outgoing)
+        except DeliveryFailed as exc:
+            _set_delivery(
+                db, delivery_id, reminder_status=None if exc.retry else "failed", error=exc.reason[:200]
+            )
+            report.failed += 1
+            report.errors.append(f"{user_id}: {exc.reason}")
+            continue
+        _set_delivery(db, delivery_id, reminder_status="sent", reminded_at=now())
+        report.sent += 1
+    return report
+
+
+def close_due_rounds(db: Database, now: dt.datetime | None = None) -> list[int]:
+    """Close rounds whose window has passed; people never reached (quiet hours) are marked skipped."""
+    now = now or utcnow()
+    with db.begin() as session:
+        ids = list(
+            session.scalars(
+                select(SurveyRound.id).where(
+                    SurveyRound.status != RoundStatus.CLOSED, SurveyRound.closes_at <= now
+                )
+            )
+        )
+        if ids:
+            session.execute(
+                update(SurveyDelivery)
+                .where(SurveyDelivery.round_id.in_(ids), SurveyDelivery.status == DeliveryStatus.PENDING)
+                .values(status=DeliveryStatus.SKIPPED)
+            )
+            session.execute(
+                update(SurveyRound)
+                .where(SurveyRound.id.in_(ids), SurveyRound.status != RoundStatus.CLOSED)
+                .values(status=RoundStatus.CLOSED, closed_at=now)
+            )
+    return ids
+
+
+def active_rounds(db: Database, now: dt.datetime | None = None) -> list[SurveyRound]:
+    """Rounds that may still need sending or reminding."""
+    now = now or utcnow()
+    with db.begin() as session:
+        return list(
+            session.scalars(
+                select(SurveyRound)
+                .where(SurveyRound.status != RoundStatus.CLOSED, SurveyRound.send_after <= now)
+                .order_by(SurveyRound.id)
+            )
+        )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Responses
+
+
+class SubmitOutcome(StrEnum):
+    ACCEPTED = "accepted"
+    ALREADY_ANSWERED = "already_answered"
+    CLOSED = "closed"
+    NOT_INVITED = "not_invited"
+
+
+class InvalidAnswer(ValueError):
+    """An answer outside its scale or a missing required answer; `question_id` says which."""
+
+    def __init__(self, question_id: str, message: str) -> None:
+        super().__init__(message)
+        self.question_id = question_id
+
+
+def validate_answers(questions: Iterable[Question], answers: dict[str, Any]) -> dict[str, Any]:
+    """Answers keyed by question id (module ratings as {module: score}); returns the cleaned answers."""
+    clean: dict[str, Any] = {}
+    for q in questions:
+        value = answers.get(q.id)
+        if value in (None, "", {}):
+            if not q.optional:
+                raise InvalidAnswer(q.id, f"question {q.id!r} needs an answer")
+            continue
+        if q.type == "text":
+            clean[q.id] = str(value).strip()[:TEXT_LIMIT]
+        elif q.type == "module_rating":
+            low, high = SCALES[q.type]
+            known = {m for m, _ in q.modules}
+            scores = {}
+            for module, score in dict(value).items():
+                if module not in known:
+                    raise InvalidAnswer(q.id, f"unknown module {module!r}")
+                score = int(score)
+                if not low <= score <= high:
+                    raise InvalidAnswer(q.id, f"{module}: {score} is outside {low}-{high}")
+                scores[module] = score
+            clean[q.id] = scores
+        else:
+            low, high = SCALES[q.type]
+            score = int(value)
+            if not low <= score <= high:
+                raise InvalidAnswer(q.id, f"{score} is outside {low}-{high}")
+            clean[q.id] = score
+    return clean
+
+
+def submit_response(
+    db: Database, round_id: int, slack_user_id: str, answers: dict[str, Any], now: dt.datetime | None = None
+) -> SubmitOutcome:
+    """Record one person's answers to one round, once. A double click or a retry returns ALREADY_ANSWERED."""
+    now = now or utcnow()
+    with db.begin() as session:
+        round_ = session.get(SurveyRound, round_id)
+        if round_ is None:
+            return SubmitOutcome.NOT_INVITED
+        if round_.status == RoundStatus.CLOSED or now >= round_.closes_at:
+            return SubmitOutcome.CLOSED
+        clean = validate_answers(round_.questions, answers)
+        anonymous = round_.anonymous
+        # The "has responded" marker and the answers are written in one transaction; the marker's
+        # compare-and-set is what makes a second submission a no-op.
+        marked = session.execute(
+            update(SurveyDelivery)
+            .where(
+                SurveyDelivery.round_id == round_id,
+                SurveyDelivery.slack_user_id == slack_user_id,
+                SurveyDelivery.responded_on.is_(None),
+            )
+            .values(responded_on=_day(now) if anonymous else now)
+        ).rowcount
+        if not marked:
+            exists = session.scalar(
+                select(SurveyDelivery.id).where(
+                    SurveyDelivery.round_id == round_id, SurveyDelivery.slack_user_id == slack_user_id
+                )
+            )
+            return SubmitOutcome.ALREADY_ANSWERED if exists else SubmitOutcome.NOT_INVITED
+        person = session.get(User, slack_user_id)
+        comment = next((clean[q.id] for q in round_.questions if q.type == "text" and q.id in clean), None)
+        session.add(
+            SurveyResponse(
+                round_id=round_id,
+                slack_user_id=None if anonymous else slack_user_id,
+                role=person.role if person else None,
+                answers=clean,
+                comment=comment,
+                submitted_at=_day(now) if anonymous else now,
+            )
+        )
+    return SubmitOutcome.ACCEPTED
+
+
+def get_round(db: Database, round_id: int) -> SurveyRound | None:
+    with db.begin() as session:
+        return session.get(SurveyRound, round_id)
+
+
+def has_responded(db: Database, round_id: int, slack_user_id: str) -> bool:
+    with db.begin() as session:
+        return bool(
+            session.scalar(
+                select(SurveyDelivery.responded_on).where(
+                    SurveyDelivery.round_id == round_id, SurveyDelivery.slack_user_id == slack_user_id
+                )
+            )
+        )
+
+
+@dataclass(frozen=True)
+class RoundProgress:
+    round_id: int
+    survey_id: str
+    status: str
+    audience: int
+    sent: int
+    failed: int
+    pending: int
+    reminded: int
+    responded: int
+
+
+def round_progress(session: Session, round_id: int) -> RoundProgress:
+    round_ = session.get(SurveyRound, round_id)
+    if round_ is None:
+        raise LookupError(f"no survey round #{round_id}")
+    counts = dict(
+        session.execute(
+            select(SurveyDelivery.status, func.count())
+            .where(SurveyDelivery.round_id == round_id)
+            .group_by(SurveyDelivery.status)
+        ).all()
+    )
+
+    def _count(*conditions) -> int:
+        return session.scalar(
+            select(func.count())
+            .select_from(SurveyDelivery)
+            .where(SurveyDelivery.round_id == round_id, *conditions)
+        )
+
+    return RoundProgress(
+        round_id=round_id,
+        survey_id=round_.survey_id,
+        status=round_.status,
+        audience=round_.audience_size,
+        sent=counts.get("sent", 0) + counts.get("uncertain", 0),
+        failed=counts.get("failed", 0),
+        pending=counts.get("pending", 0) + counts.get("sending", 0),
+        reminded=_count(SurveyDelivery.reminder_status == "sent"),
+        responded=_count(SurveyDelivery.responded_on.is_not(None)),
+    )
+
+
+def latest_rounds(session: Session, limit: int = 20) -> list[SurveyRound]:
+    return list(session.scalars(select(SurveyRound).order_by(SurveyRound.id.desc()).limit(limit)))

@@ -1,0 +1,40 @@
+"""Chinese questions about English-only pages: expand known ERP terms into the manuals' English words.
+
+The default embedding model is English, and many manual pages exist only in English, so a Chinese question
+gets an English rendering of the ERP terms it contains (a small glossary, `data/glossary_zh_en.tsv`, longest
+match first). The rendering is what the dense side embeds and is added to the lexical query; Chinese
+pages are still matched by the Chinese words themselves.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+_GLOSSARY = Path(__file__).parent / "data" / "glossary_zh_en.tsv"
+
+
+@cache
+def _terms() -> list[tuple[str, str]]:
+    pairs = []
+    for line in _GLOSSARY.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#") or "\t" not in line:
+            continue
+        zh, en = line.split("\t", 1)
+        pairs.append((zh.strip(), en.strip()))
+    return sorted(pairs, key=lambda p: -len(p[0]))  # longest first: 供应商账单 before 账单
+
+
+def english_terms(question: str) -> str:
+    """The English words for the glossary terms found in `question`, in question order ("" if none)."""
+    taken = [False] * len(question)
+    found: list[tuple[int, str]] = []
+    for zh, en in _terms():
+        start = question.find(zh)
+        while start != -1:
+            end = start + len(zh)
+            if not any(taken[start:end]):
+                taken[start:end] = [True] * (end - start)
+                found.append((start, en))
+            start = question.find(zh, end)
+    return " ".join(en for _, en in sorted(found))

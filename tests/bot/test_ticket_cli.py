@@ -1,0 +1,133 @@
+"""`erp-coach tickets ...`, `backup` and `restore`, run as a user runs them."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+
+import pytest
+from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
+
+from bot.cli import app
+from feedback.db import Database
+from feedback.tickets import TicketEvent, assign, create_ticket, events_of, list_tickets, resolve_ticket
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(monkeypatch, tmp_path, db_url):
+    """The CLI pointed at a fresh database (both backends), away from any developer .env."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ERP_COACH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    return db_url
+
+
+def _seed(db_url: str) -> None:
+    db = Database(db_url)
+    with db.begin() as s:
+        a = create_ticket(s, reporter="U1", description="=SUM(A1) 采购订单无法确认", category="bug").ticket
+        b = create_ticket(s, reporter="U2", description="How do I book a vendor refund?").ticket
+        assign(s, a.id, "U_SUP", "U_SUP")
+        resolve_ticket(s, b.id, "参见《供应商退款》第 3 节", "U_SUP")
+    db.dispose()
+
+
+def test_list_json_and_status_filter(cli_env):
+    _seed(cli_env)
+    result = runner.invoke(app, ["tickets", "list", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [(r["key"], r["status"]) for r in rows] == [("ERP-1", "triaged"), ("ERP-2", "resolved")]
+    assert rows[0]["title"].endswith("采购订单无法确认")
+    only = json.loads(runner.invoke(app, ["tickets", "list", "--status", "resolved", "--json"]).stdout)
+    assert [r["key"] for r in only] == ["ERP-2"]
+    table = runner.invoke(app, ["tickets", "list"])
+    assert table.exit_code == 0 and "ERP-1" in table.stdout and "triaged" in table.stdout
+
+
+def test_unknown_status_is_a_clear_error_not_a_traceback(cli_env):
+    result = runner.invoke(app, ["tickets", "list", "--status", "done"])
+    assert result.exit_code == 2
+    assert "unknown status 'done'; choose one of: new, triaged" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_export_csv_opens_in_excel_with_chinese_and_no_formulas(cli_env, tmp_path):
+    _seed(cli_env)
+    out = tmp_path / "导出" / "工单.csv"
+    out.parent.mkdir()
+    result = runner.invoke(app, ["tickets", "export", str(out), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    assert [r["key"] for r in rows] == ["ERP-1", "ERP-2"]
+    assert rows[0]["title"].startswith("'=SUM(A1)")  # stays text in Excel
+    assert rows[1]["resolution"] == "参见《供应商退款》第 3 节"
+    bad = runner.invoke(app, ["tickets", "export", str(out), "--format", "xlsx"])
+    assert bad.exit_code == 2
+
+
+def test_backup_lose_the_file_restore_everything_is_back(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    db_file = tmp_path / "data" / "erp-coach.db"
+    url = f"sqlite:///{db_file}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    Database(url).upgrade()
+    _seed(url)
+    db = Database(url)
+    with db.begin() as s:
+        before = [
+            (t.key, t.status, t.resolution, [(e.kind, e.after) for e in events_of(s, t.id)])
+            for t in list_tickets(s)
+        ]
+    # Back up while a connection is open and the WAL holds recent writes.
+    backup_file = tmp_path / "备份" / "erp-coach-backup.db"
+    result = runner.invoke(app, ["backup", str(backup_file)])
+    assert result.exit_code == 0, result.output
+    db.dispose()
+    assert runner.invoke(app, ["backup", str(backup_file)]).exit_code == 1  # no silent overwrite
+
+    for leftover in db_file.parent.glob("erp-coach.db*"):
+        leftover.unlink()
+    result = runner.invoke(app, ["restore", str(backup_file)])
+    assert result.exit_code == 0, result.output
+
+    db = Database(url)
+    with db.begin() as s:
+        after = [
+            (t.key, t.status, t.resolution, [(e.kind, e.after) for e in events_of(s, t.id)])
+            for t in list_tickets(s)
+        ]
+        assert s.query(TicketEvent).count() == 6
+        # The counter came back too: the next ticket continues the numbering.
+        assert create_ticket(s, reporter="U3", description="新问题").ticket.key == "ERP-3"
+    db.dispose()
+    assert after == before and len(after) == 2
+
+    refused = runner.invoke(app, ["restore", str(backup_file)])
+    assert refused.exit_code == 1 and "--force" in refused.output
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a database", encoding="utf-8")
+    assert "not an erp-coach" in runner.invoke(app, ["restore", str(junk), "--force"]).output
+
+
+@pytest.mark.postgres
+def test_postgres_backup_prints_pg_dump_and_runs_it(monkeypatch, tmp_path, postgres_url):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    _seed(postgres_url)
+    out = tmp_path / "pg.dump"
+    result = runner.invoke(app, ["backup", str(out)])
+    assert "pg_dump --format=custom" in result.output
+    assert str(make_url(postgres_url).database) in result.output
+    if shutil.which("pg_dump") is None:
+        assert result.exit_code == 3 and "not installed" in result.output
+        return
+    assert result.exit_code == 0, result.output
+    assert out.stat().st_size > 0 and out.read_bytes().startswith(b"PGDMP")
+    assert "restore with: pg_restore" in runner.invoke(app, ["restore", str(out)]).output

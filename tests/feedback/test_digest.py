@@ -1,0 +1,239 @@
+"""The manager digest: numbers, trend, anonymity threshold, ticket seam, and CJK charts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import pytest
+from fontTools.ttLib import TTFont
+from matplotlib import font_manager
+from PIL import Image
+from sqlalchemy import select
+
+from bot.views.digest import chart_labels, digest_blocks, digest_text
+from feedback.digest import MIN_GROUP, build_digest, cjk_font_path, nps_score, previous_week, render_charts
+from feedback.people import ensure_user
+from feedback.questions import log_question, rate_answer
+from feedback.scheduler import SendWindow
+from feedback.surveys import Sent, fan_out, open_round, parse_survey, submit_response
+from feedback.training import assign_plan, mark_done, pending_trainings
+
+ANY_TIME = SendWindow(quiet_hours=None, working_days=frozenset(range(7)))
+WEEK = dt.timedelta(days=7)
+SINCE = dt.datetime(2026, 11, 15, 16, 0, tzinfo=dt.UTC)  # Monday 16 Nov 00:00 in Shanghai
+UNTIL = SINCE + WEEK
+
+SURVEY = {
+    "id": "pulse",
+    "title": {"zh-CN": "ERP 满意度", "en": "ERP pulse"},
+    "schedule": "0 10 * * fri",
+    "window": "5d",
+    "questions": [
+        {"id": "overall", "type": "satisfaction", "text": "总体满意度？"},
+        {"id": "nps", "type": "nps", "text": "推荐意愿？"},
+        {
+            "id": "modules",
+            "type": "module_rating",
+            "text": "模块",
+            "modules": [{"id": "inventory", "label": {"zh-CN": "库存", "en": "Inventory"}}],
+        },
+    ],
+}
+
+
+def _round(db, start, answers_by_role):
+    """A round opened at `start`, sent to everyone listed, answered as given: {role: [(sat, nps), ...]}."""
+    with db.begin() as session:
+        for role, answers in answers_by_role.items():
+            for i in range(len(answers) + 1):  # one more person than answers: a non-responder
+                ensure_user(session, f"U{role}{i}", role=role)
+    survey = parse_survey({**SURVEY, "audience": list(answers_by_role)})
+    round_ = open_round(db, survey, start, ANY_TIME, now=start)
+    fan_out(db, round_.id, lambda item: Sent("D", "1"), ANY_TIME, now=lambda: start)
+    for role, answers in answers_by_role.items():
+        for i, (sat, nps) in enumerate(answers):
+            submit_response(
+                db,
+                round_.id,
+                f"U{role}{i}",
+                {"overall": sat, "nps": nps, "modules": {"inventory": sat}},
+                now=start + dt.timedelta(hours=1),
+            )
+    return round_
+
+
+@pytest.fixture
+def seeded(db):
+    # Previous week: 5 answers, satisfaction mean 3.0
+    _round(db, SINCE - WEEK + dt.timedelta(days=4), {"finance": [(3, 7), (3, 7), (3, 8), (3, 9), (3, 6)]})
+    # This week: finance 6 answers, warehouse 3 answers (too few for their own breakdown)
+    _round(
+        db,
+        SINCE + dt.timedelta(days=4),
+        {
+            "finance": [(4, 9), (5, 10), (4, 9), (4, 8), (3, 6), (4, 9)],
+            "warehouse": [(2, 3), (5, 10), (4, 7)],
+        },
+    )
+    with db.begin() as session:
+        at = SINCE + dt.timedelta(days=1)
+        src = [{"source": "inventory/批次.md", "title": "批次管理", "heading": "批次号", "score": 0.8}]
+        for i in range(8):
+            q = log_question(
+                session,
+                slack_user_id="Ufinance0",
+                role="finance",
+                lang="zh-CN",
+                question=f"问题{i}",
+                top_sources=src,
+                answered=i < 6,
+                latency_ms=5.0,
+                created_at=at,
+            )
+            if i < 4:
+                rate_answer(session, q.id, 1 if i < 3 else -1)
+        for uid in ("Ufinance0", "Ufinance1"):
+            assign_plan(session, _catalog(), uid, "finance", now=SINCE)
+        mark_done(session, "Ufinance0", pending_trainings(session, "Ufinance0", now=SINCE)[0].assignment_id)
+    return db
+
+
+def _catalog():
+
+    from feedback.training import TrainingCatalog
+
+    return TrainingCatalog(Path(__file__).resolve().parents[2] / "feedback" / "examples" / "training.yaml")
+
+
+def test_nps_score():
+    assert nps_score([10, 9, 8, 7, 6, 0]) == round(100 * (2 - 2) / 6, 1)
+    assert nps_score([10, 10, 9, 3]) == 50.0
+    assert nps_score([]) is None
+
+
+def test_digest_numbers_trend_and_anonymity(seeded):
+    with seeded.begin() as session:
+        digest = build_digest(session, SINCE, UNTIL, now=UNTIL)
+    [pulse] = digest.surveys
+    assert (pulse.invited, pulse.respondents) == (11, 9)
+    assert pulse.satisfaction == round((4 + 5 + 4 + 4 + 3 + 4 + 2 + 5 + 4) / 9, 2)
+    assert pulse.nps == nps_score([9, 10, 9, 8, 6, 9, 3, 10, 7])
+    assert pulse.previous_satisfaction == 3.0
+    assert pulse.by_role == {"finance": round(24 / 6, 2)}  # warehouse (3 answers) is hidden
+    assert pulse.modules == {"inventory": pulse.satisfaction}
+    assert (digest.bot.questions, digest.bot.answered, digest.bot.rated, digest.bot.helpful) == (8, 6, 4, 3)
+    assert digest.top_topics == [("批次号", 6)]
+    assert digest.unanswered == ["问题6", "问题7"]
+    assert (digest.tickets.opened, digest.tickets.resolved, digest.tickets.median_hours_to_resolve) == (
+        0,
+        0,
+        None,
+    )
+    [finance] = digest.training
+    assert (finance.assigned, finance.completed) == (4, 1)
+    assert [p.satisfaction for p in digest.trend][-2:] == [3.0, pulse.satisfaction]
+
+
+def test_small_groups_are_hidden_everywhere(db):
+    _round(db, SINCE + dt.timedelta(days=1), {"finance": [(1, 0)] * (MIN_GROUP - 1)})
+    with db.begin() as session:
+        digest = build_digest(session, SINCE, UNTIL)
+    [s] = digest.surveys
+    assert (s.respondents, s.satisfaction, s.nps, s.modules, s.by_role) == (MIN_GROUP - 1, None, None, {}, {})
+    text = digest_text(digest, "zh-CN", "Asia/Shanghai")
+    assert "已隐藏（回答少于 5 人）" in text
+    assert "1/5" not in text.replace("4/5", "")  # no score leaks
+    charts = render_charts(digest, chart_labels("zh-CN"))
+    assert "modules.png" not in charts
+    numbers = json.loads(Image.open(io.BytesIO(charts["trend.png"])).info["Description"])
+    assert all(point["satisfaction"] is None for point in numbers["trend"])
+
+
+def test_digest_text_in_the_managers_language(seeded):
+    with seeded.begin() as session:
+        digest = build_digest(session, SINCE, UNTIL)
+    zh = digest_text(digest, "zh-CN", "Asia/Shanghai")
+    en = digest_text(digest, "en", "Asia/Shanghai")
+    assert "2026-11-16 至 2026-11-22" in zh and "ERP 满意度" in zh and "9/11" in zh
+    assert "▲ 比上期高 0.89" in zh
+    assert "0 opened, 0 resolved, median time to resolve n/a" in en and "ERP pulse" in en
+    blocks = digest_blocks(digest, "en", "Asia/Shanghai")
+    from slack_sdk.models.blocks import Block
+
+    for block in blocks:
+        Block.parse(block).validate_json()
+    assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
+
+
+def test_charts_are_real_pngs_with_the_expected_numbers_and_chinese_glyphs(seeded, tmp_path):
+    with seeded.begin() as session:
+        digest = build_digest(session, SINCE, UNTIL)
+    labels = chart_labels("zh-CN")
+    charts = render_charts(digest, labels)
+    assert set(charts) == {"trend.png", "training.png", "modules.png"}
+    for name, png in charts.items():
+        image = Image.open(io.BytesIO(png))
+        assert image.format == "PNG" and image.size[0] > 500 and image.size[1] > 100
+        (tmp_path / name).write_bytes(png)
+    trend = json.loads(Image.open(io.BytesIO(charts["trend.png"])).info["Description"])["trend"]
+    assert trend[-1]["satisfaction"] == digest.surveys[0].satisfaction
+    training = json.loads(Image.open(io.BytesIO(charts["training.png"])).info["Description"])["training"]
+    assert training[0]["role"] == "finance" and training[0]["rate"] == 0.25
+    modules = json.loads(Image.open(io.BytesIO(charts["modules.png"])).info["Description"])["modules"]
+    assert modules == {"库存": digest.surveys[0].satisfaction}
+
+    # No tofu: matplotlib resolves our family to the bundled Noto Sans SC, which has every glyph we draw.
+    path = cjk_font_path()
+    family = font_manager.FontProperties(fname=str(path)).get_name()
+    found = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+    assert Path(str(found)).resolve() == path.resolve()
+    cmap = TTFont(str(path), fontNumber=0, lazy=True).getBestCmap()
+    drawn = "".join(getattr(labels, f) for f in labels.__dataclass_fields__ if f != "lang") + "库存"
+    missing = {ch for ch in drawn if not ch.isspace() and ord(ch) not in cmap}
+    assert not missing
+
+
+def test_previous_week_is_the_last_full_week_in_the_company_zone():
+    monday_9am = dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)  # Monday 09:00 in Shanghai
+    assert previous_week(monday_9am, "Asia/Shanghai") == (SINCE, UNTIL)
+
+
+def test_ticket_numbers_come_from_the_tickets_tables(db):
+    tickets = pytest.importorskip(
+        "feedback.tickets", reason="the tickets feature has not been merged here yet"
+    )
+    with db.begin() as session:
+        for uid in ("UREP", "USUP"):
+            ensure_user(session, uid, role="support")
+    inside = SINCE + dt.timedelta(days=1)
+    with db.begin() as session:
+        made = [
+            tickets.create_ticket(
+                session, reporter="UREP", description=f"无法过账发票 {i}", priority="urgent"
+            )
+            for i in range(3)
+        ]
+        ids_ = [m.ticket.id for m in made]
+        for t in session.scalars(select(tickets.Ticket)):
+            t.created_at = inside
+        for tid in ids_[:2]:
+            tickets.resolve_ticket(session, tid, "已修复权限", "USUP")
+        for t, hours in zip(
+            session.scalars(select(tickets.Ticket).order_by(tickets.Ticket.id)), (2, 6, 0), strict=True
+        ):
+            if t.resolved_at is not None:
+                t.resolved_at = inside + dt.timedelta(hours=hours)
+        tickets.rate_ticket(session, ids_[0], "UREP", 4)
+        for t in session.scalars(select(tickets.Ticket).where(tickets.Ticket.satisfaction.is_not(None))):
+            t.satisfaction_at = inside + dt.timedelta(hours=3)
+    with db.begin() as session:
+        digest = build_digest(session, SINCE, UNTIL, now=UNTIL, ticket_sla_hours={"urgent": 4.0})
+    tk = digest.tickets
+    assert (tk.opened, tk.resolved, tk.median_hours_to_resolve, tk.overdue) == (3, 2, 4.0, 1)
+    assert (tk.csat_average, tk.csat_responses) == (4.0, 1)
+    text = digest_text(digest, "en", "Asia/Shanghai")
+    assert "3 opened, 2 resolved, median time to resolve 4.0 h, 1 overdue" in text
+    assert "n/a" in text.split("satisfaction after a ticket")[1]  # one rating: below the anonymity threshold

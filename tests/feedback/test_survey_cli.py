@@ -1,0 +1,84 @@
+"""`erp-coach surveys|training|digest` as an operator uses them (real CLI, real database files)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from PIL import Image
+from typer.testing import CliRunner
+
+from bot.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no developer .env
+    data = tmp_path / "数据"
+    monkeypatch.setenv("ERP_COACH_DATA_DIR", str(data))
+    monkeypatch.setenv("DATABASE_URL", "")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "")
+    monkeypatch.setenv("COLUMNS", "160")
+    return data
+
+
+def test_surveys_list_create_pause_resume(env):
+    result = runner.invoke(app, ["surveys", "list"])
+    assert result.exit_code == 0, result.output
+    assert "erp-pulse" in result.output and "active" in result.output
+    assert (env / "surveys.yaml").exists()  # the example was copied on first run
+
+    result = runner.invoke(
+        app,
+        [
+            "surveys",
+            "create",
+            "wh-check",
+            "--title",
+            "仓库月度调查",
+            "--audience",
+            "warehouse",
+            "--schedule",
+            "0 9 1 * *",
+            "--questions",
+            "satisfaction,module_rating,text",
+            "--modules",
+            "库存,采购",
+            "--named",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    saved = yaml.safe_load((env / "surveys.yaml").read_text(encoding="utf-8"))["surveys"][-1]
+    assert saved["title"] == "仓库月度调查" and saved["anonymous"] is False
+    assert saved["questions"][1]["modules"] == ["库存", "采购"]
+
+    assert runner.invoke(app, ["surveys", "pause", "wh-check"]).exit_code == 0
+    assert "paused" in runner.invoke(app, ["surveys", "list"]).output
+    assert runner.invoke(app, ["surveys", "resume", "wh-check"]).exit_code == 0
+
+
+def test_surveys_cli_mistakes_are_clear_messages_not_tracebacks(env):
+    result = runner.invoke(app, ["surveys", "create", "x", "--title", "t", "--schedule", "every day"])
+    assert result.exit_code == 2 and "cron" in result.output and "Traceback" not in result.output
+    result = runner.invoke(app, ["surveys", "create", "x", "--title", "t", "--audience", "ceo"])
+    assert result.exit_code == 2 and "unknown audience role" in result.output
+    result = runner.invoke(app, ["surveys", "pause", "nope"])
+    assert result.exit_code == 2 and "no survey 'nope'" in result.output
+    result = runner.invoke(app, ["surveys", "run-now", "erp-pulse"])
+    assert result.exit_code == 2 and "SLACK_BOT_TOKEN" in result.output
+    result = runner.invoke(app, ["digest", "--since", "2026-11-01"])
+    assert result.exit_code == 2 and "both --since and --until" in result.output
+
+
+def test_digest_preview_renders_text_and_pngs_without_slack(env, tmp_path):
+    out = tmp_path / "预览"
+    result = runner.invoke(
+        app, ["digest", "--preview", "--out", str(out), "--since", "2026-11-16", "--until", "2026-11-23"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "ERP 上线每周摘要" in result.output and "2026-11-16 至 2026-11-22" in result.output
+    assert Image.open(out / "trend.png").format == "PNG"
+    assert "新建 0，已解决 0" in (out / "digest.zh-CN.md").read_text(encoding="utf-8")
+    result = runner.invoke(app, ["digest", "--preview", "--out", str(out), "--lang", "en"])
+    assert result.exit_code == 0 and "ERP roll-out weekly digest" in result.output

@@ -1,0 +1,359 @@
+"""Survey definitions, rounds, fan-out (crash, concurrency, quiet hours), reminders, responses, anonymity."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import Counter
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from sqlalchemy import inspect, select
+
+from feedback.db import Database
+from feedback.people import ensure_user
+from feedback.scheduler import QuietHours, SendWindow
+from feedback.surveys import (
+    DeliveryFailed,
+    DeliveryStatus,
+    InvalidAnswer,
+    RoundStatus,
+    Sent,
+    SubmitOutcome,
+    SurveyCatalog,
+    SurveyConfigError,
+    SurveyDelivery,
+    SurveyResponse,
+    SurveyRound,
+    close_due_rounds,
+    fan_out,
+    open_round,
+    parse_survey,
+    release_stale_claims,
+    round_progress,
+    send_reminders,
+    submit_response,
+)
+
+ROLES = ["finance", "warehouse", "sales", "manager"]
+EXAMPLE = Path(__file__).resolve().parents[2] / "feedback" / "examples" / "surveys.yaml"
+ANY_TIME = SendWindow(tz="Asia/Shanghai", quiet_hours=None, working_days=frozenset(range(7)))
+OFFICE = SendWindow(
+    tz="Asia/Shanghai", quiet_hours=QuietHours.parse("21:00-08:30"), working_days=frozenset(range(5))
+)
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def survey_raw(**overrides):
+    raw = {
+        "id": "pulse",
+        "title": {"zh-CN": "ERP 满意度", "en": "ERP pulse"},
+        "audience": "all",
+        "schedule": "0 10 * * fri",
+        "window": "5d",
+        "remind_before": "2d",
+        "anonymous": True,
+        "questions": [
+            {"id": "overall", "type": "satisfaction", "text": "总体满意度？"},
+            {"id": "nps", "type": "nps", "text": "推荐意愿？"},
+            {"id": "modules", "type": "module_rating", "text": "模块评分", "modules": ["sales", "inventory"]},
+            {"id": "comments", "type": "text", "text": "意见"},
+        ],
+    }
+    raw.update(overrides)
+    return raw
+
+
+class Recorder:
+    """Stands in for Slack: records who was sent what."""
+
+    def __init__(self, fail_for: dict[str, DeliveryFailed] | None = None, crash_after: int | None = None):
+        self.sent: list[tuple[str, str, int]] = []
+        self.fail_for = fail_for or {}
+        self.crash_after = crash_after
+        self.lock = threading.Lock()
+
+    def __call__(self, item):
+        if item.slack_user_id in self.fail_for:
+            raise self.fail_for[item.slack_user_id]
+        with self.lock:
+            if self.crash_after is not None and len(self.sent) >= self.crash_after:
+                raise SystemExit("the process was killed mid-send")
+            self.sent.append((item.kind, item.slack_user_id, item.round_id))
+        return Sent("D" + item.slack_user_id, "1.0")
+
+    def users(self, kind="survey"):
+        return Counter(u for k, u, _ in self.sent if k == kind)
+
+
+def people(db: Database, spec: dict[str, int], tz: str | None = None) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    with db.begin() as session:
+        for role, n in spec.items():
+            out[role] = []
+            for i in range(n):
+                uid = f"U{role[:3].upper()}{i:04d}"
+                ensure_user(session, uid, role=role, slack_locale="zh-CN", tz=tz)
+                out[role].append(uid)
+    return out
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_parse_survey_reads_the_shipped_example_and_rejects_mistakes():
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    survey = parse_survey(data["surveys"][0], ROLES)
+    assert [q.type for q in survey.questions] == ["satisfaction", "nps", "module_rating", "text"]
+    assert survey.anonymous and survey.window == dt.timedelta(days=5)
+    assert survey.questions[2].modules[0] == ("sales", {"zh-CN": "销售", "en": "Sales"})
+
+    with pytest.raises(SurveyConfigError, match="cron"):
+        parse_survey(survey_raw(schedule="every friday"), ROLES)
+    with pytest.raises(SurveyConfigError, match="unknown audience role"):
+        parse_survey(survey_raw(audience=["财务"]), ROLES)
+    with pytest.raises(SurveyConfigError, match="type must be one of"):
+        parse_survey(survey_raw(questions=[{"id": "x", "type": "stars", "text": "?"}]), ROLES)
+    with pytest.raises(SurveyConfigError, match="shorter than window"):
+        parse_survey(survey_raw(window="1d", remind_before="2d"), ROLES)
+    with pytest.raises(SurveyConfigError, match="letters, digits"):
+        parse_survey(survey_raw(questions=[{"id": "q:1", "type": "nps", "text": "?"}]), ROLES)
+    assert parse_survey(survey_raw(questions=[{"id": "满意度", "type": "nps", "text": "?"}]), ROLES)
+    with pytest.raises(SurveyConfigError, match="modules"):
+        parse_survey(survey_raw(questions=[{"id": "m", "type": "module_rating", "text": "?"}]), ROLES)
+
+
+def test_catalog_copies_the_example_on_first_run_and_edits_the_file(tmp_path):
+    catalog = SurveyCatalog(tmp_path / "data" / "surveys.yaml", ROLES, EXAMPLE)
+    assert catalog.ensure_file() is True
+    assert catalog.ensure_file() is False
+    assert [s.id for s in catalog.all()] == ["erp-pulse"]
+    catalog.add(survey_raw(id="仓库调查", audience=["warehouse"], title="仓库满意度"))
+    assert catalog.get("仓库调查").audience == ("warehouse",)
+    catalog.set_paused("erp-pulse", True)
+    fresh = SurveyCatalog(catalog.path, ROLES)  # another process reads the file
+    assert fresh.get("erp-pulse").paused is True
+    assert "仓库满意度" in catalog.path.read_text(encoding="utf-8")  # stays readable Chinese
+    with pytest.raises(SurveyConfigError, match="already exists"):
+        catalog.add(survey_raw(id="erp-pulse"))
+    with pytest.raises(LookupError, match="surveys list"):
+        catalog.get("nope")
+
+
+def test_a_round_reaches_exactly_its_audience_once(db):
+    staff = people(db, {"finance": 4, "warehouse": 3, "sales": 2})
+    survey = parse_survey(survey_raw(audience=["finance", "warehouse"]), ROLES)
+    scheduled = now_utc()
+    round_ = open_round(db, survey, scheduled, ANY_TIME)
+    again = open_round(db, survey, scheduled, ANY_TIME)  # a second replica / a retry
+    assert again.id == round_.id
+    rec = Recorder()
+    report = fan_out(db, round_.id, rec, ANY_TIME)
+    assert report.sent == 7
+    assert fan_out(db, round_.id, rec, ANY_TIME).sent == 0  # running it again sends nothing
+    assert rec.users() == Counter(staff["finance"] + staff["warehouse"])
+    with db.begin() as session:
+        p = round_progress(session, round_.id)
+        assert (p.audience, p.sent, p.pending, p.status) == (7, 7, 0, RoundStatus.OPEN)
+
+
+def test_a_restart_mid_round_sends_nobody_twice(db_url):
+    first = Database(db_url)
+    staff = people(first, {"finance": 30})
+    round_ = open_round(first, parse_survey(survey_raw()), now_utc(), ANY_TIME)
+    crashing = Recorder(crash_after=12)
+    with pytest.raises(SystemExit):
+        fan_out(first, round_.id, crashing, ANY_TIME)
+    first.dispose()
+
+    second = Database(db_url)  # the restarted process
+    rec = Recorder()
+    # Right after the restart the in-flight delivery still looks claimed: it is neither resent...
+    fan_out(second, round_.id, rec, ANY_TIME)
+    # ...nor later, once its claim is stale; it becomes "uncertain" instead.
+    assert release_stale_claims(second, now_utc() + dt.timedelta(minutes=11)) == 1
+    fan_out(second, round_.id, rec, ANY_TIME)
+    total = crashing.users() + rec.users()
+    assert set(total.values()) == {1}
+    assert len(total) == 29  # 12 before the crash + 17 after; the one in flight is not resent
+    with second.begin() as session:
+        statuses = Counter(
+            session.scalars(select(SurveyDelivery.status).where(SurveyDelivery.round_id == round_.id))
+        )
+        assert statuses == {DeliveryStatus.SENT: 29, DeliveryStatus.UNCERTAIN: 1}
+        uncertain = session.scalar(
+            select(SurveyDelivery.slack_user_id).where(SurveyDelivery.status == "uncertain")
+        )
+    assert uncertain in staff["finance"] and uncertain not in total
+    second.dispose()
+
+
+@pytest.mark.postgres
+def test_two_processes_fanning_out_one_round_concurrently_send_once(postgres_url):
+    setup = Database(postgres_url)
+    staff = people(setup, {"finance": 150})
+    round_ = open_round(setup, parse_survey(survey_raw()), now_utc(), ANY_TIME)
+    rec = Recorder()
+    barrier = threading.Barrier(3)
+
+    def worker():
+        db = Database(postgres_url)
+        barrier.wait()
+        fan_out(db, round_.id, rec, ANY_TIME, batch=20)
+        db.dispose()
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert rec.users() == Counter(staff["finance"])
+    setup.dispose()
+
+
+def test_quiet_hours_hold_the_round_and_each_persons_time_zone_counts(db):
+    people(db, {"finance": 2}, tz="Asia/Shanghai")
+    with db.begin() as session:
+        ensure_user(session, "UNY", role="finance", tz="America/New_York")
+    survey = parse_survey(survey_raw())
+    friday_night = dt.datetime(2026, 11, 27, 23, 0, tzinfo=SH).astimezone(dt.UTC)
+    round_ = open_round(db, survey, friday_night, OFFICE, now=friday_night)
+    assert round_.send_after == dt.datetime(2026, 11, 30, 8, 30, tzinfo=SH)
+    assert round_.closes_at == round_.send_after + dt.timedelta(days=5)
+    rec = Recorder()
+    assert fan_out(db, round_.id, rec, OFFICE, now=lambda: friday_night).stopped == "not yet"
+    monday_morning = dt.datetime(2026, 11, 30, 9, 0, tzinfo=SH)  # Sunday 20:00 in New York
+    report = fan_out(db, round_.id, rec, OFFICE, now=lambda: monday_morning)
+    assert (report.sent, report.deferred) == (2, 1)
+    monday_evening = dt.datetime(2026, 11, 30, 22, 0, tzinfo=SH)  # Monday 09:00 in New York
+    assert fan_out(db, round_.id, rec, OFFICE, now=lambda: monday_evening).sent == 1
+    assert rec.users()["UNY"] == 1
+
+
+def test_a_reminder_reaches_only_non_responders_once(db):
+    staff = people(db, {"finance": 6})["finance"]
+    start = now_utc() - dt.timedelta(days=4)  # opened 4 days ago; 5-day window, reminder 2 days before
+    round_ = open_round(db, parse_survey(survey_raw()), start, ANY_TIME, now=start)
+    rec = Recorder()
+    fan_out(db, round_.id, rec, ANY_TIME, now=lambda: start)
+    answers = {"overall": 4, "nps": 9, "modules": {"sales": 4}}
+    for uid in staff[:2]:
+        assert submit_response(db, round_.id, uid, answers) == SubmitOutcome.ACCEPTED
+    report = send_reminders(db, round_.id, rec, ANY_TIME)
+    assert report.sent == 4
+    assert rec.users("reminder") == Counter(staff[2:])
+    assert send_reminders(db, round_.id, rec, ANY_TIME).sent == 0  # never twice
+    # Not before the reminder time:
+    other = open_round(db, parse_survey(survey_raw(id="other")), now_utc(), ANY_TIME)
+    fan_out(db, other.id, rec, ANY_TIME)
+    assert send_reminders(db, other.id, rec, ANY_TIME).stopped == "not due"
+
+
+def test_answers_once_per_person_and_late_answers_are_refused(db):
+    staff = people(db, {"finance": 2, "sales": 1})
+    start = now_utc()
+    survey = parse_survey(survey_raw(audience=["finance"], anonymous=False))
+    round_ = open_round(db, survey, start, ANY_TIME)
+    fan_out(db, round_.id, Recorder(), ANY_TIME)
+    alice, bob = staff["finance"]
+    good = {
+        "overall": 5,
+        "nps": 10,
+        "modules": {"sales": 5, "inventory": 3},
+        "comments": "库存模块 <b>很慢</b>",
+    }
+    assert submit_response(db, round_.id, alice, good) == SubmitOutcome.ACCEPTED
+    assert submit_response(db, round_.id, alice, good) == SubmitOutcome.ALREADY_ANSWERED  # double click
+    assert submit_response(db, round_.id, staff["sales"][0], good) == SubmitOutcome.NOT_INVITED
+    with pytest.raises(InvalidAnswer) as bad:
+        submit_response(db, round_.id, bob, {**good, "nps": 11})
+    assert bad.value.question_id == "nps"
+    with pytest.raises(InvalidAnswer):
+        submit_response(db, round_.id, bob, {"nps": 3, "modules": {"sales": 1}})  # satisfaction missing
+    after_close = round_.closes_at + dt.timedelta(minutes=1)
+    assert submit_response(db, round_.id, bob, good, now=after_close) == SubmitOutcome.CLOSED
+    assert close_due_rounds(db, after_close) == [round_.id]
+    assert submit_response(db, round_.id, bob, good) == SubmitOutcome.CLOSED
+    with db.begin() as session:
+        response = session.scalars(select(SurveyResponse)).one()
+        assert response.slack_user_id == alice  # a named survey keeps the name
+        assert response.answers["modules"] == {"sales": 5, "inventory": 3}
+        assert response.comment == "库存模块 <b>很慢</b>"
+
+
+def test_anonymous_answers_cannot_be_linked_to_people(db):
+    staff = people(db, {"finance": 5})["finance"]
+    round_ = open_round(db, parse_survey(survey_raw()), now_utc(), ANY_TIME)
+    fan_out(db, round_.id, Recorder(), ANY_TIME)
+    for i, uid in enumerate(staff[:3]):
+        submit_response(db, round_.id, uid, {"overall": i + 3, "nps": 8, "modules": {"sales": 4}})
+    with db.begin() as session:
+        responses = list(session.scalars(select(SurveyResponse)))
+        assert len(responses) == 3
+        columns = {c.key for c in inspect(SurveyResponse).columns}
+        assert {"slack_user_id", "round_id", "answers"} <= columns
+        for r in responses:
+            assert r.slack_user_id is None
+            assert staff[0] not in str(r.answers)
+            assert (r.submitted_at.hour, r.submitted_at.minute, r.submitted_at.second) == (0, 0, 0)
+        markers = session.scalars(
+            select(SurveyDelivery).where(SurveyDelivery.responded_on.is_not(None))
+        ).all()
+        assert {m.slack_user_id for m in markers} == set(staff[:3])  # reminders still know who answered
+        assert all(m.responded_on.time() == dt.time(0) for m in markers)  # ...but not when, to the second
+
+
+def test_delivery_failures_are_recorded_and_slack_outages_stop_the_fan_out(db):
+    staff = people(db, {"finance": 10})["finance"]
+    round_ = open_round(db, parse_survey(survey_raw()), now_utc(), ANY_TIME)
+    gone = DeliveryFailed("account_inactive")
+    rec = Recorder(fail_for={staff[0]: gone})
+    report = fan_out(db, round_.id, rec, ANY_TIME)
+    assert (report.sent, report.failed) == (9, 1)
+
+    other = open_round(db, parse_survey(survey_raw(id="other")), now_utc(), ANY_TIME)
+    down = DeliveryFailed("internal_error", retry=True)
+    outage = Recorder(fail_for={uid: down for uid in staff})
+    report = fan_out(db, other.id, outage, ANY_TIME, max_consecutive_errors=3)
+    assert report.stopped and "internal_error" in report.stopped
+    later = Recorder()
+    assert fan_out(db, other.id, later, ANY_TIME).sent == 10  # nothing was lost, nothing doubled
+    with db.begin() as session:
+        assert session.get(SurveyRound, other.id).status == RoundStatus.OPEN
+
+
+def test_closing_a_round_skips_people_still_waiting_for_quiet_hours_to_end(db):
+    with db.begin() as session:
+        ensure_user(session, "UNIGHT", role="finance", tz="America/New_York")
+    start = dt.datetime(2026, 11, 30, 9, 0, tzinfo=SH)
+    round_ = open_round(
+        db, parse_survey(survey_raw(window="1h", remind_before="none")), start, OFFICE, now=start
+    )
+    fan_out(db, round_.id, Recorder(), OFFICE, now=lambda: start)
+    close_due_rounds(db, start + dt.timedelta(hours=2))
+    with db.begin() as session:
+        assert session.scalar(select(SurveyDelivery.status)) == DeliveryStatus.SKIPPED
+
+
+def test_claiming_in_chunks_still_sends_once_and_bounds_the_uncertain_after_a_crash(db):
+    people(db, {"finance": 25})
+    round_ = open_round(db, parse_survey(survey_raw()), now_utc(), ANY_TIME)
+    crashing = Recorder(crash_after=12)
+    with pytest.raises(SystemExit):
+        fan_out(db, round_.id, crashing, ANY_TIME, claim_chunk=10)
+    release_stale_claims(db, now_utc() + dt.timedelta(minutes=11))
+    rec = Recorder()
+    fan_out(db, round_.id, rec, ANY_TIME, claim_chunk=10)
+    total = crashing.users() + rec.users()
+    assert set(total.values()) == {1}
+    with db.begin() as session:
+        statuses = Counter(session.scalars(select(SurveyDelivery.status)))
+    # The chunk in flight (deliveries 11-20) is uncertain, two of them were in fact sent; the rest went out.
+    assert statuses == {DeliveryStatus.SENT: 15, DeliveryStatus.UNCERTAIN: 10}
+    assert len(total) == 17

@@ -1,0 +1,194 @@
+"""Training plans, assignments, reminders, completion, and knowledge gaps turned into modules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from feedback.people import ensure_user, set_role
+from feedback.questions import log_question, rate_answer
+from feedback.scheduler import QuietHours, SendWindow
+from feedback.training import (
+    TrainingCatalog,
+    TrainingConfigError,
+    assign_missing_plans,
+    assign_plan,
+    completion_by_role,
+    knowledge_gaps,
+    mark_done,
+    module_from_gap,
+    pending_trainings,
+    send_training_reminders,
+    training_plan,
+)
+
+ROLES = ["finance", "warehouse", "sales", "purchasing", "manager"]
+EXAMPLE = Path(__file__).resolve().parents[2] / "feedback" / "examples" / "training.yaml"
+ANY_TIME = SendWindow(quiet_hours=None, working_days=frozenset(range(7)))
+T0 = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)  # Monday 10:00 in Shanghai
+
+
+@pytest.fixture
+def catalog(tmp_path) -> TrainingCatalog:
+    c = TrainingCatalog(tmp_path / "training.yaml", ROLES, EXAMPLE)
+    c.ensure_file()
+    return c
+
+
+def test_assigning_a_role_assigns_its_plan_once(db, catalog):
+    with db.begin() as session:
+        set_role(session, "U1", "finance", ROLES)
+        created = assign_plan(session, catalog, "U1", "finance", now=T0)
+        assert [a.module_id for a in created] == ["fin-invoice", "fin-reconcile"]
+        assert created[0].due_at == T0 + dt.timedelta(days=7)
+        assert assign_plan(session, catalog, "U1", "finance", now=T0 + dt.timedelta(days=1)) == []
+        # A role change adds the new plan; the old modules stay in the plan.
+        assert [a.module_id for a in assign_plan(session, catalog, "U1", "warehouse", now=T0)] == [
+            "wh-receipt",
+            "wh-count",
+        ]
+        items = pending_trainings(session, "U1", now=T0)
+        assert [i.module_id for i in items] == ["wh-receipt", "fin-invoice", "fin-reconcile", "wh-count"]
+        assert items[1].title["zh-CN"] == "创建并确认客户发票"
+        assert items[1].heading == "创建发票"
+
+
+def test_mark_done_only_for_ones_own_open_module(db, catalog):
+    with db.begin() as session:
+        assign_plan(session, catalog, "U1", "finance", now=T0)
+        assign_plan(session, catalog, "U2", "finance", now=T0)
+        mine = pending_trainings(session, "U1", now=T0)[0]
+        assert mark_done(session, "U2", mine.assignment_id) is False  # someone else's
+        assert mark_done(session, "U1", mine.assignment_id) is True
+        assert mark_done(session, "U1", mine.assignment_id) is False  # a double click
+        assert [i.module_id for i in pending_trainings(session, "U1", now=T0)] == ["fin-reconcile"]
+        plan = training_plan(session, "U1", now=T0)
+        assert plan[-1].completed_at is not None
+
+
+def test_reminders_before_due_and_while_overdue_never_doubled(db, catalog):
+    with db.begin() as session:
+        ensure_user(session, "U1", role="finance", slack_locale="en")
+        assign_plan(session, catalog, "U1", "finance", now=T0)
+    sent = []
+    day = lambda n: lambda: T0 + dt.timedelta(days=n)  # noqa: E731
+    assert send_training_reminders(db, sent.append, ANY_TIME, now=day(3)) == 0  # nothing due within 2 days
+    assert send_training_reminders(db, sent.append, ANY_TIME, now=day(5.5)) == 1
+    assert sent[-1].kind == "due_soon" and [i.module_id for i in sent[-1].items] == ["fin-invoice"]
+    assert sent[-1].lang == "en"
+    assert send_training_reminders(db, sent.append, ANY_TIME, now=day(5.6)) == 0  # once
+    assert send_training_reminders(db, sent.append, ANY_TIME, now=day(7.5)) == 1
+    assert sent[-1].kind == "overdue" and sent[-1].items[0].overdue
+    assert send_training_reminders(db, sent.append, ANY_TIME, now=day(8)) == 0  # not every tick
+    assert send_training_reminders(db, sent.append, ANY_TIME, now=day(10.6)) == 1  # every 3 days
+    with db.begin() as session:
+        mark_done(session, "U1", sent[-1].items[0].assignment_id)
+    send_training_reminders(db, sent.append, ANY_TIME, now=day(14))
+    assert [i.module_id for i in sent[-1].items] == ["fin-reconcile"]  # the done one is never reminded
+
+
+def test_training_reminders_respect_quiet_hours(db, catalog):
+    with db.begin() as session:
+        ensure_user(session, "U1", role="finance")
+        assign_plan(session, catalog, "U1", "finance", now=T0)
+    night = SendWindow(quiet_hours=QuietHours.parse("21:00-08:30"), working_days=frozenset(range(7)))
+    sent = []
+    at_23h = T0 + dt.timedelta(days=5, hours=13)  # 23:00 in Shanghai
+    assert send_training_reminders(db, sent.append, night, now=lambda: at_23h) == 0
+    assert send_training_reminders(db, sent.append, night, now=lambda: at_23h + dt.timedelta(hours=10)) == 1
+
+
+def test_completion_by_role(db, catalog):
+    with db.begin() as session:
+        for uid in ("U1", "U2"):
+            assign_plan(session, catalog, uid, "finance", now=T0)
+        assign_plan(session, catalog, "U3", "warehouse", now=T0)
+        mark_done(session, "U1", pending_trainings(session, "U1", now=T0)[0].assignment_id)
+        stats = {r.role: r for r in completion_by_role(session, now=T0 + dt.timedelta(days=8))}
+    assert (stats["finance"].assigned, stats["finance"].completed, stats["finance"].overdue) == (4, 1, 1)
+    assert stats["finance"].rate == 0.25
+    assert (stats["warehouse"].assigned, stats["warehouse"].overdue) == (2, 1)
+
+
+def test_knowledge_gaps_become_a_module_for_the_role_in_one_click(db, catalog):
+    with db.begin() as session:
+        for uid in ("U1", "U2"):
+            set_role(session, uid, "warehouse", ROLES)
+        src = [{"source": "inventory/批次.md", "title": "批次管理", "heading": "批次号", "score": 0.2}]
+        for i in range(3):
+            log_question(
+                session,
+                slack_user_id="U1",
+                role="warehouse",
+                lang="zh-CN",
+                question=f"怎么设置批次号{i}？",
+                top_sources=src,
+                answered=False,
+                latency_ms=10.0,
+                created_at=T0,
+            )
+        q = log_question(
+            session,
+            slack_user_id="U2",
+            role="warehouse",
+            lang="zh-CN",
+            question="批次号在哪里看？",
+            top_sources=src,
+            answered=True,
+            latency_ms=10.0,
+            created_at=T0,
+        )
+        rate_answer(session, q.id, -1, "unclear")
+        log_question(
+            session,
+            slack_user_id="U2",
+            role="warehouse",
+            lang="zh-CN",
+            question="如何入库？",
+            top_sources=[],
+            answered=False,
+            latency_ms=10.0,
+            created_at=T0,
+        )
+        gaps = knowledge_gaps(session, T0 - dt.timedelta(days=1), T0 + dt.timedelta(days=1))
+    assert len(gaps) == 1
+    gap = gaps[0]
+    assert (gap.role, gap.heading, gap.count, gap.topic) == ("warehouse", "批次号", 4, "批次号")
+    module, assigned = module_from_gap(db, gap, created_by="UADMIN", now=T0)
+    assert assigned == 2 and module.source == "inventory/批次.md"
+    again, assigned_again = module_from_gap(db, gap, created_by="UADMIN", now=T0)
+    assert again.id == module.id and assigned_again == 0
+    with db.begin() as session:
+        assert module.id in {i.module_id for i in pending_trainings(session, "U2", now=T0)}
+        # The new module is now part of the role's plan for people who get the role later.
+        assert module.id in {a.module_id for a in assign_plan(session, catalog, "U9", "warehouse", now=T0)}
+
+
+def test_bad_training_file_is_reported(tmp_path):
+    path = tmp_path / "training.yaml"
+    path.write_text("plans:\n  仓库:\n    - id: x\n      title: 入库\n", encoding="utf-8")
+    with pytest.raises(TrainingConfigError, match="unknown role"):
+        TrainingCatalog(path, ROLES).plans()
+    path.write_text("plans:\n  finance:\n    - title: 入库\n", encoding="utf-8")
+    with pytest.raises(TrainingConfigError, match="needs an `id`"):
+        TrainingCatalog(path, ROLES).plans()
+
+
+def test_new_employees_and_role_changes_get_their_plan_from_the_sweep(db, catalog):
+    with db.begin() as session:
+        set_role(session, "UNEW", "warehouse", ROLES)
+        ensure_user(session, "UNOROLE")
+    assert assign_missing_plans(db, catalog, now=T0) == 2
+    assert assign_missing_plans(db, catalog, now=T0) == 0
+    with db.begin() as session:
+        set_role(session, "UNEW", "sales", ROLES)
+    assert assign_missing_plans(db, catalog, now=T0) == 1
+    with db.begin() as session:
+        assert {i.module_id for i in pending_trainings(session, "UNEW", now=T0)} == {
+            "wh-receipt",
+            "wh-count",
+            "sales-quote",
+        }
+        assert pending_trainings(session, "UNOROLE") == []

@@ -1,0 +1,110 @@
+"""`erp-coach ingest`, `ask` and `eval` as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def kb_dir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no developer .env
+    monkeypatch.setenv("ERP_COACH_DATA_DIR", str(tmp_path / "data"))
+    root = tmp_path / "kb"
+    (root / "仓库").mkdir(parents=True)
+    (root / "仓库" / "两步收货.md").write_bytes(
+        "---\ntitle: 两步收货\nroles: [warehouse]\n---\n# 两步收货\n\n## 配置\n\n1. 打开库存设置。\n2. 勾选多步路线。\n3. 在仓库上选择两步收货。\n".encode(
+            "gbk"
+        )
+    )
+    (root / "credit-notes.md").write_text(
+        "---\ntitle: Credit notes\nroles: [finance]\n---\n# Credit notes\n\nA posted invoice cannot be edited: "
+        "issue a credit note with Add Credit Note on the invoice.\n",
+        encoding="utf-8",
+    )
+    (root / "faq.csv").write_text(
+        "question,answer,roles,lang,source\nHow do I fix a posted invoice?,Add a credit note.,finance,en,credit-notes.md\n",
+        encoding="utf-8",
+    )
+    (root / "broken.pdf").write_bytes(b"%PDF-1.4 nope")
+    return root
+
+
+def test_ingest_ask_and_eval(kb_dir, tmp_path):
+    result = runner.invoke(app, ["ingest", str(kb_dir)])
+    assert result.exit_code == 0, result.output
+    assert "3 indexed" in result.output and "broken.pdf" in result.output and "passages/s" in result.output
+
+    result = runner.invoke(app, ["ingest", str(kb_dir)])
+    assert "3 unchanged" in result.output and "Passages embedded: 0" in result.output
+
+    result = runner.invoke(app, ["ask", "怎么配置两步收货？", "--role", "warehouse"])
+    assert result.exit_code == 0, result.output
+    assert "来自操作手册" in result.output and "2. 勾选多步路线。" in result.output
+    assert "仓库/两步收货.md" in result.output
+
+    result = runner.invoke(app, ["ask", "what is for lunch in the canteen", "--explain"])
+    assert "won't guess" in result.output and "abstained" in result.output
+
+    result = runner.invoke(app, ["ask", "how do I fix a posted invoice", "--json"])
+    payload = json.loads(result.output)
+    assert payload["answered"] and payload["hits"][0]["kind"] == "faq"
+
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        "\n".join(
+            json.dumps(q, ensure_ascii=False)
+            for q in [
+                {
+                    "id": "1",
+                    "question": "两步收货怎么配置",
+                    "lang": "zh",
+                    "role": "warehouse",
+                    "relevant": ["仓库/两步收货.md"],
+                    "answerable": True,
+                },
+                {
+                    "id": "2",
+                    "question": "posted invoice is wrong",
+                    "lang": "en",
+                    "role": "finance",
+                    "relevant": ["credit-notes.md"],
+                    "answerable": True,
+                },
+                {
+                    "id": "3",
+                    "question": "what is the canteen menu today",
+                    "lang": "en",
+                    "role": None,
+                    "relevant": [],
+                    "answerable": False,
+                },
+            ]
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "results.jsonl"
+    result = runner.invoke(app, ["eval", str(questions), "--kb", str(kb_dir), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "hit@5" in result.output and "p95" in result.output
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [line["id"] for line in lines] == ["1", "2", "3"]
+    assert lines[0]["ranked_sources"][0] == "仓库/两步收货.md"
+    assert lines[1]["ranked_sources"][0] == "credit-notes.md"  # the FAQ hit counts as the page it cites
+    assert set(lines[0]) == {"id", "ranked_sources", "answered", "latency_ms"}
+
+
+def test_user_mistakes_get_a_message_not_a_traceback(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["ingest", str(tmp_path / "missing")])
+    assert result.exit_code == 2 and "No such file or folder" in result.output
+    bad = tmp_path / "q.jsonl"
+    bad.write_text("{not json\n", encoding="utf-8")
+    result = runner.invoke(app, ["eval", str(bad), "--kb", str(tmp_path)])
+    assert result.exit_code == 2 and "q.jsonl:1" in result.output

@@ -1,0 +1,250 @@
+"""Tickets through signed Slack requests: report, dedupe, triage with server-side roles, close the loop."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot import ids
+from feedback.people import set_role
+from feedback.tickets import Ticket, events_of, list_tickets
+
+TRIAGE = "C0TRIAGE"
+ROLES = ["finance", "warehouse", "purchasing", "support", "admin"]
+
+
+@pytest.fixture
+def slack_overrides():
+    return {"TRIAGE_CHANNEL": TRIAGE}
+
+
+@pytest.fixture
+def app(slack_app):
+    with slack_app.db.begin() as s:
+        set_role(s, "U_SUP", "support", ROLES)
+        set_role(s, "U_FIN", "finance", ROLES)
+    return slack_app
+
+
+def _tickets(app) -> list[Ticket]:
+    with app.db.begin() as s:
+        return list_tickets(s)
+
+
+def _submit(app, view: dict, *, user: str, description: str | None = None, view_id: str = "V1", **fields):
+    values = {
+        ids.TICKET_TITLE_BLOCK: {
+            ids.TICKET_TITLE_INPUT: {"type": "plain_text_input", "value": fields.get("title")}
+        },
+        ids.TICKET_DESCRIPTION_BLOCK: {
+            ids.TICKET_DESCRIPTION_INPUT: {
+                "type": "plain_text_input",
+                "value": description
+                if description is not None
+                else view["blocks"][1]["element"].get("initial_value"),
+            }
+        },
+        ids.TICKET_CATEGORY_BLOCK: {
+            ids.TICKET_CATEGORY_INPUT: {
+                "type": "static_select",
+                "selected_option": {"value": fields.get("category", "bug")},
+            }
+        },
+        ids.TICKET_PRIORITY_BLOCK: {
+            ids.TICKET_PRIORITY_INPUT: {"type": "static_select", "selected_option": {"value": "high"}}
+        },
+        ids.TICKET_MODULE_BLOCK: {ids.TICKET_MODULE_INPUT: {"type": "plain_text_input", "value": "采购"}},
+    }
+    return app.sender.view_submission(
+        ids.TICKET_MODAL, values, user_id=user, private_metadata=view["private_metadata"], view_id=view_id
+    )
+
+
+def _report_via_shortcut(app, user="U_REP", text="采购订单确认时报错：缺少供应商价格表 <!channel>"):
+    r = app.sender.message_shortcut(ids.TICKET_SHORTCUT, user_id=user, text=text, message_user=user)
+    assert r.status == 200
+    return app.fake.wait_for("views.open").args["view"]
+
+
+def _triage_card(app, ticket_key: str):
+    cards = [c for c in app.fake.calls() if c.method in ("chat.postMessage", "chat.update")]
+    cards = [c for c in cards if c.args.get("channel") == TRIAGE and not c.args.get("thread_ts")]
+    cards = [c for c in cards if ticket_key in c.text]
+    assert cards, f"no triage card for {ticket_key}"
+    return cards[-1]
+
+
+def test_shortcut_prefills_and_double_submit_makes_one_ticket_with_confirmation_and_triage(app):
+    view = _report_via_shortcut(app)
+    assert view["blocks"][1]["element"]["initial_value"].startswith("采购订单确认时报错")
+    first = _submit(app, view, user="U_REP", view_id="V1")
+    second = _submit(app, view, user="U_REP", view_id="V2")  # a second modal on the same message
+    assert (first.status, first.body, second.status) == (200, b"", 200)
+    app.settle()
+    [ticket] = _tickets(app)
+    assert (ticket.key, ticket.priority, ticket.category, ticket.erp_module) == (
+        "ERP-1",
+        "high",
+        "bug",
+        "采购",
+    )
+    assert ticket.origin_permalink and ticket.origin_permalink.startswith("http")  # chat.getPermalink
+    dms = [c for c in app.fake.calls("chat.postMessage") if c.args.get("channel") != TRIAGE]
+    assert len(dms) == 1 and "ERP-1" in dms[0].text
+    card = _triage_card(app, "ERP-1")
+    assert {ids.TICKET_ASSIGN_ME, ids.TICKET_SET_PRIORITY, ids.TICKET_SET_STATUS, ids.TICKET_RESOLVE} <= set(
+        card.action_ids()
+    )
+    assert "&lt;!channel&gt;" in card.text  # shown, escaped, pings nobody (the fake flags real pings)
+
+
+def test_bad_input_is_shown_in_the_modal_and_nothing_is_stored(app):
+    view = _report_via_shortcut(app)
+    r = _submit(app, view, user="U_REP", description="x" * 100_000)
+    assert r.status == 200
+    answer = r.json()
+    assert answer["response_action"] == "errors"
+    assert "100,000" in answer["errors"][ids.TICKET_DESCRIPTION_BLOCK]
+    forged = _submit(app, view, user="U_REP", category="complaint", view_id="V9")
+    assert ids.TICKET_CATEGORY_BLOCK in forged.json()["errors"]
+    app.settle()
+    assert _tickets(app) == []
+
+
+def test_reaction_creates_one_ticket_however_often_it_arrives(app):
+    app.fake.respond_with(
+        "conversations.history",
+        {
+            "ok": True,
+            "messages": [{"type": "message", "user": "U_REP", "text": "库存盘点单无法过账", "ts": "1700.1"}],
+        },
+    )
+    event = {
+        "type": "reaction_added",
+        "user": "U_OTHER",
+        "reaction": "ticket",
+        "item": {"type": "message", "channel": "C0GENERAL", "ts": "1700.1"},
+        "item_user": "U_REP",
+    }
+    assert app.sender.event(event, event_id="Ev1").status == 200
+    assert app.sender.event(event, event_id="Ev1", retry_num=1).status == 200  # Slack's retry
+    assert app.sender.event({**event, "user": "U_THIRD"}, event_id="Ev2").status == 200  # another 🎫
+    assert app.sender.event({**event, "reaction": "eyes"}, event_id="Ev3").status == 200
+    app.settle()
+    [ticket] = _tickets(app)
+    assert (ticket.reporter_id, ticket.description, ticket.source) == (
+        "U_REP",
+        "库存盘点单无法过账",
+        "reaction",
+    )
+    assert len([c for c in app.fake.calls("chat.postMessage") if c.args.get("channel") == TRIAGE]) == 1
+
+
+def _one_ticket(app) -> Ticket:
+    view = _report_via_shortcut(app)
+    _submit(app, view, user="U_REP")
+    app.settle()
+    [ticket] = _tickets(app)
+    return ticket
+
+
+def test_forged_triage_action_changes_nothing_and_support_can_triage(app):
+    ticket = _one_ticket(app)
+    mark = app.fake.mark()
+    r = app.sender.block_action(
+        ids.TICKET_ASSIGN_ME, user_id="U_FIN", value=str(ticket.id), channel_id=TRIAGE
+    )
+    assert r.status == 200
+    app.settle()
+    [err] = app.fake.calls("chat.postEphemeral")[-1:]
+    assert err.args["user"] == "U_FIN" and "support" in err.text
+    with app.db.begin() as s:
+        assert s.get(Ticket, ticket.id).assignee_id is None
+        assert [e.kind for e in events_of(s, ticket.id)] == ["created"]
+    assert not [c for c in app.fake.calls()[mark:] if c.method == "chat.update"]
+
+    app.sender.block_action(
+        ids.TICKET_ASSIGN_ME,
+        user_id="U_SUP",
+        value=str(ticket.id),
+        channel_id=TRIAGE,
+        message_ts=ticket.triage_ts,
+    )
+    app.sender.block_action(
+        ids.TICKET_SET_PRIORITY,
+        user_id="U_SUP",
+        value=None,
+        action={"type": "static_select", "selected_option": {"value": "urgent"}, "value": str(ticket.id)},
+        channel_id=TRIAGE,
+    )
+    app.settle()
+    with app.db.begin() as s:
+        t = s.get(Ticket, ticket.id)
+        assert (t.assignee_id, t.status, t.priority) == ("U_SUP", "triaged", "urgent")
+    updates = app.fake.calls("chat.update")
+    assert updates and updates[-1].args["ts"] == ticket.triage_ts and "<@U_SUP>" in updates[-1].text
+    thread = [
+        c.text for c in app.fake.calls("chat.postMessage") if c.args.get("thread_ts") == ticket.triage_ts
+    ]
+    assert any("<@U_SUP>" in line for line in thread)
+
+
+def _resolve(app, ticket: Ticket, user: str, resolution: str, *, faq: dict | None = None):
+    app.sender.block_action(ids.TICKET_RESOLVE, user_id=user, value=str(ticket.id), channel_id=TRIAGE)
+    app.settle()
+    values = {
+        ids.RESOLVE_TEXT_BLOCK: {ids.RESOLVE_TEXT_INPUT: {"type": "plain_text_input", "value": resolution}}
+    }
+    if faq:
+        values[ids.RESOLVE_FAQ_BLOCK] = {
+            ids.RESOLVE_FAQ_INPUT: {"type": "checkboxes", "selected_options": [{"value": "faq"}]}
+        }
+        values[ids.RESOLVE_FAQ_QUESTION_BLOCK] = {
+            ids.RESOLVE_FAQ_QUESTION_INPUT: {"type": "plain_text_input", "value": faq["question"]}
+        }
+        values[ids.RESOLVE_FAQ_LANG_BLOCK] = {
+            ids.RESOLVE_FAQ_LANG_INPUT: {"type": "static_select", "selected_option": {"value": faq["lang"]}}
+        }
+    return app.sender.view_submission(
+        ids.TICKET_RESOLVE_MODAL, values, user_id=user, private_metadata=json.dumps({"t": ticket.id})
+    )
+
+
+def test_resolve_sends_closure_notice_and_reporter_closes_the_loop(app):
+    ticket = _one_ticket(app)
+    opened = len(app.fake.calls("views.open"))
+    forged = _resolve(app, ticket, "U_FIN", "随便")
+    assert len(app.fake.calls("views.open")) == opened  # no modal for a non-support user
+    assert forged.json()["response_action"] == "errors"  # and the forged submission is refused
+    r = _resolve(app, ticket, "U_SUP", "已补录供应商价格表，请重新确认订单。")
+    assert r.status == 200 and r.body == b""
+    app.settle()
+    notice = [c for c in app.fake.calls("chat.postMessage") if ids.TICKET_FIXED in c.action_ids()][-1]
+    assert "已补录供应商价格表" in notice.text and "<@U_SUP>" in notice.text
+    assert {f"{ids.TICKET_RATE_PREFIX}{n}" for n in range(1, 6)} <= set(notice.action_ids())
+
+    # Someone else cannot press the reporter's buttons.
+    app.sender.block_action(ids.TICKET_FIXED, user_id="U_FIN", value=str(ticket.id), channel_id="DREP")
+    app.sender.block_action(
+        ids.TICKET_STILL_PROBLEM, user_id="U_REP", value=str(ticket.id), channel_id="DREP"
+    )
+    app.settle()
+    with app.db.begin() as s:
+        assert s.get(Ticket, ticket.id).status == "triaged"  # reopened, nobody assigned yet
+    app.sender.block_action(ids.TICKET_ASSIGN_ME, user_id="U_SUP", value=str(ticket.id), channel_id=TRIAGE)
+    app.settle()
+    _resolve(app, ticket, "U_SUP", "价格表同步任务已修复。")
+    app.settle()
+    app.sender.block_action(ids.TICKET_FIXED, user_id="U_REP", value=str(ticket.id), channel_id="DREP")
+    app.settle()  # the two clicks are handled in parallel; keep their order
+    app.sender.block_action(
+        f"{ids.TICKET_RATE_PREFIX}4", user_id="U_REP", value=str(ticket.id), channel_id="DREP"
+    )
+    app.settle()
+    with app.db.begin() as s:
+        t = s.get(Ticket, ticket.id)
+        assert (t.status, t.satisfaction, t.resolution) == ("closed", 4, "价格表同步任务已修复。")
+        kinds = [e.kind for e in events_of(s, ticket.id)]
+    assert kinds.count("reopened") == 1 and kinds[-2:] == ["confirmed", "rated"]
+    assert any("ERP-1" in c.text for c in app.fake.calls("chat.update") if c.args.get("channel") == "DREP")

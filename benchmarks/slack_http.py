@@ -10,7 +10,9 @@ Prints p50/p95/p99/max time-to-ack and how many answers reached the fake Slack (
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +26,7 @@ from bot.services import Services  # noqa: E402
 from feedback.db import Database  # noqa: E402
 from tests.slack.fake_slack import FakeSlack  # noqa: E402
 from tests.slack.harness import SIGNING_SECRET, start_app, write_sample_kb  # noqa: E402
+from tests.slack.sender import SlackSender  # noqa: E402
 
 QUESTIONS = [
     "How do I validate a receipt?",
@@ -40,18 +43,36 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def _fire(url: str, secret: str, requests: int, concurrency: int) -> list[tuple[int, float]]:
+    sender = SlackSender(url, secret)
+
+    def one(i: int) -> tuple[int, float]:
+        r = sender.dm(f"U{i:05d}", QUESTIONS[i % len(QUESTIONS)])
+        return r.status, r.elapsed
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        return list(pool.map(one, range(requests)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fire", metavar="URL", help=argparse.SUPPRESS)  # the load-generator process
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--answer-workers", type=int, default=None, help="default: the setting's default")
+    parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
+    parser.add_argument("--http-threads", type=int, default=None, help="default: the setting's default")
     args = parser.parse_args()
+    if args.fire:
+        print(json.dumps(_fire(args.fire, SIGNING_SECRET, args.requests, args.concurrency)))
+        return
 
     tmp = Path(tempfile.mkdtemp(prefix="erp-coach-bench-"))
     write_sample_kb(tmp / "kb")
     fake = FakeSlack().start()
     for i in range(args.requests):
         fake.add_user(f"U{i:05d}", locale="zh-CN" if i % 2 else "en-US")
-    db_url = f"sqlite:///{tmp / 'bench.db'}"
+    db_url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
     Database(db_url).upgrade()
     settings = Settings(
         _env_file=None,
@@ -60,11 +81,15 @@ def main() -> None:
         SLACK_BOT_TOKEN="xoxb-bench",
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=fake.api_url,
+        **({"ERP_COACH_ANSWER_WORKERS": args.answer_workers} if args.answer_workers else {}),
+        **({"ERP_COACH_HTTP_THREADS": args.http_threads} if args.http_threads else {}),
     )
     services = Services(settings)
     report = services.knowledge.ingest([tmp / "kb"])
     services.knowledge.search("warm up")
-    print(f"knowledge base: {report.chunks} passages; threads: http={settings.http_threads} answer={settings.answer_workers}")
+    print(
+        f"knowledge base: {report.chunks} passages; threads: http={settings.http_threads} answer={settings.answer_workers}"
+    )
     app = start_app(services, fake)
     try:
         # Warm the HTTP path once.
@@ -72,13 +97,26 @@ def main() -> None:
         fake.wait_for("chat.postMessage", timeout=30)
         mark = fake.mark()
 
-        def one(i: int) -> tuple[int, float]:
-            r = app.sender.dm(f"U{i:05d}", QUESTIONS[i % len(QUESTIONS)])
-            return r.status, r.elapsed
-
+        # The load comes from another process, as Slack's would: in-process client threads would
+        # compete with the server for the GIL and measure themselves.
         started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-            results = list(pool.map(one, range(args.requests)))
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--fire",
+                app.url,
+                "--requests",
+                str(args.requests),
+                "--concurrency",
+                str(args.concurrency),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=600,
+        ).stdout
+        results = [tuple(x) for x in json.loads(out)]
         sent = time.perf_counter() - started
         fake.wait_for("chat.postMessage", count=args.requests, after=mark, timeout=300)
         done = time.perf_counter() - started
@@ -87,7 +125,9 @@ def main() -> None:
         fake.stop()
     acks = [e * 1000 for _, e in results]
     statuses = {s for s, _ in results}
-    print(f"{args.requests} signed DM events, {args.concurrency} concurrent clients, statuses {sorted(statuses)}")
+    print(
+        f"{args.requests} signed DM events, {args.concurrency} concurrent clients, statuses {sorted(statuses)}"
+    )
     print(
         f"time-to-ack ms: p50 {pct(acks, 50):.1f}  p95 {pct(acks, 95):.1f}  p99 {pct(acks, 99):.1f}  "
         f"max {max(acks):.1f}  mean {statistics.mean(acks):.1f}"

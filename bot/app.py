@@ -9,6 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.lazy_listener.internals import build_runnable_function
+from slack_bolt.lazy_listener.thread_runner import ThreadLazyListenerRunner
 
 from bot.services import Services
 from feedback.deliveries import first_delivery, forget_old_deliveries
@@ -26,18 +28,21 @@ def create_app(services: Services) -> App:
     the lazy work, so a burst of slow answers would delay acks past Slack's 3 seconds.
     """
     settings = services.settings
+    executor = ThreadPoolExecutor(
+        max_workers=max(1, settings.answer_workers), thread_name_prefix="erp-coach-answer"
+    )
     app = App(
         name="erp-coach",
         client=services.slack_client,
         signing_secret=settings.slack_signing_secret,
         process_before_response=True,
-        listener_executor=ThreadPoolExecutor(
-            max_workers=max(1, settings.answer_workers), thread_name_prefix="erp-coach-answer"
-        ),
+        listener_executor=executor,
         raise_error_for_unhandled_request=True,
         logger=logging.getLogger("erp_coach.bolt"),
     )
-    app.use(_deduplicate_events(services))
+    app.listener_runner.lazy_listener_runner = _DeduplicatingLazyRunner(
+        services, logging.getLogger("erp_coach.lazy"), executor
+    )
 
     @app.error
     def _on_error(error: Exception, body: dict, logger: logging.Logger) -> BoltResponse | None:
@@ -53,32 +58,51 @@ def create_app(services: Services) -> App:
     return app
 
 
-def _deduplicate_events(services: Services):
-    """Answer each Events API delivery once, however often Slack (re)delivers it.
+class _DeduplicatingLazyRunner(ThreadLazyListenerRunner):
+    """Runs lazy listeners on our executor, answering each Events API delivery once.
 
-    Stopping the chain must return a response: Bolt would answer 404 otherwise, and Slack retries.
+    Slack redelivers an event (same event_id, X-Slack-Retry-Num) when it saw no 2xx within 3 s. Every
+    delivery is acked at once; the worker then claims `event_id` in the shared database (atomic insert,
+    so replicas behind a load balancer agree) and drops redeliveries. Doing this after the ack keeps
+    database writes off the acknowledgement path, where SQLite's single writer would queue them.
+    Event listeners must therefore be lazy (ack first, work after), which the conventions ask anyway.
     """
-    last_prune = [0.0]
-    lock = threading.Lock()
 
-    def middleware(req: BoltRequest, resp: BoltResponse, next_) -> BoltResponse | None:
-        body = req.body or {}
+    def __init__(self, services: Services, logger: logging.Logger, executor: ThreadPoolExecutor) -> None:
+        super().__init__(logger=logger, executor=executor)
+        self._services = services
+        self._lock = threading.Lock()
+        self._last_prune = 0.0
+
+    def start(self, function, request: BoltRequest) -> None:
+        runnable = build_runnable_function(func=function, logger=self.logger, request=request)
+        body = request.body or {}
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if not event_id or req.lazy_only:
-            return next_()
-        with services.db.begin() as session:
-            fresh = first_delivery(session, f"event:{event_id}")
-        if not fresh:
-            retry = req.headers.get("x-slack-retry-num", ["-"])[0]
-            log.info("ignoring redelivery of %s (retry %s)", event_id, retry)
-            return BoltResponse(status=200, body="")
-        with lock:
-            due = time.monotonic() - last_prune[0] > _PRUNE_EVERY
-            if due:
-                last_prune[0] = time.monotonic()
-        if due:
-            with services.db.begin() as session:
-                forget_old_deliveries(session)
-        return next_()
+        if not event_id:
+            self.executor.submit(runnable)
+            return
+        key = f"event:{event_id}:{getattr(function, '__name__', 'lazy')}"[:128]
+        retry = (request.headers.get("x-slack-retry-num") or ["-"])[0]
 
-    return middleware
+        def once() -> None:
+            try:
+                with self._services.db.begin() as session:
+                    fresh = first_delivery(session, key)
+            except Exception:
+                self.logger.exception("could not record delivery %s; handling it anyway", key)
+                fresh = True
+            if not fresh:
+                log.info("ignoring redelivery of %s (retry %s)", event_id, retry)
+                return
+            self._maybe_prune()
+            runnable()
+
+        self.executor.submit(once)
+
+    def _maybe_prune(self) -> None:
+        with self._lock:
+            if time.monotonic() - self._last_prune < _PRUNE_EVERY:
+                return
+            self._last_prune = time.monotonic()
+        with self._services.db.begin() as session:
+            forget_old_deliveries(session)

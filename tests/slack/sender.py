@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,7 +102,8 @@ class SlackSender:
             "api_app_id": self.api_app_id,
             "event": event,
             "type": "event_callback",
-            "event_id": event_id or f"Ev{next(_counter):010d}",
+            # Unique across processes (a benchmark's load generator runs in its own).
+            "event_id": event_id or f"Ev{uuid.uuid4().hex[:16].upper()}",
             "event_time": int(time.time()),
             "authorizations": [
                 {

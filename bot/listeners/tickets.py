@@ -116,7 +116,7 @@ class _Handlers:
             source="answer",
             key=f"answer:{q}:{user}" if q is not None else "",
             question_id=q,
-            sources=[s for s in value.get("sources") or [] if isinstance(s, dict)],
+            sources=_shown_sources(value.get("sources")),
         )
         client.views_open(
             trigger_id=body["trigger_id"], view=views.report_modal(out.user_lang(self.services, user), draft)
@@ -398,6 +398,17 @@ def index_faq(services: Services, entry: faq_store.FaqEntry) -> None:
         )
     except Exception:  # noqa: BLE001 - the entry is saved; `erp-coach ingest --reset` re-indexes it
         log.exception("could not index FAQ %s", entry.faq_id)
+
+
+def _shown_sources(raw: Any) -> list[dict[str, Any]]:
+    """The sources under the answer: the answer view sends citations ("Title › Heading") as strings."""
+    sources: list[dict[str, Any]] = []
+    for item in raw if isinstance(raw, list) else []:
+        if isinstance(item, str) and item.strip():
+            sources.append({"title": item.strip()})
+        elif isinstance(item, dict):
+            sources.append(item)
+    return sources
 
 
 def _ticket_id(action: dict) -> int:

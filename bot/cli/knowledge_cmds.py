@@ -104,7 +104,8 @@ def ingest(
     ] = False,
 ) -> None:
     """Index manuals (Markdown, text, HTML, PDF, DOCX) and FAQs (CSV, YAML). Unchanged files are skipped;
-    files deleted from an ingested folder are removed from the index."""
+    files deleted from an ingested folder are removed from the index. FAQ entries added in Slack (stored
+    in the database) are indexed again if the index lacks them, e.g. after --reset."""
     settings = load_settings()
     targets = list(paths or [Path(p) for p in settings.knowledge_dirs])
     if not targets:
@@ -117,6 +118,29 @@ def ingest(
     kb = _knowledge(settings)
     report = _ingest_with_progress(kb, targets, reset)
     _print_report(report)
+    _restore_db_faqs(settings, kb)
+
+
+def _restore_db_faqs(settings: Settings, kb) -> None:
+    """FAQ entries added in Slack (support's "Add to FAQ") live in the database: put back any the index
+    lacks, so `--reset` or a new model never loses them."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.faq_index import reindex_faqs
+    from feedback.db import Database
+
+    db = Database(settings.resolved_database_url)
+    try:
+        count = reindex_faqs(db, kb)
+    except SQLAlchemyError as exc:
+        err.print(
+            f"[yellow]FAQ entries in the database were not re-indexed: {exc.__class__.__name__}: {exc}[/yellow]"
+        )
+        return
+    finally:
+        db.dispose()
+    if count:
+        console.print(f"FAQ entries from the database re-indexed: {count}")
 
 
 def ask(

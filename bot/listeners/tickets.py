@@ -17,7 +17,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import ids
+from bot import faq_index, ids
 from bot import ticket_messages as out
 from bot.i18n import t
 from bot.listeners.erp_command import CommandRequest, subcommand
@@ -388,15 +388,8 @@ def _reopen_by_reporter(session, ticket_id: int, user: str) -> store.Change:
 def index_faq(services: Services, entry: faq_store.FaqEntry) -> None:
     """Put a DB FAQ entry into the knowledge index now (the DB stays the source of truth)."""
     try:
-        services.knowledge.add_faq(
-            entry.faq_id,
-            entry.question,
-            entry.answer,
-            roles=list(entry.roles or []),
-            lang="en" if entry.lang.startswith("en") else "zh",
-            source=entry.source,
-        )
-    except Exception:  # noqa: BLE001 - the entry is saved; `erp-coach ingest --reset` re-indexes it
+        faq_index.index_faq(services.knowledge, entry)
+    except Exception:  # noqa: BLE001 - the entry is saved; `erp-coach run`/`ingest --reset` re-index it
         log.exception("could not index FAQ %s", entry.faq_id)
 
 

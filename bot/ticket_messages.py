@@ -20,6 +20,7 @@ from bot.views import tickets as views
 from feedback import tickets as store
 from feedback.db import utcnow
 from feedback.people import get_user
+from knowledge.lexical import tokenize
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -81,7 +82,12 @@ def card(
     vector = store.vector_of(ticket)
     if vector is not None and ticket.is_open:
         for s in store.similar_open_tickets(
-            session, vector, threshold=services.settings.ticket_similarity_threshold, exclude_id=ticket.id
+            session,
+            vector,
+            threshold=services.settings.ticket_similarity_threshold,
+            exclude_id=ticket.id,
+            text=store.similar_text(ticket),
+            tokenize=tokenize,
         ):
             similar.append(views.SimilarCard(s.ticket.id, s.ticket.key, s.ticket.title, s.score))
     dup_key = None
@@ -118,7 +124,7 @@ def announce(services: Services, client: WebClient, ticket_id: int) -> bool:
             log.info("no permalink for %s: %s", ticket.key, exc.response.get("error"))
     if ticket.embedding is None:
         try:
-            vector = services.embedder.encode([f"{ticket.title}\n{ticket.description}"])[0]
+            vector = services.embedder.encode([store.similar_text(ticket)])[0]
             with services.db.begin() as session:
                 store.set_embedding(session, ticket_id, vector)
         except Exception:  # noqa: BLE001 - a missing model must not lose the ticket; similarity is a bonus

@@ -64,7 +64,9 @@ def main() -> None:
     services = Services(settings)
     report = services.knowledge.ingest([tmp / "kb"])
     services.knowledge.search("warm up")
-    print(f"knowledge base: {report.chunks} passages; threads: http={settings.http_threads} answer={settings.answer_workers}")
+    print(
+        f"knowledge base: {report.chunks} passages; threads: http={settings.http_threads} answer={settings.answer_workers}"
+    )
     app = start_app(services, fake)
     try:
         # Warm the HTTP path once.
@@ -87,7 +89,9 @@ def main() -> None:
         fake.stop()
     acks = [e * 1000 for _, e in results]
     statuses = {s for s, _ in results}
-    print(f"{args.requests} signed DM events, {args.concurrency} concurrent clients, statuses {sorted(statuses)}")
+    print(
+        f"{args.requests} signed DM events, {args.concurrency} concurrent clients, statuses {sorted(statuses)}"
+    )
     print(
         f"time-to-ack ms: p50 {pct(acks, 50):.1f}  p95 {pct(acks, 95):.1f}  p99 {pct(acks, 99):.1f}  "
         f"max {max(acks):.1f}  mean {statistics.mean(acks):.1f}"

@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     triage_roles: CsvList = Field(
         default_factory=lambda: ["support", "admin"], validation_alias=AliasChoices("TRIAGE_ROLES")
     )
+    # Language of the triage cards and their threads (support's channel, one language for everyone).
+    triage_language: str = Field(default="zh-CN", validation_alias=AliasChoices("TRIAGE_LANGUAGE"))
     ticket_reaction: str = Field(default="ticket", validation_alias=AliasChoices("TICKET_REACTION"))
     ticket_sla_hours: CsvMap = Field(
         default_factory=lambda: {"urgent": "4", "high": "8", "normal": "24", "low": "72"},
@@ -99,8 +101,9 @@ class Settings(BaseSettings):
     ticket_waiting_close_days: float = Field(
         default=5, ge=0.01, validation_alias=AliasChoices("TICKET_WAITING_CLOSE_DAYS")
     )
+    # Mean of embedding cosine and word overlap; see feedback.tickets.similar_open_tickets.
     ticket_similarity_threshold: float = Field(
-        default=0.8, ge=0, le=1, validation_alias=AliasChoices("TICKET_SIMILARITY_THRESHOLD")
+        default=0.55, ge=0, le=1, validation_alias=AliasChoices("TICKET_SIMILARITY_THRESHOLD")
     )
 
     _split_lists = field_validator("knowledge_dirs", "roles", "slack_admins", "triage_roles", mode="before")(
@@ -109,6 +112,15 @@ class Settings(BaseSettings):
     _split_maps = field_validator("role_folders", "slack_usergroup_roles", "ticket_sla_hours", mode="before")(
         _split_mapping
     )
+
+    @field_validator("triage_language")
+    @classmethod
+    def _known_triage_language(cls, value: str) -> str:
+        from bot.i18n import LANGUAGES
+
+        if value not in LANGUAGES:
+            raise ValueError(f"TRIAGE_LANGUAGE: {value!r} is not one of {', '.join(LANGUAGES)}")
+        return value
 
     @field_validator("ticket_sla_hours")
     @classmethod

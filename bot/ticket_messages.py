@@ -20,6 +20,7 @@ from bot.views import tickets as views
 from feedback import tickets as store
 from feedback.db import utcnow
 from feedback.people import get_user
+from knowledge.lexical import tokenize
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -36,7 +37,7 @@ def user_lang(services: Services, user_id: str | None) -> str:
 
 
 def triage_lang(services: Services) -> str:
-    return getattr(services.settings, "triage_language", "") or DEFAULT_LANGUAGE
+    return services.settings.triage_language or DEFAULT_LANGUAGE
 
 
 def dm(
@@ -81,7 +82,12 @@ def card(
     vector = store.vector_of(ticket)
     if vector is not None and ticket.is_open:
         for s in store.similar_open_tickets(
-            session, vector, threshold=services.settings.ticket_similarity_threshold, exclude_id=ticket.id
+            session,
+            vector,
+            threshold=services.settings.ticket_similarity_threshold,
+            exclude_id=ticket.id,
+            text=store.similar_text(ticket),
+            tokenize=tokenize,
         ):
             similar.append(views.SimilarCard(s.ticket.id, s.ticket.key, s.ticket.title, s.score))
     dup_key = None
@@ -118,7 +124,7 @@ def announce(services: Services, client: WebClient, ticket_id: int) -> bool:
             log.info("no permalink for %s: %s", ticket.key, exc.response.get("error"))
     if ticket.embedding is None:
         try:
-            vector = services.embedder.encode([f"{ticket.title}\n{ticket.description}"])[0]
+            vector = services.embedder.encode([store.similar_text(ticket)])[0]
             with services.db.begin() as session:
                 store.set_embedding(session, ticket_id, vector)
         except Exception:  # noqa: BLE001 - a missing model must not lose the ticket; similarity is a bonus
@@ -160,9 +166,14 @@ def refresh(
     """Update the triage cards of `ticket_ids` in place and post `events` in their threads."""
     lang = triage_lang(services)
     posts: list[tuple[str, str, str | None, list[dict] | None, str]] = []
+    marks: list[tuple[str, str, str | None]] = []
     with services.db.begin() as session:
         for ticket_id in dict.fromkeys(ticket_ids):
             ticket = store.get_ticket(session, ticket_id)
+            if _from_message(ticket) and any(
+                ev.ticket_id == ticket_id and ev.field == "status" for ev in events
+            ):
+                marks.append((ticket.origin_channel, ticket.origin_ts, status_emoji(ticket)))
             if not (ticket.triage_channel and ticket.triage_ts):
                 continue
             text, blocks = card(services, session, ticket, now)
@@ -181,6 +192,44 @@ def refresh(
                 client.chat_postMessage(channel=channel, thread_ts=ts, text=text)
         except SlackApiError as exc:
             log.warning("triage message %s/%s: %s", channel, ts, exc.response.get("error"))
+    for channel, ts, emoji in marks:
+        mark_origin(client, channel, ts, emoji)
+
+
+# Status shown on the message a ticket was reported from (shortcut or 🎫 reaction), for everyone in the
+# channel: 👀 someone is on it, ✅ solved. Only these two are ever added or removed by the bot.
+STATUS_EMOJI = {store.Status.IN_PROGRESS.value: "eyes", store.Status.RESOLVED.value: "white_check_mark"}
+_MANAGED_EMOJI = frozenset(STATUS_EMOJI.values())
+
+
+def _from_message(ticket: store.Ticket) -> bool:
+    return bool(ticket.origin_channel and ticket.origin_ts and ticket.source in ("shortcut", "reaction"))
+
+
+def status_emoji(ticket: store.Ticket) -> str | None:
+    """The emoji the origin message should carry now (a closed ticket keeps ✅ if it was solved)."""
+    if ticket.status == store.Status.CLOSED.value:
+        return "white_check_mark" if ticket.resolution and ticket.duplicate_of_id is None else None
+    return STATUS_EMOJI.get(ticket.status)
+
+
+def mark_origin(client: WebClient, channel: str, ts: str, emoji: str | None) -> None:
+    """Put `emoji` (or none) on the origin message and take the other status emoji off.
+
+    Idempotent: Slack's already_reacted / no_reaction just mean the message is as wanted already."""
+    for other in sorted(_MANAGED_EMOJI - {emoji}):
+        _react(client.reactions_remove, channel, ts, other, ok="no_reaction")
+    if emoji:
+        _react(client.reactions_add, channel, ts, emoji, ok="already_reacted")
+
+
+def _react(call, channel: str, ts: str, name: str, *, ok: str) -> None:
+    try:
+        call(channel=channel, timestamp=ts, name=name)
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        if error != ok:  # e.g. not_in_channel, message_not_found: a nicety, never worth failing for
+            log.info("status emoji %s on %s/%s: %s", name, channel, ts, error)
 
 
 def send_closure_notices(

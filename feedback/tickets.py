@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -482,20 +482,37 @@ def events_of(session: Session, ticket_id: int) -> list[TicketEvent]:
     )
 
 
+def _dice(a: set[str], b: set[str]) -> float:
+    return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
+
+
+def similar_text(ticket: Ticket) -> str:
+    """The text tickets are compared on (embedded and tokenized the same way)."""
+    return f"{ticket.title}\n{ticket.description}"
+
+
 def similar_open_tickets(
     session: Session,
     vector: np.ndarray | Sequence[float],
     *,
-    threshold: float = 0.8,
+    threshold: float = 0.55,
     limit: int = 3,
     exclude_id: int | None = None,
+    text: str | None = None,
+    tokenize: Callable[[str], Iterable[str]] | None = None,
 ) -> list[SimilarTicket]:
-    """Open, non-duplicate tickets whose text is close to `vector` (cosine), best first."""
+    """Open, non-duplicate tickets close to this one, best first.
+
+    The score is the cosine of the embeddings; with `text` and `tokenize` (the search's tokenizer) it is
+    the mean of that cosine and the word overlap (Dice). The bundled model is an English one: on Chinese
+    tickets its cosine alone scores paraphrases (0.48-0.89) and different problems (0.45-0.65) alike,
+    while the mean separates them (same problem >= 0.57, different <= 0.52 on our checks)."""
     query = np.asarray(vector, dtype=np.float32).reshape(-1)
     norm = float(np.linalg.norm(query))
     if not norm:
         return []
     query = query / norm
+    words = set(tokenize(text)) if text is not None and tokenize is not None else None
     stmt = select(Ticket).where(
         Ticket.status.in_([s.value for s in OPEN_STATUSES]),
         Ticket.duplicate_of_id.is_(None),
@@ -509,6 +526,8 @@ def similar_open_tickets(
         if other is None or other.shape != query.shape:
             continue  # embedded by another model; not comparable
         score = float(np.dot(query, other))
+        if words is not None:
+            score = (score + _dice(words, set(tokenize(similar_text(ticket))))) / 2
         if score >= threshold:
             found.append(SimilarTicket(ticket, score))
     found.sort(key=lambda s: (-s.score, s.ticket.number))

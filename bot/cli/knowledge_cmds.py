@@ -104,7 +104,8 @@ def ingest(
     ] = False,
 ) -> None:
     """Index manuals (Markdown, text, HTML, PDF, DOCX) and FAQs (CSV, YAML). Unchanged files are skipped;
-    files deleted from an ingested folder are removed from the index."""
+    files deleted from an ingested folder are removed from the index. FAQ entries added in Slack (stored
+    in the database) are indexed again if the index lacks them, e.g. after --reset."""
     settings = load_settings()
     targets = list(paths or [Path(p) for p in settings.knowledge_dirs])
     if not targets:
@@ -117,41 +118,29 @@ def ingest(
     kb = _knowledge(settings)
     report = _ingest_with_progress(kb, targets, reset)
     _print_report(report)
-    restored = _restore_db_faqs(settings, kb)
-    if restored:
-        console.print(f"FAQ entries from the database put back into the index: {restored}")
+    _restore_db_faqs(settings, kb)
 
 
-def _restore_db_faqs(settings: Settings, kb) -> int:
-    """FAQ entries written by support live in the database; after a rebuild (--reset, or a model change)
-    the index lacks them: add back those missing."""
+def _restore_db_faqs(settings: Settings, kb) -> None:
+    """FAQ entries added in Slack (support's "Add to FAQ") live in the database: put back any the index
+    lacks, so `--reset` or a new model never loses them."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from bot.faq_index import reindex_faqs
     from feedback.db import Database
-    from feedback.faq import all_entries
 
     db = Database(settings.resolved_database_url)
     try:
-        with db.begin() as session:
-            entries = [
-                (e.faq_id, e.question, e.answer, list(e.roles or []), e.lang, e.source)
-                for e in all_entries(session)
-            ]
+        count = reindex_faqs(db, kb)
     except SQLAlchemyError as exc:
         err.print(
-            f"[yellow]FAQ entries in the database not checked ({exc.__class__.__name__}); "
-            "run `erp-coach db upgrade` if the database is new.[/yellow]"
+            f"[yellow]FAQ entries in the database were not re-indexed: {exc.__class__.__name__}: {exc}[/yellow]"
         )
-        return 0
+        return
     finally:
         db.dispose()
-    indexed = set(kb.sources)
-    missing = [e for e in entries if f"faq:{e[0]}" not in indexed]
-    for faq_id, question, answer, roles, lang, source in missing:
-        kb.add_faq(
-            faq_id, question, answer, roles=roles, lang="en" if lang.startswith("en") else "zh", source=source
-        )
-    return len(missing)
+    if count:
+        console.print(f"FAQ entries from the database re-indexed: {count}")
 
 
 def ask(

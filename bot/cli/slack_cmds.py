@@ -63,6 +63,7 @@ def run() -> None:
     services = Services(settings)
     services.db.upgrade()
     _ingest(services, lang="zh-CN")
+    _restore_faqs(services, lang="zh-CN")
     missing = missing_slack_settings(settings, http=False)
     if not missing:
         _serve(services, http=False, host="", port=0)
@@ -123,6 +124,15 @@ def _ingest(services: Services, *, lang: str) -> None:
     )
     for path, reason in report.skipped:
         err.print(f"  [dim]skipped {path}: {reason}[/dim]")
+
+
+def _restore_faqs(services: Services, *, lang: str) -> None:
+    """FAQ entries support added in Slack live in the database; put back any the index lost."""
+    from bot.faq_index import reindex_faqs
+
+    count = reindex_faqs(services.db, services.knowledge)
+    if count:
+        err.print(t("slack.chat.faqs_restored", lang, count=count))
 
 
 def _chat(services: Services, *, role: str | None, lang: str) -> None:

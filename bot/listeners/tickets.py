@@ -17,7 +17,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import ids
+from bot import faq_index, ids
 from bot import ticket_messages as out
 from bot.i18n import t
 from bot.listeners.erp_command import CommandRequest, subcommand
@@ -116,7 +116,7 @@ class _Handlers:
             source="answer",
             key=f"answer:{q}:{user}" if q is not None else "",
             question_id=q,
-            sources=[s for s in value.get("sources") or [] if isinstance(s, dict)],
+            sources=_shown_sources(value.get("sources")),
         )
         client.views_open(
             trigger_id=body["trigger_id"], view=views.report_modal(out.user_lang(self.services, user), draft)
@@ -388,16 +388,20 @@ def _reopen_by_reporter(session, ticket_id: int, user: str) -> store.Change:
 def index_faq(services: Services, entry: faq_store.FaqEntry) -> None:
     """Put a DB FAQ entry into the knowledge index now (the DB stays the source of truth)."""
     try:
-        services.knowledge.add_faq(
-            entry.faq_id,
-            entry.question,
-            entry.answer,
-            roles=list(entry.roles or []),
-            lang="en" if entry.lang.startswith("en") else "zh",
-            source=entry.source,
-        )
-    except Exception:  # noqa: BLE001 - the entry is saved; `erp-coach ingest --reset` re-indexes it
+        faq_index.index_faq(services.knowledge, entry)
+    except Exception:  # noqa: BLE001 - the entry is saved; `erp-coach run`/`ingest --reset` re-index it
         log.exception("could not index FAQ %s", entry.faq_id)
+
+
+def _shown_sources(raw: Any) -> list[dict[str, Any]]:
+    """The sources under the answer: the answer view sends citations ("Title › Heading") as strings."""
+    sources: list[dict[str, Any]] = []
+    for item in raw if isinstance(raw, list) else []:
+        if isinstance(item, str) and item.strip():
+            sources.append({"title": item.strip()})
+        elif isinstance(item, dict):
+            sources.append(item)
+    return sources
 
 
 def _ticket_id(action: dict) -> int:

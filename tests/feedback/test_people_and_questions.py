@@ -22,8 +22,14 @@ def test_question_log_keeps_chinese_text_and_rating(db):
     with db.begin() as s:
         ensure_user(s, "U1", slack_locale="zh-CN")
         q = log_question(
-            s, slack_user_id="U1", role="warehouse", lang="zh", question="如何做两步收货？",
-            top_sources=[{"source": "inventory/receipts.md", "score": 0.8}], answered=True, latency_ms=42.0,
+            s,
+            slack_user_id="U1",
+            role="warehouse",
+            lang="zh",
+            question="如何做两步收货？",
+            top_sources=[{"source": "inventory/receipts.md", "score": 0.8}],
+            answered=True,
+            latency_ms=42.0,
         )
         qid = q.id
     with db.begin() as s:

@@ -37,3 +37,32 @@ def test_overdue_reminder_to_assignee_once_and_stale_waiting_closed_with_notice(
     assert "ERP-2" in notice.text and "3" in notice.text
     with db.begin() as s:
         assert s.get(Ticket, waiting.id).status == "closed"
+
+
+def test_the_scheduled_job_functions_send_reminders_and_close_stale_tickets(slack_services, fake_slack):
+    """What APScheduler runs: the registered references `bot.jobs:...`, bound to the services."""
+    from apscheduler.util import ref_to_obj
+
+    from bot import jobs
+
+    db = slack_services.db
+    with db.begin() as s:
+        late = create_ticket(s, reporter="U1", description="采购订单无法确认", priority="urgent").ticket
+        assign(s, late.id, "U_SUP", "U_SUP")
+        waiting = create_ticket(s, reporter="U2", description="报表数字不对").ticket
+        set_status(s, waiting.id, "waiting_on_reporter", "U_SUP")
+    with db.begin() as s:  # as if the clock had moved on: 6 h past the 4 h SLA, 4 days without a reply
+        s.get(Ticket, late.id).created_at -= dt.timedelta(hours=6)
+        s.get(Ticket, waiting.id).status_changed_at -= dt.timedelta(days=4)
+    specs = {job_id: ref for job_id, ref, _trigger, _kw in jobs.job_specs(slack_services)}
+    jobs.bind(slack_services)
+    try:
+        assert ref_to_obj(specs[jobs.TICKET_SLA_JOB])() == 1
+        assert ref_to_obj(specs[jobs.TICKET_STALE_JOB])() == 1
+        assert ref_to_obj(specs[jobs.TICKET_SLA_JOB])() == 0  # one reminder a day, not every 15 minutes
+    finally:
+        jobs._binding.clear()
+    dms = [c for c in fake_slack.calls("chat.postMessage") if c.args["channel"] != "C0TRIAGE"]
+    assert any("ERP-1" in c.text for c in dms) and any("ERP-2" in c.text for c in dms)
+    with db.begin() as s:
+        assert s.get(Ticket, waiting.id).status == "closed"

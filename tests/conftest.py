@@ -59,14 +59,8 @@ def _require_postgres() -> None:
         pytest.skip(_pg_state["reason"])
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request, tmp_path):
-    """A freshly migrated database URL, once per backend."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'erp-coach.db'}"
-        Database(url).upgrade()
-        yield url
-        return
+def _fresh_postgres_database():
+    """Clone the migrated template into a new database, yield its URL, drop it afterwards."""
     _require_postgres()
     template = _postgres_template()
     name = f"erp_coach_t_{uuid.uuid4().hex[:12]}"
@@ -76,6 +70,17 @@ def db_url(request, tmp_path):
     yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path):
+    """A freshly migrated database URL, once per backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'erp-coach.db'}"
+        Database(url).upgrade()
+        yield url
+        return
+    yield from _fresh_postgres_database()
 
 
 @pytest.fixture
@@ -88,15 +93,7 @@ def db(db_url):
 @pytest.fixture
 def postgres_url():
     """A fresh, migrated PostgreSQL database (for tests that need two processes on one server)."""
-    _require_postgres()
-    template = _postgres_template()
-    name = f"erp_coach_t_{uuid.uuid4().hex[:12]}"
-    admin = _postgres_admin()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    yield from _fresh_postgres_database()
 
 
 @pytest.fixture

@@ -27,6 +27,10 @@ class SearchTuning:
     rerank_pages: int = 20  # top pages re-scored by how much of the question they cover as a whole
     page_coverage_weight_en: float = 0.0
     page_coverage_weight_zh: float = 0.2
+    # Which section of a page to quote: bonus for the share of question terms its own heading names, and
+    # for numbered steps when the question asks how to do something.
+    section_heading_weight: float = 0.3
+    section_steps_bonus: float = 0.1
     faq_margin: float = 0.1  # a matching FAQ leads when within this of the best page
     # Abstention (see `decide`), calibrated on the dev questions: English answers when
     # dense_top + en_coverage_weight * page_coverage >= min_evidence_en; Chinese, whose dense similarity

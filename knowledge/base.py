@@ -391,8 +391,27 @@ class KnowledgeBase:
                 )
             )
         page_coverage = max((page_cov.get(h.source, 0.0) for h in hits[:3]), default=0.0)
-        evidence = Evidence(qlang, dense_top, coverage_top, ranked[0][1][0] if ranked else 0.0, page_coverage)
+        # Both retrievers' first choice is the page we answer with: independent evidence that it is on topic.
+        firsts = {
+            self._page_of(min(cand, key=lambda q: cand[q][r] if cand[q][r] is not None else 1 << 30))
+            for r in (1, 3)
+            if any(e[r] is not None for e in cand.values())
+        }
+        agree = bool(hits) and firsts == {self._page_of(hits[0].source)}
+        evidence = Evidence(
+            qlang, dense_top, coverage_top, ranked[0][1][0] if ranked else 0.0, page_coverage, agree
+        )
         return hits, evidence
+
+    def _page_of(self, pid_or_source: str) -> str:
+        """The manual page a passage (or source) stands for: a FAQ entry stands for the page it cites."""
+        p = self._passages.get(pid_or_source)
+        source = p.source if p is not None else pid_or_source
+        pids = self._by_source.get(source)
+        first = self._passages[pids[0]] if pids else None
+        if first is not None and first.kind == "faq":
+            return self._cited_page(first.cites) or source
+        return source
 
     def _lexical_search(self, query: str) -> tuple:
         with self._lock:  # an ingest in progress finishes first

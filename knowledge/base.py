@@ -350,7 +350,7 @@ class KnowledgeBase:
             cov_query = f"{question} {english}" if english and tuning.coverage_with_english else question
             for (source, _), cov in zip(head, self._lexical.coverage_of(cov_query, groups), strict=True):
                 page_cov[source] = cov
-            weight = tuning.page_coverage_weight_zh if qlang == "zh" else tuning.page_coverage_weight_en
+            weight = tuning.page_coverage_weight
             if weight and tuning.mode == "hybrid":
                 head = [(src, (sc + weight * page_cov[src], pid)) for src, (sc, pid) in head]
                 ranked = sorted(head, key=lambda item: -item[1][0]) + ranked[len(head) :]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -304,6 +305,7 @@ class KnowledgeBase:
 
         # Best passage per source, with role and language preferences applied.
         best: dict[str, tuple[float, str]] = {}
+        passage_score: dict[str, float] = {}
         for pid, (dsim, _dr, lscore, _lr, _cov) in cand.items():
             p = self._passages.get(pid)
             if p is None:
@@ -315,6 +317,7 @@ class KnowledgeBase:
                 score += tuning.role_boost
             if p.lang == qlang:
                 score += tuning.lang_boost
+            passage_score[pid] = score
             prev = best.get(p.source)
             if prev is None or score > prev[0]:
                 best[p.source] = (score, pid)
@@ -347,7 +350,7 @@ class KnowledgeBase:
             cov_query = f"{question} {english}" if english and tuning.coverage_with_english else question
             for (source, _), cov in zip(head, self._lexical.coverage_of(cov_query, groups), strict=True):
                 page_cov[source] = cov
-            weight = tuning.page_coverage_weight_zh if qlang == "zh" else tuning.page_coverage_weight_en
+            weight = tuning.page_coverage_weight
             if weight and tuning.mode == "hybrid":
                 head = [(src, (sc + weight * page_cov[src], pid)) for src, (sc, pid) in head]
                 ranked = sorted(head, key=lambda item: -item[1][0]) + ranked[len(head) :]
@@ -364,7 +367,9 @@ class KnowledgeBase:
                         ranked.insert(0, ranked.pop(i))
                     break
         hits = []
+        sections = _SectionChooser(self._lexical, question, passage_score, tuning)
         for source, (score, pid) in ranked[: tuning.max_hits]:
+            pid = sections.best(pid, self._by_source.get(source, ()), self._passages)
             p = self._passages[pid]
             dsim, drank, lscore, lrank, _cov = cand.get(pid, [None, None, None, None, 0.0])
             hits.append(
@@ -386,8 +391,27 @@ class KnowledgeBase:
                 )
             )
         page_coverage = max((page_cov.get(h.source, 0.0) for h in hits[:3]), default=0.0)
-        evidence = Evidence(qlang, dense_top, coverage_top, ranked[0][1][0] if ranked else 0.0, page_coverage)
+        # Both retrievers' first choice is the page we answer with: independent evidence that it is on topic.
+        firsts = {
+            self._page_of(min(cand, key=lambda q: cand[q][r] if cand[q][r] is not None else 1 << 30))
+            for r in (1, 3)
+            if any(e[r] is not None for e in cand.values())
+        }
+        agree = bool(hits) and firsts == {self._page_of(hits[0].source)}
+        evidence = Evidence(
+            qlang, dense_top, coverage_top, ranked[0][1][0] if ranked else 0.0, page_coverage, agree
+        )
         return hits, evidence
+
+    def _page_of(self, pid_or_source: str) -> str:
+        """The manual page a passage (or source) stands for: a FAQ entry stands for the page it cites."""
+        p = self._passages.get(pid_or_source)
+        source = p.source if p is not None else pid_or_source
+        pids = self._by_source.get(source)
+        first = self._passages[pids[0]] if pids else None
+        if first is not None and first.kind == "faq":
+            return self._cited_page(first.cites) or source
+        return source
 
     def _lexical_search(self, query: str) -> tuple:
         with self._lock:  # an ingest in progress finishes first
@@ -619,6 +643,50 @@ class KnowledgeBase:
             return None
         path = path.strip().lstrip("./")
         return self._suffixes.get(path) or path
+
+
+_HOW_TO = re.compile(r"如何|怎么|怎样|怎麽|步骤|流程|\bhow\b|\bsteps?\b|\bprocedure\b", re.IGNORECASE)
+_STEP_LINE = re.compile(
+    r"^\s*(?:\d+[.、)．]|[一二三四五六七八九十]+[、.．]|step\s*\d+)", re.IGNORECASE | re.MULTILINE
+)
+
+
+class _SectionChooser:
+    """Which section of a ranked page to quote. Page ranking is settled; here only the passage changes:
+    among the page's candidate passages, the fused score plus a bonus when the section's own heading
+    names the question's terms (idf-weighted) and, for how-to questions, when it holds numbered steps.
+    A short passage that merely mentions the terms ("重新点击提交") must not beat the section titled
+    with them that holds the procedure."""
+
+    def __init__(
+        self, lexical: LexicalIndex, question: str, scores: Mapping[str, float], tuning: SearchTuning
+    ) -> None:
+        self._lexical = lexical
+        self._scores = scores
+        self._tuning = tuning
+        self._howto = bool(_HOW_TO.search(question))
+        self._qterms = {t: self._idf(t) for t in set(tokenize(question))}
+        self._qtotal = sum(self._qterms.values())
+
+    def _idf(self, term: str) -> float:
+        col = self._lexical.vocab.get(term)
+        return float(self._lexical.idf[col]) if col is not None else 0.0
+
+    def best(self, pid: str, page_pids: Sequence[str], passages: Mapping[str, _Passage]) -> str:
+        if passages[pid].kind == "faq" or self._tuning.mode != "hybrid" or self._qtotal <= 0:
+            return pid
+        options = [q for q in page_pids if q in self._scores and passages[q].kind != "faq"]
+        if len(options) < 2:
+            return pid
+        return max(options, key=lambda q: (self._value(q, passages[q]), q == pid))
+
+    def _value(self, pid: str, p: _Passage) -> float:
+        own_heading = set(tokenize(" ".join(p.heading_path[1:])))  # the title is every section's
+        named = sum(w for t, w in self._qterms.items() if t in own_heading) / self._qtotal
+        value = self._scores[pid] + self._tuning.section_heading_weight * named
+        if self._howto and len(_STEP_LINE.findall(p.text)) >= 2:
+            value += self._tuning.section_steps_bonus
+        return value
 
 
 def _is_under(key: str, root: str) -> bool:

@@ -263,3 +263,67 @@ def test_services_build_the_knowledge_base_from_settings(settings, embedder):
     assert kb is services.knowledge
     assert len(kb) == 0
     assert (settings.data_dir / "chroma").is_dir()
+
+
+EXPENSES = """\
+---
+title: 费用报销
+roles: [hr, finance]
+lang: zh
+---
+# 费用报销
+
+员工因公垫付的费用在新ERP的“费用”应用里报销，不再使用纸质报销单。
+
+## 报销标准（摘要）
+
+- 市内交通：实报实销，需要打车软件的行程单。
+- 所有费用须在发生后60天内提交，逾期不予报销。
+
+## 提交报销
+
+1. 打开 费用 ‣ 我的费用，点击“新建”。
+2. 选择费用类别（如“差旅-住宿”），填写日期、金额和说明。
+3. 上传发票照片或PDF。
+4. 同一次出差的多笔费用，勾选后点击“创建报告”，合并成一张报销单。
+5. 在报销单上点击“提交给经理”。
+
+## 报销被退回了
+
+在报销单的沟通记录里可以看到退回原因。按要求修改或补充发票后，重新点击“提交给经理”。
+"""
+
+
+@pytest.fixture
+def expenses_kb(tmp_path, embedder):
+    root = tmp_path / "kb"
+    (root / "hr").mkdir(parents=True)
+    (root / "hr" / "费用报销.md").write_text(EXPENSES, encoding="utf-8")
+    (root / "hr" / "请假.md").write_text(
+        "# 请假\n\n## 申请年假\n\n1. 打开 休假 ‣ 我的休假。\n2. 点击“新建”，选择假期类型和日期后提交。\n",
+        encoding="utf-8",
+    )
+    (root / "warehouse").mkdir()
+    (root / "warehouse" / "收货.md").write_text(
+        "# 收货\n\n## 验证收货单\n\n1. 打开 库存 ‣ 收货。\n2. 核对数量后点击“验证”。\n", encoding="utf-8"
+    )
+    (root / "warehouse" / "盘点.md").write_text(
+        "# 盘点\n\n## 月末盘点\n\n1. 打开 库存 ‣ 盘点。\n2. 录入实盘数量，点击“应用”。\n", encoding="utf-8"
+    )
+    kb = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"), embedder)
+    kb.ingest([root])
+    return kb
+
+
+def test_how_to_question_quotes_the_section_with_the_steps(expenses_kb):
+    # The short "returned" section mentions 提交 and 报销单 too, but the section titled 提交报销 holds the steps.
+    answer = compose(expenses_kb.search("如何提交报销单？", role="hr"))
+    assert answer.kind == "passage"
+    assert answer.reference.citation == "费用报销 › 提交报销"
+    assert "1. 打开 费用 ‣ 我的费用" in answer.text and "提交给经理" in answer.text
+
+
+def test_question_about_another_section_of_the_same_page_quotes_that_section(expenses_kb):
+    answer = compose(expenses_kb.search("报销被退回了怎么办？"))
+    assert answer.kind == "passage"
+    assert answer.reference.citation == "费用报销 › 报销被退回了"

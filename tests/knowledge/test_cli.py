@@ -127,7 +127,9 @@ def test_reset_puts_database_faqs_back(kb_dir, tmp_path):
     first = runner.invoke(app, ["ingest", str(kb_dir)])
     assert "FAQ entries from the database re-indexed: 1" in first.output, first.output
     result = runner.invoke(app, ["ingest", str(kb_dir), "--reset"])
-    assert result.exit_code == 0 and "FAQ entries from the database re-indexed: 1" in result.output, result.output
+    assert result.exit_code == 0 and "FAQ entries from the database re-indexed: 1" in result.output, (
+        result.output
+    )
     result = runner.invoke(app, ["ask", "扫码枪没有反应", "--json"])
     payload = json.loads(result.output)
     assert payload["hits"][0]["source"] == f"faq:{faq_id}"

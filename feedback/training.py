@@ -181,16 +181,7 @@ def assign_plan(
     for module in plan_for(session, catalog, role):
         if module.id in have:
             continue
-        assignment = TrainingAssignment(
-            slack_user_id=slack_user_id,
-            role=role,
-            module_id=module.id,
-            title=module.title,
-            source=module.source,
-            heading=module.heading,
-            assigned_at=now,
-            due_at=now + dt.timedelta(days=module.due_days),
-        )
+        assignment = _new_assignment(slack_user_id, role, module, now)
         session.add(assignment)
         created.append(assignment)
     session.flush()
@@ -216,18 +207,7 @@ def assign_missing_plans(db: Database, catalog: TrainingCatalog, now: dt.datetim
             for module in plans[role]:
                 if (user_id, module.id) in have:
                     continue
-                session.add(
-                    TrainingAssignment(
-                        slack_user_id=user_id,
-                        role=role,
-                        module_id=module.id,
-                        title=module.title,
-                        source=module.source,
-                        heading=module.heading,
-                        assigned_at=now,
-                        due_at=now + dt.timedelta(days=module.due_days),
-                    )
-                )
+                session.add(_new_assignment(user_id, role, module, now))
                 created += 1
     return created
 
@@ -539,3 +519,19 @@ def module_link(base_url: str, item: TrainingItem | TrainingModule) -> str | Non
 
 def title_of(item: TrainingItem | TrainingModule, lang: str) -> str:
     return localized(item.title, lang)
+
+
+def _new_assignment(
+    slack_user_id: str, role: str, module: TrainingModule, now: dt.datetime
+) -> TrainingAssignment:
+    """The module's title, manual link and due date are copied so later plan edits don't rewrite history."""
+    return TrainingAssignment(
+        slack_user_id=slack_user_id,
+        role=role,
+        module_id=module.id,
+        title=module.title,
+        source=module.source,
+        heading=module.heading,
+        assigned_at=now,
+        due_at=now + dt.timedelta(days=module.due_days),
+    )

@@ -174,15 +174,7 @@ def backup(
     tmp = path.with_name(path.name + ".partial")
     tmp.unlink(missing_ok=True)
     # The online backup API copies page by page under SQLite's locks: consistent even while the bot writes.
-    src = sqlite3.connect(source)
-    try:
-        dst = sqlite3.connect(tmp)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
+    _sqlite_copy(sqlite3.connect(source), tmp)
     tmp.replace(path)
     console.print(f"[green]Backed up {source} to {path}[/green] ({path.stat().st_size:,} bytes)")
 
@@ -242,7 +234,12 @@ def restore(
         for suffix in ("-wal", "-shm", "-journal"):
             Path(f"{target}{suffix}").unlink(missing_ok=True)
     target.parent.mkdir(parents=True, exist_ok=True)
-    src = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    _sqlite_copy(sqlite3.connect(f"file:{path}?mode=ro", uri=True), target)
+    console.print(f"[green]Restored {target} from {path}[/green]")
+
+
+def _sqlite_copy(src: sqlite3.Connection, target: Path) -> None:
+    """Copy with SQLite's online backup API, then close both connections."""
     try:
         dst = sqlite3.connect(target)
         try:
@@ -251,4 +248,3 @@ def restore(
             dst.close()
     finally:
         src.close()
-    console.print(f"[green]Restored {target} from {path}[/green]")

@@ -240,6 +240,15 @@ def parse_survey(raw: dict[str, Any], roles: Iterable[str] | None = None) -> Sur
     )
 
 
+def copy_example_once(example: Path | None, path: Path) -> bool:
+    """Copy a shipped example YAML to `path` unless the operator's file exists; True when it was copied."""
+    if path.exists() or example is None or not example.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(example, path)
+    return True
+
+
 class SurveyCatalog:
     """The surveys in one YAML file; re-read when the file changes (the CLI edits it, the bot reads it)."""
 
@@ -251,11 +260,7 @@ class SurveyCatalog:
 
     def ensure_file(self) -> bool:
         """Copy the shipped example on first run; True when it was copied."""
-        if self.path.exists() or self._example is None or not self._example.exists():
-            return False
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(self._example, self.path)
-        return True
+        return copy_example_once(self._example, self.path)
 
     def mtime(self) -> float:
         return self.path.stat().st_mtime if self.path.exists() else 0.0

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import shutil
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from feedback.db import Base, Database, UTCDateTime, utcnow
 from feedback.people import User
 from feedback.questions import QuestionLog
 from feedback.scheduler import SendWindow
-from feedback.surveys import Localized, localized
+from feedback.surveys import Localized, copy_example_once, localized
 
 REMIND_BEFORE = dt.timedelta(days=2)
 OVERDUE_EVERY = dt.timedelta(days=3)
@@ -105,11 +104,7 @@ class TrainingCatalog:
         self._cache: tuple[float, dict[str, list[TrainingModule]]] | None = None
 
     def ensure_file(self) -> bool:
-        if self.path.exists() or self._example is None or not self._example.exists():
-            return False
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(self._example, self.path)
-        return True
+        return copy_example_once(self._example, self.path)
 
     def plans(self) -> dict[str, list[TrainingModule]]:
         mtime = self.path.stat().st_mtime if self.path.exists() else 0.0

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.chunking import chunk_document
-from knowledge.crosslingual import english_terms
+from knowledge.crosslingual import glossary_matches
 from knowledge.embedding import Embedder
 from knowledge.index import VectorIndex
 from knowledge.lexical import LexicalIndex, tokenize
@@ -241,16 +241,23 @@ class KnowledgeBase:
         # A Chinese question also searches with the English words of the ERP terms it names: the model is
         # English and many pages exist only in English.
         expand = qlang == "zh" and tuning.crosslingual and tuning.mode == "hybrid"
-        english = english_terms(question) if expand else ""
-        lexical = None
+        rendering = _Rendering.of(question, self._lexical) if expand else None
+        english = rendering.text if rendering else ""
+        lexical = []
         if tuning.mode != "dense":
-            # The lexical side needs no vector: it runs on a worker thread while the model encodes.
-            lex_query = f"{question} {english}" if english and tuning.expand_lexical else question
-            lexical = self._pool.submit(self._lexical_search, lex_query)
+            # The lexical side needs no vector: it runs on worker threads while the model encodes.
+            if rendering and tuning.lang_fair:
+                # Each page is matched in its own language: Chinese pages by the question's own words,
+                # English pages by its English rendering, which stands for only `rendering.share` of it.
+                lexical.append(self._pool.submit(self._lexical_search, question, "zh"))
+                lexical.append(self._pool.submit(self._lexical_search, english, "en", rendering.share))
+            else:
+                lex_query = f"{question} {english}" if english and tuning.expand_lexical else question
+                lexical.append(self._pool.submit(self._lexical_search, lex_query))
         vec = None if tuning.mode == "lexical" else self.embedder.encode([english or question])[0]
-        lexical_result = lexical.result() if lexical is not None else None  # before taking the lock
+        lexical_results = [job.result() for job in lexical]  # before taking the lock
         with self._lock:
-            hits, evidence = self._rank(question, vec, qlang, role, english, lexical_result)
+            hits, evidence = self._rank(question, vec, qlang, role, rendering, lexical_results)
         answered, reason = decide(evidence, tuning) if hits else (False, "abstained: nothing matched")
         return SearchResult(
             question=question,
@@ -268,8 +275,8 @@ class KnowledgeBase:
         vec: np.ndarray | None,
         qlang: str,
         role: str | None,
-        english: str,
-        lexical_result: tuple | None,
+        rendering: _Rendering | None,
+        lexical_results: list[_LexicalResult],
     ) -> tuple[list[Hit], Evidence]:
         tuning = self.tuning
         k = min(tuning.candidates, len(self._passages))
@@ -284,15 +291,22 @@ class KnowledgeBase:
             dense_top = float(sims[0]) if len(sims) else 0.0
             d_floor = float(sims[-1]) if len(sims) else 0.0
             d_span = max(dense_top - d_floor, 1e-6)
-        coverage_top = 0.0
-        l_max = 1.0
-        if tuning.mode != "dense":
-            rows, scores, coverage, lex_ids = lexical_result
-            l_max = float(scores[0]) if len(scores) else 1.0
-            coverage_top = float(coverage.max()) if len(coverage) else 0.0
-            for rank, (row, score, cov) in enumerate(zip(rows, scores, coverage, strict=True), 1):
-                entry = cand.setdefault(lex_ids[row], [None, None, None, None, 0.0])
+        english = rendering.text if rendering else ""
+        fair = bool(rendering) and tuning.lang_fair and tuning.mode == "hybrid"
+        lex_value: dict[str, float] = {}  # pid -> BM25 on the scale of the result that matched it
+        for result in lexical_results:
+            for rank, (row, score, cov) in enumerate(
+                zip(result.rows, result.scores, result.coverage, strict=True), 1
+            ):
+                pid = result.ids[row]
+                p = self._passages.get(pid)
+                if p is None or (result.lang is not None and p.lang != result.lang):
+                    continue
+                entry = cand.setdefault(pid, [None, None, None, None, 0.0])
                 entry[2], entry[3], entry[4] = float(score), rank, float(cov)
+                lex_value[pid] = float(score) * result.scale
+        l_max = max(lex_value.values(), default=1.0) or 1.0
+        coverage_top = max((c[4] for c in cand.values()), default=0.0)
         if tuning.mode == "hybrid":
             if qlang == "zh":
                 wd = tuning.dense_weight_zh_expanded if english else tuning.dense_weight_zh
@@ -302,16 +316,19 @@ class KnowledgeBase:
             # Baselines are plain: one side alone, no role, language, translation or FAQ preferences.
             wd = 1.0 if tuning.mode == "dense" else 0.0
             tuning = replace(tuning, role_boost=0.0, lang_boost=0.0, counterpart_share=0.0, faq_margin=-1.0)
-
         # Best passage per source, with role and language preferences applied.
         best: dict[str, tuple[float, str]] = {}
         passage_score: dict[str, float] = {}
-        for pid, (dsim, _dr, lscore, _lr, _cov) in cand.items():
+        for pid, (dsim, _dr, _ls, _lr, _cov) in cand.items():
             p = self._passages.get(pid)
             if p is None:
                 continue
             d_norm = (dsim - d_floor) / d_span if dsim is not None else 0.0
-            l_norm = lscore / l_max if lscore is not None and l_max > 0 else 0.0
+            l_norm = lex_value.get(pid, 0.0) / l_max
+            if fair:
+                # The vector is the English rendering's: for a Chinese passage its similarity says nothing,
+                # so it is left out; for an English one it counts for the share of the question rendered.
+                d_norm = l_norm if p.lang == "zh" else rendering.share * d_norm
             score = wd * d_norm + (1 - wd) * l_norm
             if role and role in p.roles:
                 score += tuning.role_boost
@@ -347,25 +364,39 @@ class KnowledgeBase:
                 if cites:
                     ids += self._by_source.get(cites, [])
                 groups.append(ids)
+            # What abstention looks at: the question's terms with their English rendering, found on the page.
             cov_query = f"{question} {english}" if english and tuning.coverage_with_english else question
             for (source, _), cov in zip(head, self._lexical.coverage_of(cov_query, groups), strict=True):
                 page_cov[source] = cov
+            rank_cov = page_cov
+            if fair:
+                # What ranking looks at: each page's coverage in its own language (see `lang_fair`).
+                own = self._lexical.coverage_of(question, groups)
+                rendered = self._lexical.coverage_of(english, groups)
+                rank_cov = {}
+                for (source, (_, pid)), c_zh, c_en in zip(head, own, rendered, strict=True):
+                    rank_cov[source] = c_zh if self._passages[pid].lang == "zh" else rendering.share * c_en
             weight = tuning.page_coverage_weight
             if weight and tuning.mode == "hybrid":
-                head = [(src, (sc + weight * page_cov[src], pid)) for src, (sc, pid) in head]
+                head = [(src, (sc + weight * rank_cov[src], pid)) for src, (sc, pid) in head]
                 ranked = sorted(head, key=lambda item: -item[1][0]) + ranked[len(head) :]
         # When a page ranks above its own translation into the question's language, the translation goes
         # first: same content, in the asker's language.
         if tuning.mode == "hybrid":
             ranked = self._question_language_first(ranked, qlang)
-        # A matching FAQ entry leads when it is about as good as the best page.
-        if ranked:
+        # A matching FAQ entry leads when it is about as good as the best page: of those, the one whose
+        # question covers most of the asker's terms (not one that shares only "谁" and "审批").
+        if ranked and tuning.faq_margin >= 0:
             top_score = ranked[0][1][0]
-            for i, (_source, (score, pid)) in enumerate(ranked[: tuning.max_hits]):
-                if self._passages[pid].kind == "faq":
-                    if i > 0 and tuning.faq_margin >= 0 and score >= top_score - tuning.faq_margin:
-                        ranked.insert(0, ranked.pop(i))
-                    break
+            faqs = [
+                i
+                for i, (_source, (score, pid)) in enumerate(ranked[: tuning.max_hits])
+                if self._passages[pid].kind == "faq" and score >= top_score - tuning.faq_margin
+            ]
+            if faqs:
+                best_faq = max(faqs, key=lambda i: (cand.get(ranked[i][1][1], [0.0] * 5)[4], -i))
+                if best_faq > 0:
+                    ranked.insert(0, ranked.pop(best_faq))
         hits = []
         sections = _SectionChooser(self._lexical, question, passage_score, tuning)
         for source, (score, pid) in ranked[: tuning.max_hits]:
@@ -392,11 +423,11 @@ class KnowledgeBase:
             )
         page_coverage = max((page_cov.get(h.source, 0.0) for h in hits[:3]), default=0.0)
         # Both retrievers' first choice is the page we answer with: independent evidence that it is on topic.
-        firsts = {
-            self._page_of(min(cand, key=lambda q: cand[q][r] if cand[q][r] is not None else 1 << 30))
-            for r in (1, 3)
-            if any(e[r] is not None for e in cand.values())
-        }
+        firsts = set()
+        if any(e[0] is not None for e in cand.values()):
+            firsts.add(self._page_of(max(cand, key=lambda q: cand[q][0] if cand[q][0] is not None else -2.0)))
+        if lex_value:
+            firsts.add(self._page_of(max(lex_value, key=lex_value.__getitem__)))
         agree = bool(hits) and firsts == {self._page_of(hits[0].source)}
         evidence = Evidence(
             qlang, dense_top, coverage_top, ranked[0][1][0] if ranked else 0.0, page_coverage, agree
@@ -413,11 +444,13 @@ class KnowledgeBase:
             return self._cited_page(first.cites) or source
         return source
 
-    def _lexical_search(self, query: str) -> tuple:
+    def _lexical_search(self, query: str, lang: str | None = None, share: float = 1.0) -> _LexicalResult:
         with self._lock:  # an ingest in progress finishes first
             k = min(self.tuning.candidates, len(self._lexical))
             rows, scores, coverage = self._lexical.search(query, k)
-            return rows, scores, coverage, self._lexical.ids
+            # One query alone keeps raw BM25; a query per language is put on the scale of its own weight.
+            scale = share / max(self._lexical.mass(query), 1e-6) if lang else 1.0
+            return _LexicalResult(rows, scores, coverage, self._lexical.ids, lang, scale)
 
     def _question_language_first(self, ranked: list, qlang: str) -> list:
         position = {source: i for i, (source, _) in enumerate(ranked)}
@@ -643,6 +676,37 @@ class KnowledgeBase:
             return None
         path = path.strip().lstrip("./")
         return self._suffixes.get(path) or path
+
+
+@dataclass
+class _LexicalResult:
+    rows: np.ndarray
+    scores: np.ndarray
+    coverage: np.ndarray
+    ids: list[str]
+    lang: str | None  # only passages in this language take their score from here (None: all)
+    scale: float
+
+
+@dataclass
+class _Rendering:
+    """A Chinese question's ERP terms in English (glossary), and the share of the question they stand for:
+    the idf weight of the glossary-matched words and Latin words over the question's whole weight."""
+
+    text: str
+    share: float
+
+    @classmethod
+    def of(cls, question: str, lexical: LexicalIndex) -> _Rendering | None:
+        matches = glossary_matches(question)
+        if not matches:
+            return None
+        latin = " ".join(re.findall(r"[A-Za-z0-9]+", question))
+        text = " ".join([en for _, en in matches] + ([latin] if latin else []))
+        covered = " ".join([zh for zh, _ in matches] + ([latin] if latin else []))
+        total = lexical.mass(question)
+        share = min(1.0, lexical.mass(covered) / total) if total > 0 else 0.0
+        return cls(text, share)
 
 
 _HOW_TO = re.compile(r"如何|怎么|怎样|怎麽|步骤|流程|\bhow\b|\bsteps?\b|\bprocedure\b", re.IGNORECASE)

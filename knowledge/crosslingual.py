@@ -25,16 +25,21 @@ def _terms() -> list[tuple[str, str]]:
     return sorted(pairs, key=lambda p: -len(p[0]))  # longest first: 供应商账单 before 账单
 
 
-def english_terms(question: str) -> str:
-    """The English words for the glossary terms found in `question`, in question order ("" if none)."""
+def glossary_matches(question: str) -> list[tuple[str, str]]:
+    """The glossary terms found in `question` as (Chinese term, English words), in question order."""
     taken = [False] * len(question)
-    found: list[tuple[int, str]] = []
+    found: list[tuple[int, str, str]] = []
     for zh, en in _terms():
         start = question.find(zh)
         while start != -1:
             end = start + len(zh)
             if not any(taken[start:end]):
                 taken[start:end] = [True] * (end - start)
-                found.append((start, en))
+                found.append((start, zh, en))
             start = question.find(zh, end)
-    return " ".join(en for _, en in sorted(found))
+    return [(zh, en) for _, zh, en in sorted(found)]
+
+
+def english_terms(question: str) -> str:
+    """The English words for the glossary terms found in `question`, in question order ("" if none)."""
+    return " ".join(en for _, en in glossary_matches(question))

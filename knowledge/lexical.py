@@ -181,7 +181,7 @@ def _stem(word: str) -> str:
 
 
 # Question words and fillers that say nothing about the topic ("怎么", "能不能", "系统里").
-_ZH_STOP_TEXT = """怎么 怎么办 怎样 怎么样 如何 什么 为什么 哪里 哪儿 哪个 吗 呢 吧 啊 呀 的 地 得 了 着 过 我 我们 你 你们
+_ZH_STOP_TEXT = """怎么 怎么办 怎样 怎么样 如何 什么 为什么 哪里 哪儿 哪个 哪些 谁 吗 呢 吧 啊 呀 的 地 得 了 着 过 我 我们 你 你们
     他 她 它 他们 能 能不能 可以 可不可以 要 是 在 和 与 及 把 被 就 都 也 还 又 再 让 给 对 从 到 这 那 这个 那个
     一下 一个 请问 请 有 没有 会 该 应该 需要 想 用 系统 里 上 下 中 时候 之后 以后 后 前 弄 做 办 设 能否"""
 ZH_STOP_WORDS = frozenset(_ZH_STOP_TEXT.split())
@@ -328,6 +328,13 @@ class LexicalIndex:
             else:
                 known.append(col)
         return known, unknown
+
+    def mass(self, text: str) -> float:
+        """The idf weight of a query's terms (unknown terms count as the rarest): what a passage holding
+        each term once scores, roughly. Dividing BM25 by it puts different queries on one scale."""
+        cols, unknown = self.query_terms(text)
+        max_idf = float(self.idf.max()) if self.idf.size else 0.0
+        return float(sum(self.idf[c] for c in cols)) + unknown * max_idf
 
     def search(self, question: str, k: int = 100) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Top-k rows by BM25: (rows, scores, coverage). Coverage is the idf-weighted share of the

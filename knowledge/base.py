@@ -249,13 +249,13 @@ class KnowledgeBase:
             if rendering and tuning.lang_fair:
                 # Each page is matched in its own language: Chinese pages by the question's own words,
                 # English pages by its English rendering, which stands for only `rendering.share` of it.
-                lexical.append(self._pool.submit(self._lexical_search, question, "zh"))
-                lexical.append(self._pool.submit(self._lexical_search, english, "en", rendering.share))
+                queries = [(question, "zh", 1.0), (english, "en", rendering.share)]
+                lexical.append(self._pool.submit(self._lexical_searches, queries))
             else:
                 lex_query = f"{question} {english}" if english and tuning.expand_lexical else question
-                lexical.append(self._pool.submit(self._lexical_search, lex_query))
+                lexical.append(self._pool.submit(self._lexical_searches, [(lex_query, None, 1.0)]))
         vec = None if tuning.mode == "lexical" else self.embedder.encode([english or question])[0]
-        lexical_results = [job.result() for job in lexical]  # before taking the lock
+        lexical_results = lexical[0].result() if lexical else []  # before taking the lock
         with self._lock:
             hits, evidence = self._rank(question, vec, qlang, role, rendering, lexical_results)
         answered, reason = decide(evidence, tuning) if hits else (False, "abstained: nothing matched")
@@ -366,13 +366,14 @@ class KnowledgeBase:
                 groups.append(ids)
             # What abstention looks at: the question's terms with their English rendering, found on the page.
             cov_query = f"{question} {english}" if english and tuning.coverage_with_english else question
-            for (source, _), cov in zip(head, self._lexical.coverage_of(cov_query, groups), strict=True):
+            queries = [cov_query, question, english] if fair else [cov_query]
+            coverages = self._lexical.coverage_many(queries, groups)
+            for (source, _), cov in zip(head, coverages[0], strict=True):
                 page_cov[source] = cov
             rank_cov = page_cov
             if fair:
                 # What ranking looks at: each page's coverage in its own language (see `lang_fair`).
-                own = self._lexical.coverage_of(question, groups)
-                rendered = self._lexical.coverage_of(english, groups)
+                own, rendered = coverages[1], coverages[2]
                 rank_cov = {}
                 for (source, (_, pid)), c_zh, c_en in zip(head, own, rendered, strict=True):
                     rank_cov[source] = c_zh if self._passages[pid].lang == "zh" else rendering.share * c_en
@@ -444,13 +445,17 @@ class KnowledgeBase:
             return self._cited_page(first.cites) or source
         return source
 
-    def _lexical_search(self, query: str, lang: str | None = None, share: float = 1.0) -> _LexicalResult:
+    def _lexical_searches(self, queries: list[tuple[str, str | None, float]]) -> list[_LexicalResult]:
+        """BM25 for each (query, passage language or None for all, share). One query alone keeps raw BM25;
+        a query per language is divided by its own weight so the languages share one scale."""
+        out = []
         with self._lock:  # an ingest in progress finishes first
             k = min(self.tuning.candidates, len(self._lexical))
-            rows, scores, coverage = self._lexical.search(query, k)
-            # One query alone keeps raw BM25; a query per language is put on the scale of its own weight.
-            scale = share / max(self._lexical.mass(query), 1e-6) if lang else 1.0
-            return _LexicalResult(rows, scores, coverage, self._lexical.ids, lang, scale)
+            for query, lang, share in queries:
+                rows, scores, coverage = self._lexical.search(query, k)
+                scale = share / max(self._lexical.mass(query), 1e-6) if lang else 1.0
+                out.append(_LexicalResult(rows, scores, coverage, self._lexical.ids, lang, scale))
+        return out
 
     def _question_language_first(self, ranked: list, qlang: str) -> list:
         position = {source: i for i, (source, _) in enumerate(ranked)}

@@ -367,12 +367,14 @@ class LexicalIndex:
     def coverage_of(self, question: str, groups: Sequence[Sequence[str]]) -> list[float]:
         """For each group of passage ids (say, all passages of one page), the idf-weighted share of the
         question's terms found anywhere in the group (unknown terms count as the rarest)."""
-        cols, unknown = self.query_terms(question)
-        uniq = sorted(set(cols))
+        return self.coverage_many([question], groups)[0]
+
+    def coverage_many(self, questions: Sequence[str], groups: Sequence[Sequence[str]]) -> list[list[float]]:
+        """`coverage_of` for several questions over the same groups, walking the groups once."""
+        terms = [self.query_terms(q) for q in questions]
+        uniq = sorted({c for cols, _ in terms for c in cols})
         if not uniq or not groups:
-            return [0.0 for _ in groups]
-        idf = self.idf[uniq]
-        total = float(idf.sum()) + unknown * float(self.idf.max())
+            return [[0.0 for _ in groups] for _ in questions]
         row_of = self._row_of()
         present = np.zeros((len(groups), len(uniq)), dtype=bool)
         w = self._weights
@@ -389,7 +391,15 @@ class LexicalIndex:
                 for g in range(len(chunk)):
                     if hit >> g & 1:
                         present[first + g, t] = True
-        return [float(v) for v in (present @ idf) / total] if total > 0 else [0.0] * len(groups)
+        max_idf = float(self.idf.max())
+        out = []
+        for cols, unknown in terms:
+            mine = sorted(set(cols))
+            idf = self.idf[mine]
+            total = float(idf.sum()) + unknown * max_idf
+            picked = present[:, [uniq.index(c) for c in mine]]
+            out.append([float(v) for v in (picked @ idf) / total] if total > 0 else [0.0] * len(groups))
+        return out
 
     def _row_of(self) -> dict[str, int]:
         if self._row_cache is None or len(self._row_cache) != len(self.ids):

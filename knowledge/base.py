@@ -364,11 +364,15 @@ class KnowledgeBase:
                 if cites:
                     ids += self._by_source.get(cites, [])
                 groups.append(ids)
-            # What abstention looks at: the question's terms with their English rendering, found on the page.
             cov_query = f"{question} {english}" if english and tuning.coverage_with_english else question
-            queries = [cov_query, question, english] if fair else [cov_query]
+            queries = [[(q, "")] for q in ([cov_query, question, english] if fair else [cov_query])]
+            if fair:
+                queries.append(rendering.units)
             coverages = self._lexical.coverage_many(queries, groups)
-            for (source, _), cov in zip(head, coverages[0], strict=True):
+            # Abstention looks at coverage in either language: a Chinese ERP term counts as found on a page
+            # that names it in English (`lang_fair`), or, without that, the question's terms plus their
+            # English words.
+            for (source, _), cov in zip(head, coverages[3 if fair else 0], strict=True):
                 page_cov[source] = cov
             rank_cov = page_cov
             if fair:
@@ -431,7 +435,13 @@ class KnowledgeBase:
             firsts.add(self._page_of(max(lex_value, key=lex_value.__getitem__)))
         agree = bool(hits) and firsts == {self._page_of(hits[0].source)}
         evidence = Evidence(
-            qlang, dense_top, coverage_top, ranked[0][1][0] if ranked else 0.0, page_coverage, agree
+            qlang,
+            dense_top,
+            coverage_top,
+            ranked[0][1][0] if ranked else 0.0,
+            page_coverage,
+            agree,
+            rendered=bool(rendering),
         )
         return hits, evidence
 
@@ -700,6 +710,7 @@ class _Rendering:
 
     text: str
     share: float
+    units: list[tuple[str, str]]  # (Chinese words, their English words) for coverage in either language
 
     @classmethod
     def of(cls, question: str, lexical: LexicalIndex) -> _Rendering | None:
@@ -711,7 +722,10 @@ class _Rendering:
         covered = " ".join([zh for zh, _ in matches] + ([latin] if latin else []))
         total = lexical.mass(question)
         share = min(1.0, lexical.mass(covered) / total) if total > 0 else 0.0
-        return cls(text, share)
+        rest = question
+        for zh, _ in matches:
+            rest = rest.replace(zh, " ", 1)
+        return cls(text, share, [(zh, en) for zh, en in matches] + [(rest, "")])
 
 
 _HOW_TO = re.compile(r"如何|怎么|怎样|怎麽|步骤|流程|\bhow\b|\bsteps?\b|\bprocedure\b", re.IGNORECASE)

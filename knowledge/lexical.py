@@ -367,19 +367,35 @@ class LexicalIndex:
     def coverage_of(self, question: str, groups: Sequence[Sequence[str]]) -> list[float]:
         """For each group of passage ids (say, all passages of one page), the idf-weighted share of the
         question's terms found anywhere in the group (unknown terms count as the rarest)."""
-        return self.coverage_many([question], groups)[0]
+        return self.coverage_many([[(question, "")]], groups)[0]
 
-    def coverage_many(self, questions: Sequence[str], groups: Sequence[Sequence[str]]) -> list[list[float]]:
-        """`coverage_of` for several questions over the same groups, walking the groups once."""
-        terms = [self.query_terms(q) for q in questions]
-        uniq = sorted({c for cols, _ in terms for c in cols})
+    def coverage_many(
+        self, questions: Sequence[Sequence[tuple[str, str]]], groups: Sequence[Sequence[str]]
+    ) -> list[list[float]]:
+        """`coverage_of` for several questions over the same groups, walking the groups once. A question
+        is given as units (text, alternative): a term of the text also counts as found when any term of
+        its alternative is (a Chinese ERP term is covered by a page that names its English words)."""
+        self._ensure()
+        max_idf = float(self.idf.max()) if self.idf.size else 0.0
+        asked: list[list[tuple[float, list[int]]]] = []  # per question: (weight, columns that cover it)
+        for units in questions:
+            terms = []
+            for text, alternative in units:
+                alt = self.query_terms(alternative)[0] if alternative else []
+                for term in dict.fromkeys(tokenize(text)):
+                    col = self.vocab.get(term)
+                    known = col is not None and self.idf[col] > 0
+                    terms.append((float(self.idf[col]) if known else max_idf, ([col] if known else []) + alt))
+            asked.append(terms)
+        uniq = sorted({c for terms in asked for _, cols in terms for c in cols})
         if not uniq or not groups:
             return [[0.0 for _ in groups] for _ in questions]
+        where = {c: i for i, c in enumerate(uniq)}
         row_of = self._row_of()
         present = np.zeros((len(groups), len(uniq)), dtype=bool)
         w = self._weights
         # Each row carries a bit per group it belongs to (groups may share rows: a FAQ and the page it
-        # cites); each query term's postings are then OR-ed once. No per-group matrix slicing.
+        # cites); each term's postings are then OR-ed once. No per-group matrix slicing.
         for first in range(0, len(groups), 64):
             chunk = groups[first : first + 64]
             bits = np.zeros(len(self.ids), dtype=np.uint64)
@@ -391,14 +407,17 @@ class LexicalIndex:
                 for g in range(len(chunk)):
                     if hit >> g & 1:
                         present[first + g, t] = True
-        max_idf = float(self.idf.max())
         out = []
-        for cols, unknown in terms:
-            mine = sorted(set(cols))
-            idf = self.idf[mine]
-            total = float(idf.sum()) + unknown * max_idf
-            picked = present[:, [uniq.index(c) for c in mine]]
-            out.append([float(v) for v in (picked @ idf) / total] if total > 0 else [0.0] * len(groups))
+        for terms in asked:
+            total = sum(weight for weight, _ in terms)
+            if total <= 0:
+                out.append([0.0] * len(groups))
+                continue
+            found = np.zeros(len(groups))
+            for weight, cols in terms:
+                if cols:
+                    found += weight * present[:, [where[c] for c in cols]].any(axis=1)
+            out.append([float(v) for v in found / total])
         return out
 
     def _row_of(self) -> dict[str, int]:

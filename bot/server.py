@@ -149,7 +149,12 @@ def serve_http(app: App, services: Services, *, host: str, port: int) -> None:
         server.close()
 
 
-def serve_socket_mode(app: App, services: Services) -> None:
+def socket_mode_handler(app: App, services: Services):
+    """The Socket Mode connection (not yet connected): `.start()` blocks, `.connect()` returns."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    SocketModeHandler(app, app_token=services.settings.slack_app_token).start()
+    return SocketModeHandler(app, app_token=services.settings.slack_app_token)
+
+
+def serve_socket_mode(app: App, services: Services) -> None:
+    socket_mode_handler(app, services).start()

@@ -124,6 +124,7 @@ class FakeSlack:
         self._rate: tuple[int, float, set[str] | None] | None = None
         self._rate_window: list[float] = []
         self.rate_limited = 0  # how many 429s were answered
+        self.socket_mode_url: str | None = None  # what apps.connections.open hands out (FakeSocketMode.url)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -287,6 +288,11 @@ class FakeSlack:
         return f"{int(time.time())}.{next(self._ts):06d}"
 
     # -- Web API methods ---------------------------------------------------------------------------------
+    def _m_apps_connections_open(self, a: dict) -> dict:
+        if not self.socket_mode_url:
+            return {"ok": False, "error": "not_allowed_token_type"}
+        return {"ok": True, "url": self.socket_mode_url}
+
     def _m_auth_test(self, a: dict) -> dict:
         return {
             "ok": True,

@@ -38,10 +38,19 @@ def ask(
     role: str | None,
     surface: str,
     channel_id: str | None = None,
+    follows: str | None = None,
 ) -> Answer:
-    """Search the knowledge base for `question` as `role` and record it in the question log."""
+    """Search the knowledge base for `question` as `role` and record it in the question log.
+
+    `follows` is the earlier question of the thread a reply was written in: a follow-up such as
+    "被退回了怎么办？" says too little on its own, so when it finds nothing the search is repeated with
+    the earlier question in front of it."""
     started = time.perf_counter()
     result = services.knowledge.search(question, role=role)
+    if follows and not result.answered:
+        in_context = services.knowledge.search(f"{follows} {question}", role=role)
+        if in_context.answered:
+            result = in_context
     latency_ms = (time.perf_counter() - started) * 1000
     top = [
         {
@@ -73,10 +82,18 @@ def ask(
     return Answer(result=result, question_id=entry.id, latency_ms=latency_ms)
 
 
-def remember_message(services: Services, question_id: int, channel_id: str | None, ts: str | None) -> None:
-    """Store where the answer was posted (for reminders and status updates)."""
+def remember_message(
+    services: Services,
+    question_id: int,
+    channel_id: str | None,
+    ts: str | None,
+    thread_ts: str | None = None,
+) -> None:
+    """Store where the answer was posted (for reminders, status updates and follow-ups): an answer
+    posted at the top of a conversation starts its own thread."""
     with services.db.begin() as session:
         entry = session.get(QuestionLog, question_id)
         if entry is not None:
             entry.channel_id = channel_id or entry.channel_id
             entry.message_ts = ts
+            entry.thread_ts = thread_ts or ts

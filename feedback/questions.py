@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, select
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from feedback.db import Base, UTCDateTime, utcnow
@@ -16,6 +16,7 @@ from feedback.db import Base, UTCDateTime, utcnow
 
 class QuestionLog(Base):
     __tablename__ = "questions"
+    __table_args__ = (Index("ix_questions_channel_thread", "channel_id", "thread_ts"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slack_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.slack_user_id"), index=True)
@@ -29,10 +30,21 @@ class QuestionLog(Base):
     surface: Mapped[str | None] = mapped_column(String(32))  # dm, mention, slash, shortcut, home, cli
     channel_id: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))  # the thread the answer lives in
     rating: Mapped[int | None] = mapped_column(Integer)  # +1 helpful, -1 not helpful
     rating_reason: Mapped[str | None] = mapped_column(String(64))
     rated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+def thread_question(session: Session, channel_id: str, thread_ts: str) -> QuestionLog | None:
+    """The latest question answered in this Slack thread (a reply there is a follow-up to it)."""
+    return session.scalars(
+        select(QuestionLog)
+        .where(QuestionLog.channel_id == channel_id, QuestionLog.thread_ts == thread_ts)
+        .order_by(QuestionLog.id.desc())
+        .limit(1)
+    ).first()
 
 
 def log_question(session: Session, **fields: Any) -> QuestionLog:

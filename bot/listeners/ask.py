@@ -18,7 +18,7 @@ from bot.identity import Person
 from bot.services import Services
 from bot.views.answers import AnswerContext, Message, answer_message, error_message
 from bot.views.modals import answer_modal, ask_modal, searching_modal
-from feedback.questions import QuestionLog
+from feedback.questions import QuestionLog, thread_question
 
 log = logging.getLogger("erp_coach.ask")
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(\|[^>]*)?>")
@@ -139,6 +139,11 @@ def _answer_in_channel(
         )
         return posted.get("channel"), posted.get("ts")
 
+    follows = None
+    if event.get("thread_ts"):  # a reply in a thread that holds an earlier answer is a follow-up to it
+        with services.db.begin() as session:
+            earlier = thread_question(session, channel, event["thread_ts"])
+            follows = earlier.question if earlier is not None else None
     _answer(
         services,
         client,
@@ -148,6 +153,8 @@ def _answer_in_channel(
         channel,
         send,
         show_question=False,
+        follows=follows,
+        thread_ts=thread_ts,
     )
 
 
@@ -162,6 +169,8 @@ def _answer(
     *,
     shareable: bool = False,
     show_question: bool = False,
+    follows: str | None = None,
+    thread_ts: str | None = None,
 ) -> None:
     """Search, log, render, send. Every failure ends in a message the user can act on."""
     person = services.directory.person(user_id, client)
@@ -171,7 +180,13 @@ def _answer(
         return
     try:
         answer = ask(
-            services, question, user_id=user_id, role=person.role, surface=surface, channel_id=channel_id
+            services,
+            question,
+            user_id=user_id,
+            role=person.role,
+            surface=surface,
+            channel_id=channel_id,
+            follows=follows,
         )
     except Exception:
         log.exception("search failed for %r", question)
@@ -192,7 +207,7 @@ def _answer(
     )
     channel, ts = send(message)
     if ts:
-        remember_message(services, answer.question_id, channel, ts)
+        remember_message(services, answer.question_id, channel, ts, thread_ts)
 
 
 def _with_indicator(client: WebClient, event: dict, work: Callable[[], None]) -> None:

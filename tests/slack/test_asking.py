@@ -232,3 +232,40 @@ def test_home_lists_recent_questions(answering_app):
     app.sender.home_opened("U1")
     home = fake.wait_for("views.publish")
     assert "How do I validate a receipt?" in home.text and "answered" in home.text
+
+
+def test_a_reply_in_the_answers_thread_is_read_as_a_follow_up(answering_app):
+    app, fake = answering_app, answering_app.fake
+    fake.add_user("UZH", locale="zh-CN")
+    app.sender.dm("UZH", "怎么提交报销单？", channel="DUZH")
+    first = fake.wait_for("chat.postMessage", lambda c: c.args["channel"] == "DUZH")
+    thread = first.response["ts"]
+    mark = fake.mark()
+    # On its own, "how long until it arrives" matches nothing; after the expense question it does.
+    app.sender.event(
+        {
+            "type": "message",
+            "channel": "DUZH",
+            "channel_type": "im",
+            "user": "UZH",
+            "text": "要多久到账",
+            "thread_ts": thread,
+        }
+    )
+    reply = fake.wait_for("chat.postMessage", lambda c: c.args.get("thread_ts") == thread, after=mark)
+    assert "五个工作日" in reply.text and "费用报销 › 提交报销单" in reply.text
+    [_, follow_up] = _wait_log(app, 2)
+    assert follow_up.question == "要多久到账" and follow_up.answered
+    assert follow_up.thread_ts == thread
+
+
+def test_the_same_words_outside_the_thread_are_not_a_follow_up(answering_app):
+    app, fake = answering_app, answering_app.fake
+    fake.add_user("UZH", locale="zh-CN")
+    app.sender.dm("UZH", "怎么提交报销单？", channel="DUZH")
+    fake.wait_for("chat.postMessage", lambda c: c.args["channel"] == "DUZH")
+    mark = fake.mark()
+    app.sender.dm("UZH", "要多久到账", channel="DUZH")
+    fake.wait_for("chat.postMessage", after=mark)
+    [_, alone] = _wait_log(app, 2)
+    assert not alone.answered

@@ -26,18 +26,40 @@ def _terms() -> list[tuple[str, str]]:
 
 
 def glossary_matches(question: str) -> list[tuple[str, str]]:
-    """The glossary terms found in `question` as (Chinese term, English words), in question order."""
+    """The glossary terms found in `question` as (Chinese term, English words), in question order.
+
+    A term that begins and ends inside two different words is a false match: 定金 (deposit) is not in
+    固定金额 (固定 | 金额). One aligned end is enough, as jieba splits some compounds oddly (收 | 货单)."""
+    token_of = _token_spans(question)
     taken = [False] * len(question)
     found: list[tuple[int, str, str]] = []
     for zh, en in _terms():
         start = question.find(zh)
         while start != -1:
             end = start + len(zh)
-            if not any(taken[start:end]):
+            if not any(taken[start:end]) and _whole(token_of, start, end):
                 taken[start:end] = [True] * (end - start)
                 found.append((start, zh, en))
-            start = question.find(zh, end)
+            start = question.find(zh, start + 1)
     return [(zh, en) for _, zh, en in sorted(found)]
+
+
+def _token_spans(text: str) -> list[tuple[int, int]]:
+    """For each character, the (start, end) of the jieba word it belongs to."""
+    from knowledge.lexical import segment
+
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for word in segment(text):
+        spans.extend([(pos, pos + len(word))] * len(word))
+        pos += len(word)
+    return spans
+
+
+def _whole(token_of: list[tuple[int, int]], start: int, end: int) -> bool:
+    """The match [start, end) lies inside one word, or begins or ends on a word boundary."""
+    first, last = token_of[start], token_of[end - 1]
+    return first == last or first[0] == start or last[1] == end
 
 
 def english_terms(question: str) -> str:

@@ -188,7 +188,7 @@ ZH_STOP_WORDS = frozenset(_ZH_STOP_TEXT.split())
 _jieba = None
 
 
-def _segment(run: str) -> list[str]:
+def segment(run: str) -> list[str]:
     global _jieba
     if _jieba is None:
         import jieba
@@ -206,7 +206,7 @@ def tokenize(text: str) -> list[str]:
     for match in _TOKEN.finditer(text):
         tok = match.group(0)
         if tok[0] >= _CJK_START:
-            for word in _segment(tok):
+            for word in segment(tok):
                 if word in ZH_STOP_WORDS:
                     continue
                 out.append(word)

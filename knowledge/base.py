@@ -241,7 +241,10 @@ class KnowledgeBase:
         # A Chinese question also searches with the English words of the ERP terms it names: the model is
         # English and many pages exist only in English.
         expand = qlang == "zh" and tuning.crosslingual and tuning.mode == "hybrid"
-        rendering = _Rendering.of(question, self._lexical) if expand else None
+        rendering = None
+        if expand:
+            with self._lock:  # its share is weighed with the index's idf
+                rendering = _Rendering.of(question, self._lexical)
         english = rendering.text if rendering else ""
         lexical = []
         if tuning.mode != "dense":
@@ -364,20 +367,21 @@ class KnowledgeBase:
                 if cites:
                     ids += self._by_source.get(cites, [])
                 groups.append(ids)
-            cov_query = f"{question} {english}" if english and tuning.coverage_with_english else question
-            queries = [[(q, "")] for q in ([cov_query, question, english] if fair else [cov_query])]
             if fair:
-                queries.append(rendering.units)
-            coverages = self._lexical.coverage_many(queries, groups)
-            # Abstention looks at coverage in either language: a Chinese ERP term counts as found on a page
-            # that names it in English (`lang_fair`), or, without that, the question's terms plus their
-            # English words.
-            for (source, _), cov in zip(head, coverages[3 if fair else 0], strict=True):
+                either, own, rendered = self._lexical.coverage_many(
+                    [rendering.units, [(question, "")], [(english, "")]], groups
+                )
+            else:
+                cov_query = f"{question} {english}" if english and tuning.coverage_with_english else question
+                [either] = self._lexical.coverage_many([[(cov_query, "")]], groups)
+            # Abstention looks at coverage in either language: with `lang_fair`, a Chinese ERP term counts
+            # as found on a page that names its English words; without, the question's terms plus their
+            # English words must all be found.
+            for (source, _), cov in zip(head, either, strict=True):
                 page_cov[source] = cov
             rank_cov = page_cov
             if fair:
                 # What ranking looks at: each page's coverage in its own language (see `lang_fair`).
-                own, rendered = coverages[1], coverages[2]
                 rank_cov = {}
                 for (source, (_, pid)), c_zh, c_en in zip(head, own, rendered, strict=True):
                     rank_cov[source] = c_zh if self._passages[pid].lang == "zh" else rendering.share * c_en

@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/search_latency.py
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/fanout.py
+	$(BIN)/python benchmarks/ticket_similarity.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

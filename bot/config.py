@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     knowledge_dirs: CsvList = Field(default_factory=list, validation_alias=AliasChoices("KNOWLEDGE_DIRS"))
     role_folders: CsvMap = Field(default_factory=dict, validation_alias=AliasChoices("ROLE_FOLDERS"))
     docs_base_url: str = Field(default="", validation_alias=AliasChoices("DOCS_BASE_URL"))
+    # An unrated answer gets one "was this helpful?" in its thread this long after (0 = never), at most
+    # once per person per cooldown: ratings feed the quality numbers, nagging loses them.
+    rating_reminder_minutes: float = Field(
+        default=30, ge=0, validation_alias=AliasChoices("RATING_REMINDER_MINUTES")
+    )
+    rating_reminder_cooldown_hours: float = Field(
+        default=24, ge=0, validation_alias=AliasChoices("RATING_REMINDER_COOLDOWN_HOURS")
+    )
 
     # Slack
     slack_bot_token: str = Field(default="", validation_alias=AliasChoices("SLACK_BOT_TOKEN"))

@@ -34,6 +34,9 @@ class QuestionLog(Base):
     rating: Mapped[int | None] = mapped_column(Integer)  # +1 helpful, -1 not helpful
     rating_reason: Mapped[str | None] = mapped_column(String(64))
     rated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # A "was this helpful?" scheduled in Slack (chat.scheduleMessage), withdrawn when the answer is rated.
+    rating_reminder_id: Mapped[str | None] = mapped_column(String(64))
+    rating_reminder_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
@@ -45,6 +48,18 @@ def thread_question(session: Session, channel_id: str, thread_ts: str) -> Questi
         .order_by(QuestionLog.id.desc())
         .limit(1)
     ).first()
+
+
+def reminded_since(session: Session, user_id: str, since: dt.datetime) -> bool:
+    """Whether `user_id` had a rating reminder scheduled at or after `since`."""
+    return (
+        session.scalars(
+            select(QuestionLog.id)
+            .where(QuestionLog.slack_user_id == user_id, QuestionLog.rating_reminder_at >= since)
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def log_question(session: Session, **fields: Any) -> QuestionLog:

@@ -93,6 +93,7 @@ def _rate(services: Services, client: WebClient, respond, body: dict, rating: in
     person = services.directory.person(user_id, client)
     if question_id is None:
         return
+    reminder: tuple[str | None, str | None] = (None, None)  # (channel, scheduled message) to withdraw
     with services.db.begin() as session:
         entry = session.get(QuestionLog, question_id)
         if entry is None:
@@ -103,6 +104,10 @@ def _rate(services: Services, client: WebClient, respond, body: dict, rating: in
             asker = True
             keep_reason = entry.rating_reason if entry.rating == rating else None
             rate_answer(session, question_id, rating, keep_reason)
+            reminder = (entry.channel_id, entry.rating_reminder_id)
+            entry.rating_reminder_id = None
+    if reminder[1]:
+        _withdraw_reminder(client, *reminder)
     if not asker:
         if body.get("response_url"):
             respond(
@@ -113,6 +118,15 @@ def _rate(services: Services, client: WebClient, respond, body: dict, rating: in
         return
     note = t("slack.answer.rated_helpful" if rating > 0 else "slack.answer.rated_not_helpful", person.lang)
     _replace_buttons(client, respond, body, note, keep_ticket=rating < 0)
+
+
+def _withdraw_reminder(client: WebClient, channel: str | None, scheduled_id: str) -> None:
+    """The answer is rated: the scheduled "was this helpful?" must not arrive (if it already has, Slack
+    says invalid_scheduled_message_id and there is nothing to withdraw)."""
+    try:
+        client.chat_deleteScheduledMessage(channel=channel, scheduled_message_id=scheduled_id)
+    except SlackApiError as exc:
+        log.info("rating reminder %s not withdrawn: %s", scheduled_id, exc.response.get("error"))
 
 
 def _replace_buttons(client: WebClient, respond, body: dict, note: str, *, keep_ticket: bool) -> None:

@@ -48,6 +48,23 @@ class Message:
         return {"text": self.text, "blocks": self.blocks}
 
 
+def rating_reminder_message(lang: str, question_id: int) -> Message:
+    """The one nudge an unrated answer gets in its thread: the same 👍/👎 as under the answer."""
+    text = t("slack.answer.rating_reminder", lang)
+    qid = str(question_id)
+    buttons = [
+        _button(ids.FEEDBACK_HELPFUL, t("slack.answer.helpful", lang), qid, style="primary"),
+        _button(ids.FEEDBACK_NOT_HELPFUL, t("slack.answer.not_helpful", lang), qid),
+    ]
+    return Message(
+        text,
+        [
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons},
+        ],
+    )
+
+
 def answer_message(result: SearchResult, ctx: AnswerContext) -> Message:
     """The answer view when the search answered, the abstain view when it did not."""
     if not result.answered or result.best is None:

@@ -109,6 +109,11 @@ class Settings(BaseSettings):
     ticket_waiting_close_days: float = Field(
         default=5, ge=0.01, validation_alias=AliasChoices("TICKET_WAITING_CLOSE_DAYS")
     )
+    # The report modal opens at once; knowledge-base suggestions found within this many seconds are added
+    # to it (a late one would move the form under the user's cursor). 0 turns the suggestions off.
+    ticket_deflection_seconds: float = Field(
+        default=5, ge=0, validation_alias=AliasChoices("TICKET_DEFLECTION_SECONDS")
+    )
     # Mean of embedding cosine and word overlap; see feedback.tickets.similar_open_tickets and
     # benchmarks/ticket_similarity.py (0.45: best F1 and F0.5 on 130 labelled pairs).
     ticket_similarity_threshold: float = Field(

@@ -29,15 +29,22 @@ class CommandRequest:
 
 
 SubcommandHandler = Callable[[CommandRequest], Message | None]
+AfterAck = Callable[[CommandRequest], None]
 _SUBCOMMANDS: dict[str, SubcommandHandler] = {}
+_AFTER_ACK: dict[SubcommandHandler, AfterAck] = {}
 
 
-def subcommand(*names: str) -> Callable[[SubcommandHandler], SubcommandHandler]:
-    """Register `/erp NAME ...`; the handler returns the ephemeral reply (or None after opening a modal)."""
+def subcommand(
+    *names: str, after_ack: AfterAck | None = None
+) -> Callable[[SubcommandHandler], SubcommandHandler]:
+    """Register `/erp NAME ...`; the handler returns the ephemeral reply (or None after opening a modal).
+    `after_ack` runs in the lazy listener with the same request, for slow work the ack cannot wait for."""
 
     def decorate(func: SubcommandHandler) -> SubcommandHandler:
         for name in names:
             _SUBCOMMANDS[name.lower()] = func
+        if after_ack is not None:
+            _AFTER_ACK[func] = after_ack
         return func
 
     return decorate
@@ -71,8 +78,11 @@ def register(app: App, services: Services) -> None:
         ack(text=searching.text, blocks=searching.blocks, response_type="ephemeral")
 
     def answer(body: dict, client: WebClient, respond) -> None:
-        handler, question = split_subcommand(body.get("text", ""))
+        handler, args = split_subcommand(body.get("text", ""))
         if handler is None:
-            answer_command(services, client, respond, body, question)
+            answer_command(services, client, respond, body, args)
+        elif (after_ack := _AFTER_ACK.get(handler)) is not None:
+            person = services.directory.person(body["user_id"])
+            after_ack(CommandRequest(services, client, person, args, body))
 
     app.command(ids.ASK_COMMAND)(ack=ack_command, lazy=[answer])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -28,6 +29,8 @@ from feedback import tickets as store
 
 log = logging.getLogger("erp_coach.tickets")
 _RATE = re.compile(rf"^{re.escape(ids.TICKET_RATE_PREFIX)}[1-5]$")
+_MENTION = re.compile(r"<@[UW][A-Z0-9]+(\|[^>]*)?>")  # a mention says nothing the manuals could match
+_MAX_QUERY = 1000  # as for questions: a pasted log needs no more to find its section
 
 
 def register(app: App, services: Services) -> None:
@@ -63,14 +66,88 @@ def _channel_of(body: dict) -> str | None:
 def open_report_modal(
     services: Services, client: WebClient, trigger_id: str, user_id: str, text: str = ""
 ) -> None:
-    """`/erp ticket [text]`: the `/erp` dispatcher calls this (after its ack) with the rest of the command."""
+    """`/erp ticket [text]`: the `/erp` dispatcher calls this (before its ack) with the rest of the command.
+    A modal started with text gets an external id, so the suggestions found after the ack can reach it."""
     lang = out.user_lang(services, user_id)
+    external_id = _report_external_id(trigger_id) if _suggestion_query(services, text) else None
     client.views_open(
-        trigger_id=trigger_id, view=views.report_modal(lang, views.TicketDraft(description=text))
+        trigger_id=trigger_id,
+        view=views.report_modal(lang, views.TicketDraft(description=text), external_id=external_id),
     )
 
 
-@subcommand("ticket", "工单", "报告")
+def suggest_answers(
+    services: Services,
+    client: WebClient,
+    *,
+    user_id: str,
+    text: str,
+    draft: views.TicketDraft,
+    lang: str,
+    view_id: str | None = None,
+    view_hash: str | None = None,
+    external_id: str | None = None,
+) -> None:
+    """Deflection (after the ack, with the report modal already open): search the knowledge base with the
+    text the ticket starts from and, when it answers, show that answer above the form. Never raises and
+    stores nothing: the modal stays a ticket form, and a failed or slow search must not stand in the way."""
+    query = _suggestion_query(services, text)
+    if not query:
+        return
+    started = time.monotonic()
+    try:
+        role = services.directory.person(user_id).role
+        result = services.knowledge.search(query, role=role)
+    except Exception:  # noqa: BLE001 - suggestions are optional; the form is already open
+        log.exception("ticket suggestions: search failed")
+        return
+    if not result.answered:
+        return
+    took = time.monotonic() - started
+    if took > services.settings.ticket_deflection_seconds:
+        log.info("ticket suggestions dropped: the search took %.1f s", took)
+        return
+    view = views.report_modal(
+        lang,
+        draft,
+        deflection=result,
+        docs_base_url=services.settings.docs_base_url,
+        external_id=external_id,
+    )
+    try:
+        if view_id:
+            client.views_update(view_id=view_id, hash=view_hash, view=view)
+        else:
+            client.views_update(external_id=external_id, view=view)
+    except SlackApiError as exc:  # submitted or closed meanwhile: nothing left to inform
+        log.info("ticket suggestions not shown: %s", exc.response.get("error"))
+
+
+def _suggestion_query(services: Services, text: str) -> str:
+    """The text worth searching for ("" when there is none, or suggestions are off)."""
+    if services.settings.ticket_deflection_seconds <= 0:
+        return ""
+    return _MENTION.sub("", text or "").strip()[:_MAX_QUERY]
+
+
+def _report_external_id(trigger_id: str) -> str:
+    return f"ticket-report:{trigger_id}"[:255]  # trigger ids are unique; Slack allows 255 characters
+
+
+def _suggest_after_ack(request: CommandRequest) -> None:
+    user_id = request.person.user_id
+    suggest_answers(
+        request.services,
+        request.client,
+        user_id=user_id,
+        text=request.args,
+        draft=views.TicketDraft(description=request.args),
+        lang=out.user_lang(request.services, user_id),
+        external_id=_report_external_id(request.body["trigger_id"]),
+    )
+
+
+@subcommand("ticket", "工单", "报告", after_ack=_suggest_after_ack)
 def _ticket_subcommand(request: CommandRequest) -> None:
     open_report_modal(
         request.services, request.client, request.body["trigger_id"], request.person.user_id, request.args
@@ -84,7 +161,8 @@ class _Handlers:
     # ---------------------------------------------------------------------------------- creating
 
     def on_shortcut(self, ack: Ack, body: dict, client: WebClient) -> None:
-        """Message shortcut: open the modal at once (the trigger id lives 3 s); the permalink comes later."""
+        """Message shortcut: open the modal at once (the trigger id lives 3 s); the knowledge-base suggestions
+        for the message's text come after the ack, the permalink when the ticket is announced."""
         ack()
         user = body["user"]["id"]
         message = body.get("message") or {}
@@ -96,12 +174,23 @@ class _Handlers:
             origin_channel=channel,
             origin_ts=message.get("ts"),
         )
-        client.views_open(
-            trigger_id=body["trigger_id"], view=views.report_modal(out.user_lang(self.services, user), draft)
+        lang = out.user_lang(self.services, user)
+        opened = client.views_open(trigger_id=body["trigger_id"], view=views.report_modal(lang, draft))
+        view = opened.get("view") or {}
+        suggest_answers(
+            self.services,
+            client,
+            user_id=user,
+            text=draft.description,
+            draft=draft,
+            lang=lang,
+            view_id=view.get("id"),
+            view_hash=view.get("hash"),
         )
 
     def on_open_ticket_button(self, ack: Ack, body: dict, client: WebClient) -> None:
-        """ "Open a ticket" under an answer or abstention: prefill the question and the sources shown."""
+        """ "Open a ticket" under an answer or abstention: prefill the question and the sources shown.
+        No suggestions here: the user has just seen what the knowledge base says about this question."""
         ack()
         user = body["user"]["id"]
         try:

@@ -8,17 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot import ids
 from bot.i18n import t
+from bot.views.answers import citation
+from bot.views.text import markdown_to_mrkdwn, truncate
 from feedback.tickets import Category, Priority, Status, Ticket
+from knowledge.types import SearchResult
 
 _SECTION_MAX = 2900  # Slack allows 3,000 characters in a section; leave room for the label
 _INPUT_MAX = 3000  # plain_text_input max_length and initial_value limit
 _METADATA_MAX = 3000  # private_metadata limit
+_EXCERPT_MAX = 500  # a glimpse above the form; the whole section is a click away in the manual
+_RELATED_MAX = 2
+_HEADING_LINE = re.compile(r"^\s{0,3}#{1,6}\s+.*$", re.MULTILINE)
 
 
 def esc(text: str | None) -> str:
@@ -121,7 +128,52 @@ class TicketDraft:
         )
 
 
-def report_modal(lang: str, draft: TicketDraft) -> dict:
+def deflection_blocks(result: SearchResult, lang: str, docs_base_url: str = "") -> list[dict]:
+    """The "these may already answer your question" part above the report form: the best section quoted short
+    with its citation (as the answer views cite it) and up to two related ones. Nothing when the search
+    did not answer: a guess would only slow down someone who needs a person."""
+    best = result.best
+    if not result.answered or best is None:
+        return []
+    if best.kind == "faq" and best.answer:
+        body = f"*{esc(best.text)}*\n{markdown_to_mrkdwn(best.answer)}"
+    else:
+        # The citation names the headings already; the excerpt starts with the content.
+        body = markdown_to_mrkdwn(_HEADING_LINE.sub("", best.text))
+    lines = [line for line in truncate(body.strip(), _EXCERPT_MAX).split("\n") if line.strip()]
+    quoted = "\n".join(f"> {line}" for line in lines)
+    blocks: list[dict] = [
+        {"type": "section", "text": _md(f"{t('tickets.deflect.title', lang)}\n{quoted}")},
+        {
+            "type": "context",
+            "elements": [
+                _md(t("tickets.deflect.source", lang, citation=citation(best, docs_base_url, lang)))
+            ],
+        },
+    ]
+    related = result.related(_RELATED_MAX)
+    if related:
+        items = [f"• {citation(hit, docs_base_url, lang)}" for hit in related]
+        blocks.append(
+            {"type": "section", "text": _md("\n".join([t("tickets.deflect.related", lang), *items]))}
+        )
+    blocks.append({"type": "context", "elements": [_md(t("tickets.deflect.still", lang))]})
+    blocks.append({"type": "divider"})
+    return blocks
+
+
+def report_modal(
+    lang: str,
+    draft: TicketDraft,
+    *,
+    deflection: SearchResult | None = None,
+    docs_base_url: str = "",
+    external_id: str | None = None,
+) -> dict:
+    """The report form; with `deflection`, the knowledge-base answer to the text goes above it (the form
+    stays the same, so Slack keeps what the user typed when views.update adds the answer).
+    `external_id` lets a later views.update find the modal without its view id."""
+
     def text_input(block, action, label, hint, initial, *, multiline=False, optional=False, max_length=None):
         element: dict[str, Any] = {"type": "plain_text_input", "action_id": action, "multiline": multiline}
         if initial:
@@ -142,7 +194,8 @@ def report_modal(lang: str, draft: TicketDraft) -> dict:
         element["initial_option"] = next(o for o in options if o["value"] == initial)
         return {"type": "input", "block_id": block, "label": _plain(label, 2000), "element": element}
 
-    blocks: list[dict] = [
+    blocks: list[dict] = deflection_blocks(deflection, lang, docs_base_url) if deflection else []
+    blocks += [
         text_input(
             ids.TICKET_TITLE_BLOCK, ids.TICKET_TITLE_INPUT, t("tickets.modal.summary", lang),
             t("tickets.modal.summary_hint", lang), draft.title, optional=True, max_length=200,
@@ -171,7 +224,7 @@ def report_modal(lang: str, draft: TicketDraft) -> dict:
         context.append(t("tickets.modal.from_answer", lang, sources=_sources_text(draft.sources)))
     if context:
         blocks.append({"type": "context", "elements": [_md("\n".join(context))]})
-    return {
+    modal = {
         "type": "modal",
         "callback_id": ids.TICKET_MODAL,
         "title": _plain(t("tickets.modal.title", lang), 24),
@@ -180,6 +233,9 @@ def report_modal(lang: str, draft: TicketDraft) -> dict:
         "private_metadata": draft.metadata(),
         "blocks": blocks,
     }
+    if external_id:
+        modal["external_id"] = external_id
+    return modal
 
 
 def read_report(values: dict) -> dict[str, str | None]:

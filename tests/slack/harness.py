@@ -140,8 +140,11 @@ def slack_settings(tmp_path, db_url, fake_slack, slack_overrides) -> Settings:
 
 
 @pytest.fixture
-def slack_services(slack_settings) -> Services:
-    return Services(slack_settings)
+def slack_services(slack_settings, embedder) -> Services:
+    services = Services(slack_settings)
+    # The session's model (what the cached property would load again, for seconds, in every test).
+    services.__dict__["embedder"] = embedder
+    return services
 
 
 @pytest.fixture

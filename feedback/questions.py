@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, select
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from feedback.db import Base, UTCDateTime, utcnow
@@ -60,6 +60,32 @@ def reminded_since(session: Session, user_id: str, since: dt.datetime) -> bool:
         ).first()
         is not None
     )
+
+
+# Scheduling a reminder and rating the answer can cross: each side writes first and then reads what the
+# other wrote, in one transaction, so whichever commits second sees the first (row locks on PostgreSQL,
+# the single writer on SQLite) and exactly one of them withdraws the reminder.
+
+
+def attach_rating_reminder(session: Session, question_id: int, scheduled_id: str, at: dt.datetime) -> bool:
+    """Store the reminder scheduled for an answer; False if the answer was rated meanwhile (withdraw it)."""
+    stored = session.execute(
+        update(QuestionLog)
+        .where(QuestionLog.id == question_id, QuestionLog.rating.is_(None))
+        .values(rating_reminder_id=scheduled_id, rating_reminder_at=at)
+    )
+    return stored.rowcount == 1
+
+
+def take_rating_reminder(session: Session, question_id: int) -> str | None:
+    """After a rating (flushed in this transaction): the scheduled reminder to withdraw, now forgotten."""
+    session.flush()
+    scheduled_id = session.scalar(select(QuestionLog.rating_reminder_id).where(QuestionLog.id == question_id))
+    if scheduled_id:
+        session.execute(
+            update(QuestionLog).where(QuestionLog.id == question_id).values(rating_reminder_id=None)
+        )
+    return scheduled_id
 
 
 def log_question(session: Session, **fields: Any) -> QuestionLog:

@@ -4,24 +4,21 @@ the "Ask erp-coach" message shortcut, and the Ask modal (global shortcut, App Ho
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import logging
 import re
-import time
 from collections.abc import Callable
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import ids
+from bot import ids, rating_reminders
 from bot.answering import ask, remember_message, ui_language
 from bot.identity import Person
 from bot.services import Services
-from bot.views.answers import AnswerContext, Message, answer_message, error_message, rating_reminder_message
+from bot.views.answers import AnswerContext, Message, answer_message, error_message
 from bot.views.modals import answer_modal, ask_modal, searching_modal
-from feedback.db import utcnow
-from feedback.questions import QuestionLog, reminded_since, thread_question
+from feedback.questions import QuestionLog, thread_question
 
 log = logging.getLogger("erp_coach.ask")
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(\|[^>]*)?>")
@@ -212,45 +209,9 @@ def _answer(
     if ts:
         remember_message(services, answer.question_id, channel, ts, thread_ts)
         if answer.result.answered and surface in ("dm", "mention"):
-            _remind_to_rate(services, client, answer.question_id, user_id, channel, thread_ts or ts, lang)
-
-
-def _remind_to_rate(
-    services: Services,
-    client: WebClient,
-    question_id: int,
-    user_id: str,
-    channel: str | None,
-    thread_ts: str,
-    lang: str,
-) -> None:
-    """Schedule one "was this helpful?" in the answer's thread (Slack posts it, so nothing here has to
-    stay up); the rating withdraws it. At most one per person per cooldown."""
-    settings = services.settings
-    if not settings.rating_reminder_minutes or not channel:
-        return
-    now = utcnow()
-    with services.db.begin() as session:
-        if reminded_since(
-            session, user_id, now - dt.timedelta(hours=settings.rating_reminder_cooldown_hours)
-        ):
-            return
-    message = rating_reminder_message(lang, question_id)
-    try:
-        scheduled = client.chat_scheduleMessage(
-            channel=channel,
-            post_at=int(time.time() + settings.rating_reminder_minutes * 60),
-            thread_ts=thread_ts,
-            **message.as_kwargs(),
-        )
-    except SlackApiError as exc:
-        log.warning("could not schedule the rating reminder for question %s: %s", question_id, exc)
-        return
-    with services.db.begin() as session:
-        entry = session.get(QuestionLog, question_id)
-        if entry is not None:
-            entry.rating_reminder_id = scheduled.get("scheduled_message_id")
-            entry.rating_reminder_at = now
+            rating_reminders.schedule(
+                services, client, answer.question_id, user_id, channel, thread_ts or ts, lang
+            )
 
 
 def _with_indicator(client: WebClient, event: dict, work: Callable[[], None]) -> None:

@@ -13,12 +13,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot import ids
+from bot import ids, rating_reminders
 from bot.i18n import t
 from bot.services import Services
 from bot.views.answers import rated_blocks
 from bot.views.modals import reason_modal
-from feedback.questions import QuestionLog, rate_answer
+from feedback.questions import QuestionLog, rate_answer, take_rating_reminder
 
 log = logging.getLogger("erp_coach.feedback")
 
@@ -104,10 +104,9 @@ def _rate(services: Services, client: WebClient, respond, body: dict, rating: in
             asker = True
             keep_reason = entry.rating_reason if entry.rating == rating else None
             rate_answer(session, question_id, rating, keep_reason)
-            reminder = (entry.channel_id, entry.rating_reminder_id)
-            entry.rating_reminder_id = None
+            reminder = (entry.channel_id, take_rating_reminder(session, question_id))
     if reminder[1]:
-        _withdraw_reminder(client, *reminder)
+        rating_reminders.withdraw(client, *reminder)
     if not asker:
         if body.get("response_url"):
             respond(
@@ -118,15 +117,6 @@ def _rate(services: Services, client: WebClient, respond, body: dict, rating: in
         return
     note = t("slack.answer.rated_helpful" if rating > 0 else "slack.answer.rated_not_helpful", person.lang)
     _replace_buttons(client, respond, body, note, keep_ticket=rating < 0)
-
-
-def _withdraw_reminder(client: WebClient, channel: str | None, scheduled_id: str) -> None:
-    """The answer is rated: the scheduled "was this helpful?" must not arrive (if it already has, Slack
-    says invalid_scheduled_message_id and there is nothing to withdraw)."""
-    try:
-        client.chat_deleteScheduledMessage(channel=channel, scheduled_message_id=scheduled_id)
-    except SlackApiError as exc:
-        log.info("rating reminder %s not withdrawn: %s", scheduled_id, exc.response.get("error"))
 
 
 def _replace_buttons(client: WebClient, respond, body: dict, note: str, *, keep_ticket: bool) -> None:

@@ -1,7 +1,15 @@
 import pytest
 
+from feedback.db import utcnow
 from feedback.people import UnknownRole, ensure_user, set_role, users_with_roles
-from feedback.questions import log_question, rate_answer, recent_questions
+from feedback.questions import (
+    attach_rating_reminder,
+    log_question,
+    rate_answer,
+    recent_questions,
+    reminded_since,
+    take_rating_reminder,
+)
 
 ROLES = ["finance", "warehouse", "support"]
 
@@ -39,3 +47,33 @@ def test_question_log_keeps_chinese_text_and_rating(db):
         assert entry.question == "如何做两步收货？"
         assert (entry.rating, entry.rating_reason) == (-1, "outdated")
         assert entry.created_at.tzinfo is not None
+
+
+def _question(db, user="U1") -> int:
+    with db.begin() as s:
+        ensure_user(s, user)
+        return log_question(
+            s, slack_user_id=user, lang="zh", question="怎么提交报销单？", answered=True, latency_ms=1.0
+        ).id
+
+
+def test_a_rating_takes_the_scheduled_reminder_once(db):
+    qid = _question(db)
+    with db.begin() as s:
+        assert attach_rating_reminder(s, qid, "Q1", utcnow())
+    with db.begin() as s:
+        rate_answer(s, qid, 1)
+        assert take_rating_reminder(s, qid) == "Q1"
+    with db.begin() as s:
+        rate_answer(s, qid, -1)  # changing one's mind withdraws nothing twice
+        assert take_rating_reminder(s, qid) is None
+        assert reminded_since(s, "U1", utcnow().replace(year=2000))
+
+
+def test_a_reminder_scheduled_after_the_rating_is_not_kept(db):
+    qid = _question(db)
+    with db.begin() as s:
+        rate_answer(s, qid, 1)
+    with db.begin() as s:
+        assert not attach_rating_reminder(s, qid, "Q2", utcnow())
+        assert take_rating_reminder(s, qid) is None

@@ -240,6 +240,7 @@ def test_a_reply_in_the_answers_thread_is_read_as_a_follow_up(answering_app):
     app.sender.dm("UZH", "怎么提交报销单？", channel="DUZH")
     first = fake.wait_for("chat.postMessage", lambda c: c.args["channel"] == "DUZH")
     thread = first.response["ts"]
+    _wait_log(app, 1)  # the answer's thread is stored once it is posted; a person replies later than that
     mark = fake.mark()
     # On its own, "how long until it arrives" matches nothing; after the expense question it does.
     app.sender.event(

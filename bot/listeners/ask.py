@@ -27,6 +27,11 @@ MAX_QUESTION = 1000
 Send = Callable[[Message], tuple[str | None, str | None]]  # -> (channel, ts) of the posted answer
 
 
+def without_mentions(text: str) -> str:
+    """The question in a message: @mentions say nothing the manuals could match."""
+    return _MENTION.sub("", text).strip()
+
+
 def register(app: App, services: Services) -> None:
     def is_dm_question(event: dict) -> bool:
         return (
@@ -58,7 +63,7 @@ def register(app: App, services: Services) -> None:
 
     def shortcut(body: dict, client: WebClient, respond) -> None:
         message = body.get("message") or {}
-        question = _MENTION.sub("", message.get("text", "")).strip()
+        question = without_mentions(message.get("text", ""))
         channel = (body.get("channel") or {}).get("id")
         _answer(
             services,
@@ -127,7 +132,7 @@ def _answer_in_channel(
     services: Services, client: WebClient, event: dict, thread_ts: str | None, surface: str
 ):
     channel = event["channel"]
-    question = _MENTION.sub("", event.get("text") or "").strip()
+    question = without_mentions(event.get("text") or "")
 
     def send(message: Message) -> tuple[str | None, str | None]:
         posted = client.chat_postMessage(

@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from bot import faq_index, ids
 from bot import ticket_messages as out
 from bot.i18n import t
+from bot.listeners.ask import MAX_QUESTION, without_mentions
 from bot.listeners.erp_command import CommandRequest, subcommand
 from bot.services import Services
 from bot.views import tickets as views
@@ -29,8 +30,6 @@ from feedback import tickets as store
 
 log = logging.getLogger("erp_coach.tickets")
 _RATE = re.compile(rf"^{re.escape(ids.TICKET_RATE_PREFIX)}[1-5]$")
-_MENTION = re.compile(r"<@[UW][A-Z0-9]+(\|[^>]*)?>")  # a mention says nothing the manuals could match
-_MAX_QUERY = 1000  # as for questions: a pasted log needs no more to find its section
 
 
 def register(app: App, services: Services) -> None:
@@ -127,7 +126,7 @@ def _suggestion_query(services: Services, text: str) -> str:
     """The text worth searching for ("" when there is none, or suggestions are off)."""
     if services.settings.ticket_deflection_seconds <= 0:
         return ""
-    return _MENTION.sub("", text or "").strip()[:_MAX_QUERY]
+    return without_mentions(text or "")[:MAX_QUESTION]  # as for questions: enough to find a section
 
 
 def _report_external_id(trigger_id: str) -> str:

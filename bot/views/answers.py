@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from bot import ids
@@ -17,6 +18,8 @@ from bot.views.text import (
     truncate,
 )
 from knowledge.types import Hit, SearchResult
+
+_HEADING_LINE = re.compile(r"^\s{0,3}#{1,6}\s+.*$", re.MULTILINE)
 
 ACTIONS_BLOCK = "answer_actions"
 QUESTION_QUOTE_LIMIT = 500
@@ -48,6 +51,14 @@ class Message:
         return {"text": self.text, "blocks": self.blocks}
 
 
+def hit_body(hit: Hit, *, headings: bool = True) -> str:
+    """A hit as mrkdwn: a FAQ entry's question in bold above its answer, else the passage (without its
+    heading lines when the citation shown beside it names them already)."""
+    if hit.kind == "faq" and hit.answer:
+        return f"*{escape(hit.text)}*\n{markdown_to_mrkdwn(hit.answer)}"
+    return markdown_to_mrkdwn(hit.text if headings else _HEADING_LINE.sub("", hit.text))
+
+
 def rating_reminder_message(lang: str, question_id: int) -> Message:
     """The one nudge an unrated answer gets in its thread: the same 👍/👎 as under the answer."""
     text = t("slack.answer.rating_reminder", lang)
@@ -76,11 +87,7 @@ def answer_message(result: SearchResult, ctx: AnswerContext) -> Message:
         blocks.append(
             _context(t("slack.answer.asked", lang, user=ctx.asker, question=_quote(result.question)))
         )
-    if best.kind == "faq" and best.answer:
-        body = f"*{escape(best.text)}*\n{markdown_to_mrkdwn(best.answer)}"
-    else:
-        body = markdown_to_mrkdwn(best.text)
-    chunks, truncated = split_for_sections(body, max_sections=3)
+    chunks, truncated = split_for_sections(hit_body(best), max_sections=3)
     for chunk in chunks:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": chunk}})
     if truncated:

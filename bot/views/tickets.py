@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot import ids
 from bot.i18n import t
-from bot.views.answers import citation
-from bot.views.text import markdown_to_mrkdwn, truncate
+from bot.views.answers import citation, hit_body
+from bot.views.text import escape, truncate
 from feedback.tickets import Category, Priority, Status, Ticket
 from knowledge.types import SearchResult
 
@@ -25,12 +24,11 @@ _INPUT_MAX = 3000  # plain_text_input max_length and initial_value limit
 _METADATA_MAX = 3000  # private_metadata limit
 _EXCERPT_MAX = 500  # a glimpse above the form; the whole section is a click away in the manual
 _RELATED_MAX = 2
-_HEADING_LINE = re.compile(r"^\s{0,3}#{1,6}\s+.*$", re.MULTILINE)
 
 
 def esc(text: str | None) -> str:
     """Escape user text for mrkdwn: &, <, > (so <!channel>, <@U1> and links stay literal)."""
-    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escape(text or "")
 
 
 def _cut(text: str, limit: int) -> str:
@@ -135,11 +133,7 @@ def deflection_blocks(result: SearchResult, lang: str, docs_base_url: str = "") 
     best = result.best
     if not result.answered or best is None:
         return []
-    if best.kind == "faq" and best.answer:
-        body = f"*{esc(best.text)}*\n{markdown_to_mrkdwn(best.answer)}"
-    else:
-        # The citation names the headings already; the excerpt starts with the content.
-        body = markdown_to_mrkdwn(_HEADING_LINE.sub("", best.text))
+    body = hit_body(best, headings=False)  # the citation below names the headings
     lines = [line for line in truncate(body.strip(), _EXCERPT_MAX).split("\n") if line.strip()]
     quoted = "\n".join(f"> {line}" for line in lines)
     blocks: list[dict] = [

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     knowledge_dirs: CsvList = Field(default_factory=list, validation_alias=AliasChoices("KNOWLEDGE_DIRS"))
     role_folders: CsvMap = Field(default_factory=dict, validation_alias=AliasChoices("ROLE_FOLDERS"))
     docs_base_url: str = Field(default="", validation_alias=AliasChoices("DOCS_BASE_URL"))
+    # The company's own words for what the manuals call otherwise (phrase<TAB>manual words per line),
+    # added to the built-in English ERP thesaurus; see knowledge/synonyms.py.
+    synonyms_file: Path | None = Field(default=None, validation_alias=AliasChoices("SYNONYMS_FILE"))
     # An unrated answer gets one "was this helpful?" in its thread this long after (0 = never), at most
     # once per person per cooldown: ratings feed the quality numbers, nagging loses them.
     rating_reminder_minutes: float = Field(

@@ -56,14 +56,7 @@ class Services:
 
     @cached_property
     def knowledge(self) -> KnowledgeBase:
-        return KnowledgeBase(
-            KnowledgeConfig(
-                data_dir=self.settings.data_dir,
-                chroma_url=self.settings.chroma_url,
-                role_folders=dict(self.settings.role_folders),
-            ),
-            self.embedder,
-        )
+        return KnowledgeBase(knowledge_config(self.settings), self.embedder)
 
     @cached_property
     def send_window(self) -> SendWindow:
@@ -87,3 +80,13 @@ class Services:
         )
         catalog.ensure_file()
         return catalog
+
+
+def knowledge_config(settings: Settings, data_dir: Path | None = None) -> KnowledgeConfig:
+    """The knowledge base's settings; another `data_dir` (eval's scratch index) is always embedded."""
+    return KnowledgeConfig(
+        data_dir=data_dir or settings.data_dir,
+        chroma_url="" if data_dir else settings.chroma_url,
+        role_folders=dict(settings.role_folders),
+        synonyms_file=settings.synonyms_file,
+    )

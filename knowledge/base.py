@@ -21,12 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.chunking import chunk_document
-from knowledge.crosslingual import glossary_matches
+from knowledge.crosslingual import glossary, glossary_matches
 from knowledge.embedding import Embedder
 from knowledge.index import VectorIndex
 from knowledge.lexical import LexicalIndex, tokenize
 from knowledge.loaders import SUPPORTED_SUFFIXES, Document, LoadError, detect_lang, load_file
 from knowledge.ranking import Evidence, SearchTuning, decide
+from knowledge.synonyms import SynonymMatch, SynonymsError, Thesaurus
 from knowledge.types import Hit, IngestReport, SearchResult
 
 ProgressCallback = Callable[[int, int, int], None]  # (files done, files total, passages embedded so far)
@@ -42,6 +43,7 @@ class KnowledgeConfig:
     chroma_url: str = ""
     role_folders: Mapping[str, str] = field(default_factory=dict)
     tuning: SearchTuning = field(default_factory=SearchTuning)
+    synonyms_file: Path | None = None  # the company's own phrases, added to the built-in thesaurus
 
 
 @dataclass
@@ -86,6 +88,11 @@ class KnowledgeBase:
                 f"the index under {config.data_dir} is unreadable ({exc}); run `erp-coach ingest --reset`"
             ) from None
         self._lexical.directory = lexical_dir
+        try:
+            self._thesaurus = Thesaurus.load(config.synonyms_file)
+        except SynonymsError as exc:
+            raise KnowledgeBaseError(str(exc)) from None
+        self._glossary = glossary(self._thesaurus.chinese)
         self._rebuild_lookups()
 
     # --- status ---------------------------------------------------------------------------------------
@@ -241,26 +248,37 @@ class KnowledgeBase:
         # A Chinese question also searches with the English words of the ERP terms it names: the model is
         # English and many pages exist only in English.
         expand = qlang == "zh" and tuning.crosslingual and tuning.mode == "hybrid"
+        terms = glossary_matches(question, self._glossary) if expand else []
         rendering = None
-        if expand:
+        if terms:
             with self._lock:  # its share is weighed with the index's idf
-                rendering = _Rendering.of(question, self._lexical)
+                rendering = _Rendering.of(question, terms, self._lexical)
         english = rendering.text if rendering else ""
+        # A question in the employees' words also searches with the manual's words for them (English
+        # thesaurus; the company's Chinese phrases with Chinese manual words).
+        synonyms: list[SynonymMatch] = []
+        if qlang == "en" and tuning.synonyms and tuning.mode == "hybrid":
+            synonyms = self._thesaurus.matches(question)
+        elif terms:
+            synonyms = _chinese_synonyms(question, terms)
+        also = " ".join(m.expansion for m in synonyms)
+        own = f"{question} {also}" if also else question
         lexical = []
         if tuning.mode != "dense":
             # The lexical side needs no vector: it runs on worker threads while the model encodes.
             if rendering and tuning.lang_fair:
                 # Each page is matched in its own language: Chinese pages by the question's own words,
                 # English pages by its English rendering, which stands for only `rendering.share` of it.
-                queries = [(question, "zh", 1.0), (english, "en", rendering.share)]
+                queries = [(own, "zh", 1.0), (english, "en", rendering.share)]
                 lexical.append(self._pool.submit(self._lexical_searches, queries))
             else:
-                lex_query = f"{question} {english}" if english and tuning.expand_lexical else question
+                lex_query = f"{own} {english}" if english and tuning.expand_lexical else own
                 lexical.append(self._pool.submit(self._lexical_searches, [(lex_query, None, 1.0)]))
-        vec = None if tuning.mode == "lexical" else self.embedder.encode([english or question])[0]
+        dense_text = english or (own if qlang == "en" else question)
+        vec = None if tuning.mode == "lexical" else self.embedder.encode([dense_text])[0]
         lexical_results = lexical[0].result() if lexical else []  # before taking the lock
         with self._lock:
-            hits, evidence = self._rank(question, vec, qlang, role, rendering, lexical_results)
+            hits, evidence = self._rank(question, vec, qlang, role, rendering, lexical_results, synonyms)
         answered, reason = decide(evidence, tuning) if hits else (False, "abstained: nothing matched")
         return SearchResult(
             question=question,
@@ -280,6 +298,7 @@ class KnowledgeBase:
         role: str | None,
         rendering: _Rendering | None,
         lexical_results: list[_LexicalResult],
+        synonyms: Sequence[SynonymMatch] = (),
     ) -> tuple[list[Hit], Evidence]:
         tuning = self.tuning
         k = min(tuning.candidates, len(self._passages))
@@ -367,10 +386,14 @@ class KnowledgeBase:
                 if cites:
                     ids += self._by_source.get(cites, [])
                 groups.append(ids)
+            # A phrase is found on a page that names it or the manual's words for it.
+            phrases = _phrase_units(question, synonyms)
             if fair:
                 either, own, rendered = self._lexical.coverage_many(
-                    [rendering.units, [(question, "")], [(english, "")]], groups
+                    [rendering.units, phrases, [(english, "")]], groups
                 )
+            elif synonyms:
+                [either] = self._lexical.coverage_many([phrases], groups)
             else:
                 cov_query = f"{question} {english}" if english and tuning.coverage_with_english else question
                 [either] = self._lexical.coverage_many([[(cov_query, "")]], groups)
@@ -717,19 +740,49 @@ class _Rendering:
     units: list[tuple[str, str]]  # (Chinese words, their English words) for coverage in either language
 
     @classmethod
-    def of(cls, question: str, lexical: LexicalIndex) -> _Rendering | None:
-        matches = glossary_matches(question)
-        if not matches:
+    def of(
+        cls, question: str, matches: Sequence[tuple[str, str]], lexical: LexicalIndex
+    ) -> _Rendering | None:
+        """None when no matched term has English words (a company phrase may map to Chinese words only)."""
+        english = [(zh, " ".join(_LATIN.findall(words))) for zh, words in matches]
+        english = [(zh, en) for zh, en in english if en]
+        if not english:
             return None
-        latin = " ".join(re.findall(r"[A-Za-z0-9]+", question))
-        text = " ".join([en for _, en in matches] + ([latin] if latin else []))
-        covered = " ".join([zh for zh, _ in matches] + ([latin] if latin else []))
+        latin = " ".join(_LATIN.findall(question))
+        text = " ".join([en for _, en in english] + ([latin] if latin else []))
+        covered = " ".join([zh for zh, _ in english] + ([latin] if latin else []))
         total = lexical.mass(question)
         share = min(1.0, lexical.mass(covered) / total) if total > 0 else 0.0
         rest = question
         for zh, _ in matches:
             rest = rest.replace(zh, " ", 1)
         return cls(text, share, [(zh, en) for zh, en in matches] + [(rest, "")])
+
+
+_LATIN = re.compile(r"[A-Za-z0-9]+")
+_CJK_WORDS = re.compile(r"[\u3400-\u9fff]+")
+
+
+def _chinese_synonyms(question: str, matches: Sequence[tuple[str, str]]) -> list[SynonymMatch]:
+    """Matched terms whose manual words are Chinese (the company's phrases): searched on Chinese pages."""
+    out = []
+    for zh, words in matches:
+        chinese = " ".join(_CJK_WORDS.findall(words))
+        start = question.find(zh)
+        if chinese and start >= 0:
+            out.append(SynonymMatch(zh, chinese, start, start + len(zh)))
+    return out
+
+
+def _phrase_units(question: str, synonyms: Sequence[SynonymMatch]) -> list[tuple[str, str]]:
+    """Coverage units of a question: each matched phrase with its manual words as an alternative, then
+    the rest of the question."""
+    if not synonyms:
+        return [(question, "")]
+    rest = list(question)
+    for m in synonyms:
+        rest[m.start : m.end] = " " * (m.end - m.start)
+    return [(m.phrase, m.expansion) for m in synonyms] + [("".join(rest), "")]
 
 
 _HOW_TO = re.compile(r"如何|怎么|怎样|怎麽|步骤|流程|\bhow\b|\bsteps?\b|\bprocedure\b", re.IGNORECASE)

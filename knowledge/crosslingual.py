@@ -8,6 +8,7 @@ pages are still matched by the Chinese words themselves.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -25,7 +26,15 @@ def _terms() -> list[tuple[str, str]]:
     return sorted(pairs, key=lambda p: -len(p[0]))  # longest first: 供应商账单 before 账单
 
 
-def glossary_matches(question: str) -> list[tuple[str, str]]:
+def glossary(extra: Iterable[tuple[str, str]] = ()) -> list[tuple[str, str]]:
+    """The built-in glossary with the company's own Chinese phrases added (theirs win a tie)."""
+    extra = list(extra)
+    if not extra:
+        return _terms()
+    return sorted(extra + _terms(), key=lambda p: -len(p[0]))
+
+
+def glossary_matches(question: str, terms: Sequence[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
     """The glossary terms found in `question` as (Chinese term, English words), in question order.
 
     A term that begins and ends inside two different words is a false match: 定金 (deposit) is not in
@@ -33,7 +42,7 @@ def glossary_matches(question: str) -> list[tuple[str, str]]:
     token_of = _token_spans(question)
     taken = [False] * len(question)
     found: list[tuple[int, str, str]] = []
-    for zh, en in _terms():
+    for zh, en in _terms() if terms is None else terms:
         start = question.find(zh)
         while start != -1:
             end = start + len(zh)

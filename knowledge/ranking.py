@@ -28,6 +28,7 @@ class SearchTuning:
     # zh hit@1 within one question either way).
     lang_fair: bool = True
     coverage_with_english: bool = True
+    synonyms: bool = True  # English questions expanded with the thesaurus (knowledge.synonyms)
     expand_lexical: bool = True
     role_boost: float = 0.1  # pages tagged for the asker's role; untagged pages are never pushed down
     lang_boost: float = 0.06  # pages written in the question's language

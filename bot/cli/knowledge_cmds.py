@@ -43,19 +43,15 @@ def _embedder(model_name: str):
 
 def _knowledge(settings: Settings, data_dir: Path | None = None):
     """The embedder and knowledge base, with errors turned into a message and exit code 1."""
-    from knowledge.base import KnowledgeBase, KnowledgeBaseError, KnowledgeConfig
+    from bot.services import knowledge_config
+    from knowledge.base import KnowledgeBase, KnowledgeBaseError
     from knowledge.embedding import EmbeddingModelError
     from knowledge.index import VectorStoreError
 
     try:
         with console.status("Loading the embedding model…"):
             embedder = _embedder(settings.embedding_model)
-        config = KnowledgeConfig(
-            data_dir=data_dir or settings.data_dir,
-            chroma_url="" if data_dir else settings.chroma_url,
-            role_folders=dict(settings.role_folders),
-        )
-        return KnowledgeBase(config, embedder)
+        return KnowledgeBase(knowledge_config(settings, data_dir), embedder)
     except (EmbeddingModelError, VectorStoreError, KnowledgeBaseError) as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 
 from bot.services import Services
+from feedback.channels import channel_config
 from feedback.questions import QuestionLog, log_question
 from knowledge.types import SearchResult
 
@@ -17,6 +18,15 @@ class Answer:
     result: SearchResult
     question_id: int
     latency_ms: float
+
+
+def channel_scope(services: Services, channel_id: str | None) -> tuple[str, ...]:
+    """The knowledge scope of the conversation a question was asked in: the channel's setting, or
+    everything for direct messages (D...), the App Home and modals (no channel)."""
+    if not channel_id or channel_id.startswith("D"):
+        return ()
+    with services.db.begin() as session:
+        return channel_config(session, channel_id).scope
 
 
 def ui_language(question_lang: str | None, *, override: str | None, fallback: str) -> str:
@@ -39,19 +49,57 @@ def ask(
     surface: str,
     channel_id: str | None = None,
     follows: str | None = None,
+    scope: tuple[str, ...] = (),
 ) -> Answer:
-    """Search the knowledge base for `question` as `role` and record it in the question log.
+    """Search the knowledge base for `question` as `role` (within `scope`, source prefixes; () = all)
+    and record it in the question log."""
+    started = time.perf_counter()
+    result = find(services, question, role=role, follows=follows, scope=scope)
+    return record(
+        services,
+        question,
+        result,
+        (time.perf_counter() - started) * 1000,
+        user_id=user_id,
+        role=role,
+        surface=surface,
+        channel_id=channel_id,
+    )
+
+
+def find(
+    services: Services,
+    question: str,
+    *,
+    role: str | None,
+    follows: str | None = None,
+    scope: tuple[str, ...] = (),
+) -> SearchResult:
+    """The search alone, not yet logged (a question posted in a channel is only logged when answered).
 
     `follows` is the earlier question of the thread a reply was written in: a follow-up such as
     "被退回了怎么办？" says too little on its own, so when it finds nothing the search is repeated with
     the earlier question in front of it."""
-    started = time.perf_counter()
-    result = services.knowledge.search(question, role=role)
+    result = services.knowledge.search(question, role=role, scope=scope)
     if follows and not result.answered:
-        in_context = services.knowledge.search(f"{follows} {question}", role=role)
+        in_context = services.knowledge.search(f"{follows} {question}", role=role, scope=scope)
         if in_context.answered:
             result = in_context
-    latency_ms = (time.perf_counter() - started) * 1000
+    return result
+
+
+def record(
+    services: Services,
+    question: str,
+    result: SearchResult,
+    latency_ms: float,
+    *,
+    user_id: str | None,
+    role: str | None,
+    surface: str,
+    channel_id: str | None = None,
+) -> Answer:
+    """Log a searched question as asked (for digests, the gap report and ratings)."""
     top = [
         {
             "source": hit.source,

@@ -1,3 +1,13 @@
 """Imports every model module so Alembic and `Base.metadata` see all tables. Add new modules here."""
 
-from feedback import deliveries, faq, people, questions, scheduler, surveys, tickets, training  # noqa: F401
+from feedback import (  # noqa: F401
+    channels,
+    deliveries,
+    faq,
+    people,
+    questions,
+    scheduler,
+    surveys,
+    tickets,
+    training,
+)

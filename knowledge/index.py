@@ -99,5 +99,19 @@ class VectorIndex:
         sims = 1.0 - np.asarray(result["distances"][0], dtype=np.float32)
         return ids, sims
 
+    def vectors(self, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """The stored vectors of `ids` (those that exist), fetched by id: no metadata filter involved."""
+        out_ids: list[str] = []
+        parts: list[np.ndarray] = []
+        ids = list(ids)
+        step = 5000
+        for start in range(0, len(ids), step):
+            got = self._collection.get(ids=ids[start : start + step], include=["embeddings"])
+            if len(got["ids"]):
+                out_ids.extend(got["ids"])
+                parts.append(np.asarray(got["embeddings"], dtype=np.float32))
+        matrix = np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+        return out_ids, matrix
+
     def all_ids(self) -> list[str]:
         return list(self._collection.get(include=[])["ids"])

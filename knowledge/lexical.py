@@ -336,9 +336,12 @@ class LexicalIndex:
         max_idf = float(self.idf.max()) if self.idf.size else 0.0
         return float(sum(self.idf[c] for c in cols)) + unknown * max_idf
 
-    def search(self, question: str, k: int = 100) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def search(
+        self, question: str, k: int = 100, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Top-k rows by BM25: (rows, scores, coverage). Coverage is the idf-weighted share of the
-        question's terms that the passage contains (unknown terms count as the rarest), in [0, 1]."""
+        question's terms that the passage contains (unknown terms count as the rarest), in [0, 1].
+        `allowed` (a boolean array over rows, see `rows_where`) keeps the top k among those rows only."""
         cols, unknown = self.query_terms(question)
         n = len(self.ids)
         if not cols or n == 0:
@@ -354,6 +357,8 @@ class LexicalIndex:
             idf_parts.append(np.full(end - start, self.idf[col], dtype=np.float32))
         idx = np.concatenate(idx_parts)
         scores = np.bincount(idx, weights=np.concatenate(val_parts), minlength=n)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
         k = min(k, n)
         top = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
         top = top[scores[top] > 0]
@@ -363,6 +368,10 @@ class LexicalIndex:
         total = float(sum(self.idf[c] for c in counts)) + unknown * max_idf
         coverage = covered / total if total > 0 else np.zeros_like(covered)
         return top, scores[top], coverage
+
+    def rows_where(self, ids: set[str] | frozenset[str]) -> np.ndarray:
+        """A boolean mask over the index's rows: True where the row's passage id is in `ids`."""
+        return np.fromiter((pid in ids for pid in self.ids), dtype=bool, count=len(self.ids))
 
     def coverage_of(self, question: str, groups: Sequence[Sequence[str]]) -> list[float]:
         """For each group of passage ids (say, all passages of one page), the idf-weighted share of the

@@ -59,6 +59,10 @@ class SearchTuning:
     min_coverage_lexical_en: float = 0.45  # --mode lexical baseline, English
     min_coverage_lexical_zh: float = 0.255  # --mode lexical baseline, Chinese
     mode: str = "hybrid"  # "hybrid" | "dense" | "lexical" (baselines for eval)
+    # A scoped search (say a channel that searches only 财务) ranks the dense side exactly over the scope's
+    # vectors when it holds at most this many passages (fetched from Chroma by id once per scope, ~1.5 KB
+    # each); a larger scope takes a widened unfiltered query, filtered in Python.
+    scope_exact_limit: int = 20000
 
 
 @dataclass

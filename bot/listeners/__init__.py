@@ -10,6 +10,7 @@ from bot.services import Services
 def register_all(app: App, services: Services) -> None:
     from bot.listeners import (
         ask,
+        channels,
         erp_command,
         feedback,
         help,
@@ -21,6 +22,18 @@ def register_all(app: App, services: Services) -> None:
         training,
     )
 
-    # `/erp` sub-commands (help, role, lang) register themselves on import; erp_command dispatches them.
-    for module in (ask, erp_command, feedback, home, roles, language, help, tickets, surveys, training):
+    # `/erp` sub-commands (help, role, lang, channel) register themselves on import; erp_command dispatches them.
+    for module in (
+        ask,
+        erp_command,
+        feedback,
+        home,
+        roles,
+        language,
+        channels,
+        help,
+        tickets,
+        surveys,
+        training,
+    ):
         module.register(app, services)

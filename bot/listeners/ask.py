@@ -1,11 +1,15 @@
-"""Asking: a DM to the bot, an @mention (answered in the thread), `/erp QUESTION` (ephemeral, shareable),
-the "Ask erp-coach" message shortcut, and the Ask modal (global shortcut, App Home button)."""
+"""Asking: a DM to the bot, an @mention (answered in the thread), a question posted in a channel set to
+answer every question (`/erp channel mode all`; answered in its thread, only when the manuals answer it),
+`/erp QUESTION` (ephemeral, shareable), the "Ask erp-coach" message shortcut, and the Ask modal (global
+shortcut, App Home button). Questions asked in a channel search that channel's scope (`/erp channel scope`);
+DMs, the App Home and the modal search everything."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import re
+import time
 from collections.abc import Callable
 
 from slack_bolt import Ack, App
@@ -13,16 +17,21 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import ids, rating_reminders
-from bot.answering import ask, remember_message, ui_language
+from bot.answering import channel_scope, find, record, remember_message, ui_language
 from bot.identity import Person
 from bot.services import Services
 from bot.views.answers import AnswerContext, Message, answer_message, error_message
 from bot.views.modals import answer_modal, ask_modal, searching_modal
+from feedback.channels import channel_config
+from feedback.deliveries import first_delivery
 from feedback.questions import QuestionLog, thread_question
+from knowledge.intent import looks_like_question
 
 log = logging.getLogger("erp_coach.ask")
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(\|[^>]*)?>")
 MAX_QUESTION = 1000
+_CHANNEL_TYPES = ("channel", "group")  # message.channels, message.groups
+_ANSWERED_SURFACES = ("dm", "mention", "channel")  # answers posted in a conversation (rating reminders)
 
 Send = Callable[[Message], tuple[str | None, str | None]]  # -> (channel, ts) of the posted answer
 
@@ -54,8 +63,27 @@ def register(app: App, services: Services) -> None:
             client, event, lambda: _answer_in_channel(services, client, event, thread_ts, "mention")
         )
 
+    def is_channel_question(event: dict, context: dict) -> bool:
+        """Cheap checks on the ack path (no database): a person's new message in a channel, addressed to
+        nobody (a mention of the bot is the app_mention's; one of a colleague is for the colleague), that
+        reads as a question. The channel's mode and thread rules are checked after the ack."""
+        text = event.get("text") or ""
+        return (
+            event.get("channel_type") in _CHANNEL_TYPES
+            and event.get("subtype") in (None, "file_share")
+            and not event.get("bot_id")
+            and bool(event.get("user"))
+            and event.get("user") != context.get("bot_user_id")
+            and not _MENTION.search(text)
+            and looks_like_question(text)
+        )
+
+    def channel_question(event: dict, client: WebClient) -> None:
+        _answer_channel_question(services, client, event)
+
     app.event({"type": "message", "channel_type": "im"}, matchers=[is_dm_question])(ack=ack_event, lazy=[dm])
     app.event("app_mention")(ack=ack_event, lazy=[mention])
+    app.event("message", matchers=[is_channel_question])(ack=ack_event, lazy=[channel_question])
 
     # "Ask erp-coach" on any message: answered privately, with a Share button.
     def ack_shortcut(ack: Ack) -> None:
@@ -128,8 +156,45 @@ def answer_command(services: Services, client: WebClient, respond, body: dict, q
     )
 
 
+def _answer_channel_question(services: Services, client: WebClient, event: dict) -> None:
+    """A question posted in a channel without a mention: answered in its thread when the channel answers
+    every question and the manuals (within the channel's scope) answer it; otherwise nothing is posted
+    and nothing logged, since nobody asked the bot. A reply in a thread counts only when it follows up
+    the asker's own earlier answer there; other thread talk is people talking to each other."""
+    channel, ts = event.get("channel"), event.get("ts")
+    thread = event.get("thread_ts")
+    with services.db.begin() as session:
+        if not channel_config(session, channel).answers_all:
+            return
+        if thread and thread != ts:
+            earlier = thread_question(session, channel, thread)
+            if earlier is None or earlier.slack_user_id != event.get("user"):
+                return
+    _answer_in_channel(services, client, event, thread or ts, "channel", quiet=True)
+
+
+def _claim_question(services: Services, channel: str, ts: str | None) -> bool:
+    """The first of the paths that would answer this message (its app_mention, its message event, a
+    retry of either, on any replica) wins; the others stay silent. Slack sends both events for a message
+    that mentions the bot in a channel the bot reads."""
+    if not ts:
+        return True
+    try:
+        with services.db.begin() as session:
+            return first_delivery(session, f"question:{channel}:{ts}"[:128])
+    except Exception:
+        log.exception("could not claim the question %s/%s; answering it anyway", channel, ts)
+        return True
+
+
 def _answer_in_channel(
-    services: Services, client: WebClient, event: dict, thread_ts: str | None, surface: str
+    services: Services,
+    client: WebClient,
+    event: dict,
+    thread_ts: str | None,
+    surface: str,
+    *,
+    quiet: bool = False,
 ):
     channel = event["channel"]
     question = without_mentions(event.get("text") or "")
@@ -149,6 +214,13 @@ def _answer_in_channel(
         with services.db.begin() as session:
             earlier = thread_question(session, channel, event["thread_ts"])
             follows = earlier.question if earlier is not None else None
+    claim = None
+    if channel and not channel.startswith("D"):
+        ts = event.get("ts")
+
+        def claim() -> bool:
+            return _claim_question(services, channel, ts)
+
     _answer(
         services,
         client,
@@ -160,6 +232,8 @@ def _answer_in_channel(
         show_question=False,
         follows=follows,
         thread_ts=thread_ts,
+        quiet=quiet,
+        claim=claim,
     )
 
 
@@ -176,27 +250,43 @@ def _answer(
     show_question: bool = False,
     follows: str | None = None,
     thread_ts: str | None = None,
+    quiet: bool = False,
+    claim: Callable[[], bool] | None = None,
 ) -> None:
-    """Search, log, render, send. Every failure ends in a message the user can act on."""
-    person = services.directory.person(user_id, client)
+    """Search (within the channel's scope), log, render, send. Every failure ends in a message the user
+    can act on, except when `quiet` (nobody addressed the bot): then only an answer is ever posted.
+    `claim` is asked before anything is logged or sent; False means another path answers this message."""
     question = question.strip()[:MAX_QUESTION]
+    if quiet and not question:
+        return
+    person = services.directory.person(user_id, client)
     if not question:
         send(error_message(person.lang, "slack.answer.empty_question"))
         return
+    started = time.perf_counter()
     try:
-        answer = ask(
-            services,
-            question,
-            user_id=user_id,
-            role=person.role,
-            surface=surface,
-            channel_id=channel_id,
-            follows=follows,
-        )
+        scope = channel_scope(services, channel_id)
+        result = find(services, question, role=person.role, follows=follows, scope=scope)
     except Exception:
         log.exception("search failed for %r", question)
-        send(error_message(person.lang))
+        if not quiet:
+            send(error_message(person.lang))
         return
+    if quiet and not result.answered:
+        return
+    if claim is not None and not claim():
+        log.info("question %r already answered by another path", question[:80])
+        return
+    answer = record(
+        services,
+        question,
+        result,
+        (time.perf_counter() - started) * 1000,
+        user_id=user_id,
+        role=person.role,
+        surface=surface,
+        channel_id=channel_id,
+    )
     lang = ui_language(answer.result.lang, override=person.language_override, fallback=person.lang)
     message = answer_message(
         answer.result,
@@ -213,7 +303,7 @@ def _answer(
     channel, ts = send(message)
     if ts:
         remember_message(services, answer.question_id, channel, ts, thread_ts)
-        if answer.result.answered and surface in ("dm", "mention"):
+        if answer.result.answered and surface in _ANSWERED_SURFACES:
             rating_reminders.schedule(
                 services, client, answer.question_id, user_id, channel, thread_ts or ts, lang
             )
@@ -263,7 +353,7 @@ def _share(services: Services, client: WebClient, respond, body: dict) -> None:
         )
     if question is None or asker != user_id:
         return
-    result = services.knowledge.search(question, role=role)
+    result = services.knowledge.search(question, role=role, scope=channel_scope(services, entry.channel_id))
     lang = ui_language(result.lang, override=person.language_override, fallback=person.lang)
     message = answer_message(
         result,

@@ -1,0 +1,42 @@
+"""Does a chat message ask something? Used where nobody addressed the bot (a channel set to answer every
+question), so it errs on the side of silence: a short question with a question mark or a question word,
+not a greeting, an announcement or a long discussion post.
+"""
+
+from __future__ import annotations
+
+import re
+
+MIN_CJK = 4  # "怎么报销？" has 4; "谁在？", "好的吗" do not count
+MIN_LATIN_WORDS = 3  # "how do I..." but not "why?" or "really?"
+MAX_CHARS = 300  # longer posts are discussions or announcements, not questions to look up
+
+_SLACK_MARKUP = re.compile(r"<[^>]*>")  # mentions, channel links, URLs, <!here>
+_EMOJI = re.compile(r":[a-z0-9_+\-]+:")
+_CODE = re.compile(r"```.*?```|`[^`]*`", re.DOTALL)
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
+_QUESTION_MARK = re.compile(r"[?？]")
+_ZH_QUESTION = re.compile(
+    r"如何|怎么|怎样|怎麽|咋|为什么|为啥|为何|哪里|哪儿|在哪|哪个|哪些|哪一|什么时候|多久|多少|几天|"
+    r"能否|能不能|可不可以|可否|是否|有没有|请问|求助|请教|吗[\s。！!~～]*$|呢[\s。！!~～]*$"
+)
+_EN_QUESTION = re.compile(
+    r"^(?:how|what|where|why|when|which|who|whom|whose|can|could|is|are|am|do|does|did|should|would|will|"
+    r"may|any|anyone|is there|are there)\b|\bhow (?:do|can|to|should|does)\b|\bwhere (?:do|can|is)\b",
+    re.IGNORECASE,
+)
+
+
+def looks_like_question(text: str) -> bool:
+    """True for a message that reads as a question someone could look up: long enough to say what it is
+    about (4+ Chinese characters or 3+ English words), not longer than a chat line or two, and asking,
+    with a question mark or a question word."""
+    text = _CODE.sub(" ", text or "")
+    text = _EMOJI.sub(" ", _SLACK_MARKUP.sub(" ", text))
+    text = " ".join(text.split())
+    if not text or len(text) > MAX_CHARS:
+        return False
+    if len(_CJK.findall(text)) < MIN_CJK and len(_LATIN_WORD.findall(text)) < MIN_LATIN_WORDS:
+        return False
+    return bool(_QUESTION_MARK.search(text) or _ZH_QUESTION.search(text) or _EN_QUESTION.search(text))

@@ -181,7 +181,10 @@ def test_a_reminder_reaches_only_non_responders(slack_app, team, fake_slack):
     )  # the reminder (2 days before close) is due
     survey = parse_survey(SURVEY)
     round_ = open_round(db, survey, start, slack_app.services.send_window, now=start)
-    fan_out(db, round_.id, SurveySender(slack_app.services), slack_app.services.send_window)
+    # Invited when the round opened (an invitation sent just now would hold the reminder back a while).
+    fan_out(
+        db, round_.id, SurveySender(slack_app.services), slack_app.services.send_window, now=lambda: start
+    )
     from feedback.surveys import submit_response
 
     for uid in ("UFIN1", "UWH2"):
@@ -192,6 +195,72 @@ def test_a_reminder_reaches_only_non_responders(slack_app, team, fake_slack):
     reminders = [c for c in fake_slack.calls()[mark:] if c.method == "chat.postMessage"]
     assert Counter(c.args["channel"] for c in reminders) == Counter(["UFIN2", "UFIN3", "UWH1"])
     assert all("温馨提醒" in c.text for c in reminders)
+
+
+def test_reminders_on_day_3_and_day_5_say_how_long_is_left(slack_app, team, fake_slack, monkeypatch):
+    """Two weekly rounds with reminders on day 3 and day 5: one is at day 3, one at day 5."""
+    db, services = slack_app.db, slack_app.services
+    with db.begin() as session:
+        ensure_user(session, "UFINEN", role="finance", slack_locale="en-US")
+    weekly = parse_survey(
+        {k: v for k, v in SURVEY.items() if k != "remind_before"}
+        | {"window": "7d", "reminders": ["5d", "3d"]}
+    )
+    now = utcnow().replace(microsecond=0)
+    day3_start = now - dt.timedelta(days=3, hours=1)
+    day5_start = now - dt.timedelta(days=5, hours=1)
+    rounds = {}
+    for name, start in (("day3", day3_start), ("day5", day5_start)):
+        round_ = open_round(db, weekly, start, services.send_window, now=start)
+        fan_out(db, round_.id, SurveySender(services), services.send_window, now=lambda start=start: start)
+        rounds[name] = round_.id
+    from feedback.surveys import send_reminders, submit_response
+
+    # The day-5 round already had its day-3 reminder, sent by the real sender two days ago.
+    send_reminders(
+        db,
+        rounds["day5"],
+        SurveySender(services),
+        services.send_window,
+        now=lambda: day5_start + dt.timedelta(days=3),
+    )
+    submit_response(db, rounds["day5"], "UFIN1", {"overall": 5, "nps": 10, "modules": {"sales": 4}})
+    mark = fake_slack.mark()
+    jobs.tick()
+    jobs.tick()  # a second tick (or replica) reminds nobody again
+    posts = [c for c in fake_slack.calls()[mark:] if c.method == "chat.postMessage"]
+    by_round: dict[int, list] = {}
+    for c in posts:
+        by_round.setdefault(int(c.args["blocks"][-1]["elements"][0]["value"]), []).append(c)
+    audience = ["UFIN1", "UFIN2", "UFIN3", "UFINEN", "UWH1", "UWH2"]
+    assert Counter(c.args["channel"] for c in by_round[rounds["day3"]]) == Counter(audience)
+    assert Counter(c.args["channel"] for c in by_round[rounds["day5"]]) == Counter(audience[1:])
+    day3 = {c.args["channel"]: c.text for c in by_round[rounds["day3"]]}
+    day5 = {c.args["channel"]: c.text for c in by_round[rounds["day5"]]}
+    assert "温馨提醒" in day3["UFIN2"] and "还剩 4 天" in day3["UFIN2"] and "不再提醒" not in day3["UFIN2"]
+    assert (
+        "最后一次提醒" in day5["UFIN2"] and "还剩 2 天" in day5["UFIN2"] and "之后不再提醒" in day5["UFIN2"]
+    )
+    assert "closes in 4 days" in day3["UFINEN"] and "Last reminder" in day5["UFINEN"]
+
+    # The operator sees it: two reminders planned, how many are due, who was reminded and how often.
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    settings = services.settings
+    monkeypatch.chdir(settings.data_dir.parent)
+    for key, value in {
+        "ERP_COACH_DATA_DIR": str(settings.data_dir),
+        "DATABASE_URL": settings.database_url,
+        "COLUMNS": "200",
+    }.items():
+        monkeypatch.setenv(key, value)
+    listing = CliRunner().invoke(app, ["surveys", "list"])
+    assert listing.exit_code == 0, listing.output
+    lines = {line.split("│")[1].strip(): line for line in listing.output.splitlines() if line.count("│") > 8}
+    assert "1/2" in lines[str(rounds["day3"])] and "6 (6 DMs)" in lines[str(rounds["day3"])]
+    assert "2/2" in lines[str(rounds["day5"])] and "6 (11 DMs)" in lines[str(rounds["day5"])]
 
 
 def test_a_late_click_gets_a_polite_closed_note(slack_app, team, fake_slack):

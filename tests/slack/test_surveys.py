@@ -309,19 +309,9 @@ def test_a_restart_mid_round_sends_nobody_twice(slack_app, team, fake_slack):
     second.db.dispose()
 
 
-@pytest.mark.postgres
-def test_two_scheduler_processes_on_postgresql_send_once(postgres_url, tmp_path, fake_slack):
-    """Two real `erp-coach scheduler` processes, one PostgreSQL, one fake Slack (rate-limited)."""
-    db = Database(postgres_url)
-    users = [f"U{i:04d}" for i in range(120)]
-    with db.begin() as session:
-        for uid in users:
-            ensure_user(session, uid, role="finance")
-    survey = parse_survey({**SURVEY, "audience": ["finance"]})
-    from feedback.scheduler import SendWindow
-
-    anytime = SendWindow(quiet_hours=None, working_days=frozenset(range(7)))
-    round_ = open_round(db, survey, utcnow().replace(microsecond=0), anytime)
+def _two_schedulers(postgres_url, tmp_path, fake_slack, expected_dms: int) -> list[str]:
+    """Run two real `erp-coach scheduler` processes on one PostgreSQL until `expected_dms` DMs were
+    posted, then a few more ticks; returns their outputs."""
     data = tmp_path / "data"
     data.mkdir()
     (data / "surveys.yaml").write_text(
@@ -346,21 +336,75 @@ def test_two_scheduler_processes_on_postgresql_send_once(postgres_url, tmp_path,
     ]
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and sum(_dms(fake_slack).values()) < len(users):
+        while time.monotonic() < deadline and sum(_dms(fake_slack).values()) < expected_dms:
             time.sleep(0.3)
         time.sleep(2.5)  # a few more ticks on both: still nobody twice
     finally:
         for p in procs:
             p.terminate()
         outputs = [p.communicate(timeout=20)[0].decode("utf-8", "replace") for p in procs]
+    assert all("Scheduler running" in out for out in outputs), outputs
+    return outputs
+
+
+@pytest.mark.postgres
+def test_two_scheduler_processes_on_postgresql_send_once(postgres_url, tmp_path, fake_slack):
+    """Two real `erp-coach scheduler` processes, one PostgreSQL, one fake Slack (rate-limited)."""
+    db = Database(postgres_url)
+    users = [f"U{i:04d}" for i in range(120)]
+    with db.begin() as session:
+        for uid in users:
+            ensure_user(session, uid, role="finance")
+    survey = parse_survey({**SURVEY, "audience": ["finance"]})
+    from feedback.scheduler import SendWindow
+
+    anytime = SendWindow(quiet_hours=None, working_days=frozenset(range(7)))
+    round_ = open_round(db, survey, utcnow().replace(microsecond=0), anytime)
+    outputs = _two_schedulers(postgres_url, tmp_path, fake_slack, len(users))
     counts = _dms(fake_slack)
     assert counts == Counter(users), outputs
     with db.begin() as session:
         workers = set(
             session.scalars(select(SurveyDelivery.claimed_by).where(SurveyDelivery.round_id == round_.id))
         )
-    assert all("Scheduler running" in out for out in outputs), outputs
     print(f"deliveries claimed by {len(workers)} process(es); 429s answered: {fake_slack.rate_limited}")
+    db.dispose()
+
+
+@pytest.mark.postgres
+def test_two_scheduler_processes_back_after_both_reminder_times_send_one_reminder_each(
+    postgres_url, tmp_path, fake_slack
+):
+    """Invited 6 days ago (day-3 and day-5 reminders both passed, nobody answered): two real schedulers
+    catch up at once, and each person gets one reminder, the last, from one of them."""
+    db = Database(postgres_url)
+    users = [f"U{i:04d}" for i in range(100)]
+    with db.begin() as session:
+        for uid in users:
+            ensure_user(session, uid, role="finance", slack_locale="zh-CN")
+    from feedback.scheduler import SendWindow
+    from feedback.surveys import Sent, round_progress
+
+    anytime = SendWindow(quiet_hours=None, working_days=frozenset(range(7)))
+    start = utcnow().replace(microsecond=0) - dt.timedelta(days=6)
+    weekly = {k: v for k, v in SURVEY.items() if k != "remind_before"} | {
+        "audience": ["finance"],
+        "window": "7d",
+        "reminders": ["3d", "5d"],
+    }
+    round_ = open_round(db, parse_survey(weekly), start, anytime, now=start)
+    fan_out(db, round_.id, lambda item: Sent("D" + item.slack_user_id, "1.0"), anytime, now=lambda: start)
+    _two_schedulers(postgres_url, tmp_path, fake_slack, len(users))
+    counts = _dms(fake_slack)
+    assert counts == Counter(users)
+    assert all("最后一次提醒" in c.text for c in fake_slack.calls("chat.postMessage"))
+    with db.begin() as session:
+        p = round_progress(session, round_.id)
+        workers = set(
+            session.scalars(select(SurveyDelivery.claimed_by).where(SurveyDelivery.round_id == round_.id))
+        )
+    assert (p.reminded, p.reminder_dms, p.reminders_due) == (100, 100, 2)
+    print(f"reminders claimed by {len(workers)} process(es); 429s answered: {fake_slack.rate_limited}")
     db.dispose()
 
 

@@ -913,8 +913,11 @@ def send_reminders(
             send(outgoing)
         except DeliveryFailed as exc:
             if exc.sent_maybe:  # it may have arrived: count it, never resend it
-                values = {"reminder_status": "sent", "reminders_sent": SurveyDelivery.reminders_sent + 1}
-                values["reminded_at"] = moment
+                values = {
+                    "reminder_status": "sent",
+                    "reminders_sent": SurveyDelivery.reminders_sent + 1,
+                    "reminded_at": moment,
+                }
                 report.uncertain += 1
             elif exc.retry:  # nothing went out: hand the claim back as it was
                 values = {"reminder_status": row.reminder_status, "last_reminder": row.last_reminder}

@@ -521,15 +521,20 @@ def test_a_crash_mid_reminders_sends_nobody_a_reminder_twice(db_url):
 
 
 def test_a_slack_outage_hands_the_reminder_back_and_a_gone_account_gets_no_more(db):
-    staff, round_, start = weekly_round(db, 4)
+    staff, round_, start = weekly_round(db, 5)
     down = DeliveryFailed("internal_error", retry=True)
     gone = DeliveryFailed("account_inactive")
-    outage = Recorder(fail_for={staff[0]: down, staff[1]: gone})
-    assert remind(db, round_.id, outage, start + 3 * DAY).sent == 2
+    timeout = DeliveryFailed("timeout: read", sent_maybe=True)
+    outage = Recorder(fail_for={staff[0]: down, staff[1]: gone, staff[4]: timeout})
+    report = remind(db, round_.id, outage, start + 3 * DAY)
+    assert (report.sent, report.failed, report.uncertain) == (2, 1, 1)
     rec = Recorder()
     assert remind(db, round_.id, rec, start + 3 * DAY + dt.timedelta(hours=1)).sent == 1  # staff[0], later
-    assert remind(db, round_.id, rec, start + 5 * DAY).sent == 3
+    assert remind(db, round_.id, rec, start + 5 * DAY).sent == 4  # the timed-out one too; not the gone one
     assert rec.reminders() == Counter({(staff[0], 1): 1} | {(u, 2): 1 for u in (staff[0], *staff[2:])})
+    with db.begin() as session:
+        p = round_progress(session, round_.id, now=start + 5 * DAY)
+    assert (p.reminded, p.reminder_dms) == (4, 8)  # the timed-out reminder may have arrived: counted
 
 
 @pytest.mark.postgres

@@ -87,6 +87,8 @@ class SurveySender:
             item.closes_at,
             self.services.settings.timezone,
             item.lang,
+            now=item.at,
+            last=item.last_reminder,
         )
         return post_dm(self.services, item.slack_user_id, text, blocks)
 

@@ -5,6 +5,11 @@ holding a snapshot of the definition and one `SurveyDelivery` row per person in 
 is a fan-out that claims each delivery row (compare-and-set on its status) before calling the sender,
 so two processes, or one process resuming after a crash, never send the same person twice.
 
+A round has several reminders (`reminders: [3d, 5d]`: day 3 and day 5 after the send), one
+`SurveyReminder` row each. A delivery counts the reminders it was sent (`last_reminder`, `reminders_sent`)
+and is claimed per reminder by a compare-and-set on that count, so each non-responder gets each due
+reminder at most once, and one catch-up rather than a burst after downtime (see `send_reminders`).
+
 Anonymous surveys keep "who has answered" (on the delivery, for reminders) apart from "what was
 answered" (`SurveyResponse`, with no user id and only the day of submission), so answers cannot be
 linked back to people, not even by timestamps.
@@ -112,7 +117,8 @@ class Survey:
     questions: tuple[Question, ...]
     audience: tuple[str, ...] = ()  # roles; empty = everyone
     window: dt.timedelta = dt.timedelta(days=5)
-    remind_before: dt.timedelta | None = dt.timedelta(days=2)
+    # Reminders to non-responders, as offsets after the send, ascending, each inside the window.
+    reminders: tuple[dt.timedelta, ...] = (dt.timedelta(days=3),)
     anonymous: bool = True
     paused: bool = False
 
@@ -137,6 +143,16 @@ def parse_duration(text: str | int) -> dt.timedelta:
         "h": dt.timedelta(hours=amount),
         "m": dt.timedelta(minutes=amount),
     }[unit]
+
+
+# Officevibe's rhythm: remind non-responders on day 3 and day 5 after the send.
+DEFAULT_REMINDERS = (dt.timedelta(days=3), dt.timedelta(days=5))
+_NONE = (None, False, "", "none", [])
+
+
+def default_reminders(window: dt.timedelta) -> tuple[dt.timedelta, ...]:
+    """The default reminders (day 3 and day 5) that fall inside `window`: both for 7d, day 3 for 5d."""
+    return tuple(r for r in DEFAULT_REMINDERS if r < window)
 
 
 def format_duration(delta: dt.timedelta) -> str:
@@ -223,10 +239,7 @@ def parse_survey(raw: dict[str, Any], roles: Iterable[str] | None = None) -> Sur
     if not questions:
         raise SurveyConfigError(f"{where}: add at least one question")
     window = parse_duration(raw.get("window", "5d"))
-    remind = raw.get("remind_before", "2d")
-    remind_before = parse_duration(remind) if remind not in (None, False, "", "none") else None
-    if remind_before is not None and remind_before >= window:
-        raise SurveyConfigError(f"{where}: remind_before ({remind}) must be shorter than window")
+    reminders = _parse_reminders(raw, window, where)
     return Survey(
         id=sid,
         title=_text(raw.get("title", sid), f"{where}, title"),
@@ -234,10 +247,49 @@ def parse_survey(raw: dict[str, Any], roles: Iterable[str] | None = None) -> Sur
         questions=tuple(questions),
         audience=audience,
         window=window,
-        remind_before=remind_before,
+        reminders=reminders,
         anonymous=bool(raw.get("anonymous", True)),
         paused=bool(raw.get("paused", False)),
     )
+
+
+def _parse_reminders(raw: dict[str, Any], window: dt.timedelta, where: str) -> tuple[dt.timedelta, ...]:
+    """`reminders: [3d, 5d]` (after the send), or the older `remind_before: 2d` (one, before closing)."""
+    if "reminders" in raw and "remind_before" in raw:
+        raise SurveyConfigError(
+            f"{where}: give `reminders` (after the send, e.g. [3d, 5d]) or the older `remind_before`, not both"
+        )
+    if "remind_before" in raw:
+        before_raw = raw["remind_before"]
+        if before_raw in _NONE:
+            return ()
+        before = parse_duration(before_raw)
+        if not dt.timedelta(0) < before < window:
+            raise SurveyConfigError(
+                f"{where}: remind_before ({before_raw}) must be shorter than window ({format_duration(window)})"
+            )
+        return (window - before,)
+    if "reminders" not in raw:
+        return default_reminders(window)
+    value = raw["reminders"]
+    if value in _NONE:
+        return ()
+    items = value if isinstance(value, list) else [value]
+    offsets = []
+    for item in items:
+        try:
+            offset = parse_duration(item)
+        except SurveyConfigError as exc:
+            raise SurveyConfigError(f"{where}: reminders: {exc}") from exc
+        if not dt.timedelta(0) < offset < window:
+            raise SurveyConfigError(
+                f"{where}: reminder {item} is outside the response window: each reminder is a time after "
+                f"the send and must come before the round closes ({format_duration(window)} after the send)"
+            )
+        if offset in offsets:
+            raise SurveyConfigError(f"{where}: reminder {item} is listed twice")
+        offsets.append(offset)
+    return tuple(sorted(offsets))
 
 
 def copy_example_once(example: Path | None, path: Path) -> bool:
@@ -352,7 +404,6 @@ class SurveyRound(Base):
     survey_id: Mapped[str] = mapped_column(String(100), index=True)
     scheduled_for: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     send_after: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    remind_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     closes_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     status: Mapped[str] = mapped_column(String(16), default=RoundStatus.SCHEDULED, index=True)
     anonymous: Mapped[bool] = mapped_column(Boolean)
@@ -369,6 +420,18 @@ class SurveyRound(Base):
     @property
     def questions(self) -> list[Question]:
         return [Question.from_json(q) for q in self.definition["questions"]]
+
+
+class SurveyReminder(Base):
+    """One planned reminder of a round: its number (1, 2, ...) and when it is due (the send + offset)."""
+
+    __tablename__ = "survey_reminders"
+    __table_args__ = (UniqueConstraint("round_id", "number", name="uq_survey_reminders_round_id_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("survey_rounds.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
 class SurveyDelivery(Base):
@@ -389,7 +452,14 @@ class SurveyDelivery(Base):
     channel_id: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(String(200))
+    # The reminder claim, like `status` for the invitation: None (none yet), "sending" (claimed, the
+    # Slack call is in flight), "sent" (the latest one went out), "failed" (Slack refused; no more).
     reminder_status: Mapped[str | None] = mapped_column(String(16))
+    # The number of the round's latest reminder this person was sent (0 = none yet). A catch-up after
+    # downtime jumps straight to the reminder due now, so it may skip numbers.
+    last_reminder: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # How many reminder DMs this person actually got (or that may have arrived, after a crash).
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # For anonymous rounds only the day is kept, so it cannot be matched with an answer's time.
     responded_on: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -454,7 +524,6 @@ def open_round(
                 survey_id=survey.id,
                 scheduled_for=scheduled_for,
                 send_after=send_after,
-                remind_at=(closes_at - survey.remind_before) if survey.remind_before else None,
                 closes_at=closes_at,
                 status=RoundStatus.SCHEDULED,
                 anonymous=survey.anonymous,
@@ -463,6 +532,10 @@ def open_round(
             )
             session.add(round_)
             session.flush()
+            session.add_all(
+                SurveyReminder(round_id=round_.id, number=i, due_at=send_after + offset)
+                for i, offset in enumerate(survey.reminders, start=1)
+            )
             if people:
                 session.execute(
                     SurveyDelivery.__table__.insert(),
@@ -493,6 +566,14 @@ class Outgoing:
     questions: tuple[Question, ...]
     anonymous: bool
     closes_at: dt.datetime
+    reminder: int = 0  # a reminder: which of the round's reminders (1-based)...
+    reminders: int = 0  # ...of how many
+    at: dt.datetime | None = None  # when it is being sent (for "closes in 2 days")
+
+    @property
+    def last_reminder(self) -> bool:
+        """The round's last reminder (of several): no other one will follow."""
+        return self.kind == "reminder" and self.reminders > 1 and self.reminder == self.reminders
 
 
 @dataclass(frozen=True)
@@ -520,7 +601,7 @@ class FanOutReport:
     sent: int = 0
     failed: int = 0
     uncertain: int = 0
-    deferred: int = 0  # held back by the person's quiet hours
+    deferred: int = 0  # held back by the person's quiet hours (or, reminders, too soon after the last DM)
     skipped_claimed: int = 0  # another worker had it
     stopped: str | None = None
     errors: list[str] = field(default_factory=list)
@@ -541,11 +622,16 @@ def release_stale_claims(db: Database, now: dt.datetime | None = None) -> int:
             .where(SurveyDelivery.status == DeliveryStatus.SENDING, SurveyDelivery.claimed_at < cutoff)
             .values(status=DeliveryStatus.UNCERTAIN, error="claimed by a process that stopped mid-send")
         ).rowcount
-        # A reminder that may have gone out is simply considered sent.
+        # A reminder that may have gone out is simply considered sent (never resent; the next one is
+        # spaced from it as if it had arrived).
         second = session.execute(
             update(SurveyDelivery)
             .where(SurveyDelivery.reminder_status == "sending", SurveyDelivery.claimed_at < cutoff)
-            .values(reminder_status="sent")
+            .values(
+                reminder_status="sent",
+                reminders_sent=SurveyDelivery.reminders_sent + 1,
+                reminded_at=SurveyDelivery.claimed_at,
+            )
         ).rowcount
     return first + second
 
@@ -714,52 +800,98 @@ def _set_delivery(db: Database, delivery_id: int, **values: Any) -> None:
         session.execute(update(SurveyDelivery).where(SurveyDelivery.id == delivery_id).values(**values))
 
 
+def reminder_times(session: Session, round_id: int) -> list[dt.datetime]:
+    """When each of the round's reminders is due, in order (reminder 1 first)."""
+    return list(
+        session.scalars(
+            select(SurveyReminder.due_at)
+            .where(SurveyReminder.round_id == round_id)
+            .order_by(SurveyReminder.number)
+        )
+    )
+
+
+def reminder_due(times: list[dt.datetime], moment: dt.datetime) -> int:
+    """The number of the latest reminder due at `moment` (0 = none yet)."""
+    return sum(1 for due_at in times if due_at <= moment)
+
+
 def send_reminders(
     db: Database, round_id: int, send: Sender, window: SendWindow, now: Callable[[], dt.datetime] = utcnow
 ) -> FanOutReport:
-    """Remind everyone reached who has not answered, once, if the round's reminder time has come."""
+    """Remind everyone reached who has not answered, once per reminder of the round that has come due.
+
+    Each delivery is claimed before the send by a compare-and-set on (`last_reminder`, `reminder_status`),
+    so two processes, or a restart after a crash, never send the same reminder twice. Someone who missed
+    reminders (the scheduler was down over two reminder times, or their quiet hours held them) gets one
+    catch-up reminder, numbered as the latest due, never one per missed reminder. Reminder k also waits
+    until half its planned spacing (since reminder k-1, or the send) has passed since the person's last
+    DM from this round, so a late invitation or a catch-up is never followed by another at once.
+    Nothing is sent once the round has closed.
+    """
     report = FanOutReport()
     me = worker_name()
     with db.begin() as session:
         round_ = session.get(SurveyRound, round_id)
         moment = now()
-        if (
-            round_ is None
-            or round_.status == RoundStatus.CLOSED
-            or round_.remind_at is None
-            or not (round_.remind_at <= moment < round_.closes_at)
-        ):
+        times = reminder_times(session, round_id) if round_ is not None else []
+        due = reminder_due(times, moment)
+        if round_ is None or round_.status == RoundStatus.CLOSED or moment >= round_.closes_at or not due:
             report.stopped = "not due"
             return report
         questions = tuple(round_.questions)
         title, anonymous, closes_at = round_.title, round_.anonymous, round_.closes_at
+        # The least time between the person's last DM from this round and reminder `due`.
+        spacing = (times[due - 1] - (times[due - 2] if due > 1 else round_.send_after)) / 2
         rows = session.execute(
-            select(SurveyDelivery.id, SurveyDelivery.slack_user_id)
+            select(
+                SurveyDelivery.id,
+                SurveyDelivery.slack_user_id,
+                SurveyDelivery.last_reminder,
+                SurveyDelivery.reminder_status,
+                SurveyDelivery.reminded_at,
+                SurveyDelivery.sent_at,
+                SurveyDelivery.claimed_at,
+            )
             .where(
                 SurveyDelivery.round_id == round_id,
                 SurveyDelivery.status.in_([DeliveryStatus.SENT, DeliveryStatus.UNCERTAIN]),
                 SurveyDelivery.responded_on.is_(None),
-                SurveyDelivery.reminder_status.is_(None),
+                SurveyDelivery.last_reminder < due,
+                (SurveyDelivery.reminder_status.is_(None)) | (SurveyDelivery.reminder_status == "sent"),
             )
             .order_by(SurveyDelivery.id)
         ).all()
         people = _people_info(session, [r.slack_user_id for r in rows])
-    for delivery_id, user_id in rows:
-        person = people.get(user_id)
+    for row in rows:
         moment = now()
-        if not window.allows(moment, person.tz if person else None):
+        if moment >= closes_at:  # a long fan-out ran past the close: the rest would be too late
+            report.stopped = "closed"
+            break
+        person = people.get(row.slack_user_id)
+        last_dm = row.reminded_at or row.sent_at or row.claimed_at
+        if (last_dm is not None and moment - last_dm < spacing) or not window.allows(
+            moment, person.tz if person else None
+        ):
             report.deferred += 1
             continue
-        # Claim only if they still have not answered: an answer arriving now wins over the reminder.
+        # Claim only if nobody else has sent this person a reminder since we read the row, and they still
+        # have not answered: an answer arriving now wins over the reminder.
+        previous_status = (
+            SurveyDelivery.reminder_status.is_(None)
+            if row.reminder_status is None
+            else (SurveyDelivery.reminder_status == row.reminder_status)
+        )
         with db.begin() as session:
             claimed = session.execute(
                 update(SurveyDelivery)
                 .where(
-                    SurveyDelivery.id == delivery_id,
-                    SurveyDelivery.reminder_status.is_(None),
+                    SurveyDelivery.id == row.id,
+                    SurveyDelivery.last_reminder == row.last_reminder,
+                    previous_status,
                     SurveyDelivery.responded_on.is_(None),
                 )
-                .values(reminder_status="sending", claimed_by=me, claimed_at=moment)
+                .values(reminder_status="sending", last_reminder=due, claimed_by=me, claimed_at=moment)
             ).rowcount
         if not claimed:
             report.skipped_claimed += 1
@@ -767,23 +899,41 @@ def send_reminders(
         outgoing = Outgoing(
             "reminder",
             round_id,
-            user_id,
+            row.slack_user_id,
             person.language if person else "zh-CN",
             title,
             questions,
             anonymous,
             closes_at,
+            reminder=due,
+            reminders=len(times),
+            at=moment,
         )
         try:
             send(outgoing)
         except DeliveryFailed as exc:
-            _set_delivery(
-                db, delivery_id, reminder_status=None if exc.retry else "failed", error=exc.reason[:200]
-            )
-            report.failed += 1
-            report.errors.append(f"{user_id}: {exc.reason}")
+            if exc.sent_maybe:  # it may have arrived: count it, never resend it
+                values = {
+                    "reminder_status": "sent",
+                    "reminders_sent": SurveyDelivery.reminders_sent + 1,
+                    "reminded_at": moment,
+                }
+                report.uncertain += 1
+            elif exc.retry:  # nothing went out: hand the claim back as it was
+                values = {"reminder_status": row.reminder_status, "last_reminder": row.last_reminder}
+            else:
+                values = {"reminder_status": "failed"}
+                report.failed += 1
+            _set_delivery(db, row.id, error=exc.reason[:200], **values)
+            report.errors.append(f"{row.slack_user_id}: {exc.reason}")
             continue
-        _set_delivery(db, delivery_id, reminder_status="sent", reminded_at=now())
+        _set_delivery(
+            db,
+            row.id,
+            reminder_status="sent",
+            reminders_sent=SurveyDelivery.reminders_sent + 1,
+            reminded_at=now(),
+        )
         report.sent += 1
     return report
 
@@ -948,11 +1098,14 @@ class RoundProgress:
     sent: int
     failed: int
     pending: int
-    reminded: int
+    reminded: int  # people sent at least one reminder
     responded: int
+    reminder_dms: int = 0  # reminder messages sent in all (a person reminded twice counts twice)
+    reminders_due: int = 0  # how many of the round's reminders have come due...
+    reminders_planned: int = 0  # ...of how many
 
 
-def round_progress(session: Session, round_id: int) -> RoundProgress:
+def round_progress(session: Session, round_id: int, now: dt.datetime | None = None) -> RoundProgress:
     round_ = session.get(SurveyRound, round_id)
     if round_ is None:
         raise LookupError(f"no survey round #{round_id}")
@@ -963,6 +1116,8 @@ def round_progress(session: Session, round_id: int) -> RoundProgress:
             .group_by(SurveyDelivery.status)
         ).all()
     )
+
+    times = reminder_times(session, round_id)
 
     def _count(*conditions) -> int:
         return session.scalar(
@@ -979,8 +1134,15 @@ def round_progress(session: Session, round_id: int) -> RoundProgress:
         sent=counts.get("sent", 0) + counts.get("uncertain", 0),
         failed=counts.get("failed", 0),
         pending=counts.get("pending", 0) + counts.get("sending", 0),
-        reminded=_count(SurveyDelivery.reminder_status == "sent"),
+        reminded=_count(SurveyDelivery.reminders_sent > 0),
         responded=_count(SurveyDelivery.responded_on.is_not(None)),
+        reminder_dms=session.scalar(
+            select(func.coalesce(func.sum(SurveyDelivery.reminders_sent), 0)).where(
+                SurveyDelivery.round_id == round_id
+            )
+        ),
+        reminders_due=reminder_due(times, now or utcnow()),
+        reminders_planned=len(times),
     )
 
 

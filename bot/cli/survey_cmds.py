@@ -15,7 +15,15 @@ from rich.table import Table
 from bot.config import load_settings
 from bot.services import Services
 from feedback.scheduler import InvalidSchedule
-from feedback.surveys import SurveyConfigError, format_duration, latest_rounds, localized, round_progress
+from feedback.surveys import (
+    SurveyConfigError,
+    default_reminders,
+    format_duration,
+    latest_rounds,
+    localized,
+    parse_duration,
+    round_progress,
+)
 from feedback.training import TrainingConfigError, assign_plan, training_plan
 
 console = Console()
@@ -65,7 +73,17 @@ def list_surveys() -> None:
         raise _fail(str(exc), 2) from exc
     tz = services.settings.timezone
     table = Table(title=f"Surveys ({services.surveys.path})")
-    for column in ("id", "title", "audience", "schedule", "next send", "window", "anonymous", "state"):
+    for column in (
+        "id",
+        "title",
+        "audience",
+        "schedule",
+        "next send",
+        "window",
+        "reminders",
+        "anonymous",
+        "state",
+    ):
         table.add_column(column, overflow="fold")  # ids must stay copyable in a narrow terminal
     now = dt.datetime.now(ZoneInfo(tz))
     for s in surveys:
@@ -82,6 +100,7 @@ def list_surveys() -> None:
             s.schedule,
             next_send,
             format_duration(s.window),
+            _reminder_days(s.reminders),
             "yes" if s.anonymous else "no",
             "[yellow]paused[/yellow]" if s.paused else "[green]active[/green]",
         )
@@ -98,6 +117,7 @@ def list_surveys() -> None:
                 "sent",
                 "failed",
                 "pending",
+                "reminders due",
                 "reminded",
                 "answered",
             ):
@@ -108,9 +128,20 @@ def list_surveys() -> None:
                     str(p.round_id),
                     p.survey_id,
                     p.status,
-                    *(str(x) for x in (p.audience, p.sent, p.failed, p.pending, p.reminded, p.responded)),
+                    *(str(x) for x in (p.audience, p.sent, p.failed, p.pending)),
+                    f"{p.reminders_due}/{p.reminders_planned}" if p.reminders_planned else "-",
+                    # people reminded, and the reminder DMs they got (someone reminded twice counts twice)
+                    f"{p.reminded} ({p.reminder_dms} DMs)",
+                    str(p.responded),
                 )
             console.print(progress)
+
+
+def _reminder_days(reminders) -> str:
+    """(3 days, 5 days) -> "3d, 5d after send"; nothing -> "none"."""
+    if not reminders:
+        return "none"
+    return ", ".join(format_duration(r) for r in reminders) + " after send"
 
 
 @surveys_app.command("create")
@@ -129,9 +160,16 @@ def create_survey(
     modules: str = typer.Option(
         "", "--modules", help="ERP modules to rate (for module_rating), comma-separated."
     ),
-    window: str = typer.Option("5d", "--window", help="How long answers are accepted, e.g. 5d or 36h."),
+    window: str = typer.Option("7d", "--window", help="How long answers are accepted, e.g. 7d or 36h."),
+    reminders: str = typer.Option(
+        None,
+        "--reminders",
+        help="When to remind non-responders, after the send, comma-separated, e.g. '3d,5d' or 'none'. "
+        "Default: day 3 and day 5, those inside the window.",
+        show_default=False,
+    ),
     remind_before: str = typer.Option(
-        "2d", "--remind-before", help="Remind non-responders this long before closing."
+        None, "--remind-before", hidden=True, help="Older form: one reminder this long before closing."
     ),
     anonymous: bool = typer.Option(
         True, "--anonymous/--named", help="Store answers without the person's id."
@@ -163,6 +201,22 @@ def create_survey(
         if qtype == "module_rating":
             question["modules"] = [m.strip() for m in modules.split(",") if m.strip()]
         raw_questions.append(question)
+    try:
+        window_length = parse_duration(window)
+        if reminders is not None and remind_before is not None:
+            raise SurveyConfigError("give --reminders or the older --remind-before, not both")
+        if remind_before is not None:  # written in the new form: one reminder, counted from the send
+            before = None if remind_before == "none" else parse_duration(remind_before)
+            if before is not None and before >= window_length:
+                raise SurveyConfigError(f"--remind-before ({remind_before}) must be shorter than --window")
+            reminder_list = [] if before is None else [format_duration(window_length - before)]
+        elif reminders is None:
+            reminder_list = [format_duration(r) for r in default_reminders(window_length)]
+        else:
+            parts = reminders.replace("，", ",").split(",")  # a Chinese comma works too
+            reminder_list = [r.strip() for r in parts if r.strip() and r.strip() != "none"]
+    except SurveyConfigError as exc:
+        raise _fail(str(exc), 2) from exc
     raw = {
         "id": survey_id,
         "title": title,
@@ -171,7 +225,7 @@ def create_survey(
         else [r.strip() for r in audience.split(",") if r.strip()],
         "schedule": schedule,
         "window": window,
-        "remind_before": remind_before,
+        "reminders": reminder_list,
         "anonymous": anonymous,
         "questions": raw_questions,
         "paused": paused,

@@ -21,6 +21,17 @@ def format_when(moment: dt.datetime, tz: str, lang: str) -> str:
     return local.strftime("%m月%d日 %H:%M") if lang == "zh-CN" else local.strftime("%a %d %b %H:%M")
 
 
+def time_left(left: dt.timedelta, lang: str) -> str:
+    """ "2 天" / "2 days", "5 小时" / "5 hours", or "不到 1 小时" / "less than an hour"."""
+    hours = round(left.total_seconds() / 3600)
+    if hours >= 24:
+        days = round(left.total_seconds() / 86400)
+        return t("surveys.left_day" if days == 1 else "surveys.left_days", lang, n=days)
+    if hours >= 1:
+        return t("surveys.left_hour" if hours == 1 else "surveys.left_hours", lang, n=hours)
+    return t("surveys.left_under_an_hour", lang)
+
+
 def invitation_blocks(
     kind: str,
     round_id: int,
@@ -29,15 +40,21 @@ def invitation_blocks(
     closes_at: dt.datetime,
     tz: str,
     lang: str,
+    *,
+    now: dt.datetime | None = None,
+    last: bool = False,
 ) -> tuple[str, list[dict]]:
-    """(fallback text, blocks) of a survey invitation (`kind="survey"`) or reminder (`"reminder"`)."""
+    """(fallback text, blocks) of a survey invitation (`kind="survey"`) or reminder (`"reminder"`).
+
+    A reminder says how long is left ("closes in 2 days", from `now`), and the last of several says so."""
     name = _escape(localized(title, lang))
     closes = format_when(closes_at, tz, lang)
-    intro = (
-        t("surveys.invite_intro", lang, title=name)
-        if kind == "survey"
-        else t("surveys.reminder_intro", lang, title=name, closes=closes)
-    )
+    if kind == "survey":
+        intro = t("surveys.invite_intro", lang, title=name)
+    else:
+        left = time_left(closes_at - (now or dt.datetime.now(dt.UTC)), lang)
+        key = "surveys.last_reminder_intro" if last else "surveys.reminder_intro"
+        intro = t(key, lang, title=name, closes=closes, left=left)
     blocks = [
         {"type": "section", "text": {"type": "mrkdwn", "text": intro}},
         {

@@ -60,6 +60,31 @@ def test_invitation_escapes_titles_and_has_one_button(kind, lang):
         )
 
 
+@pytest.mark.parametrize(
+    ("left", "last", "zh", "en"),
+    [
+        (dt.timedelta(days=4, hours=-1), False, "温馨提醒", "closes in 4 days"),
+        (dt.timedelta(days=2, minutes=-3), True, "最后一次提醒", "Last reminder"),
+        (dt.timedelta(hours=25), False, "还剩 1 天", "closes in 1 day"),
+        (dt.timedelta(hours=5, minutes=10), False, "还剩 5 小时", "closes in 5 hours"),
+        (dt.timedelta(minutes=20), True, "还剩 不足 1 小时", "closes in less than an hour"),
+    ],
+)
+def test_a_reminder_says_how_long_is_left_and_whether_it_is_the_last(left, last, zh, en):
+    now = CLOSES - left
+    texts = {}
+    for lang in ("zh-CN", "en"):
+        text, blocks = invitation_blocks(
+            "reminder", 7, SURVEY.title, True, CLOSES, "Asia/Shanghai", lang, now=now, last=last
+        )
+        _valid(blocks)
+        texts[lang] = blocks[0]["text"]["text"]
+        assert text == texts[lang].replace("*", "")  # the notification text says the same
+    assert zh in texts["zh-CN"] and "11月30日 10:00" in texts["zh-CN"]
+    assert en in texts["en"] and "Mon 30 Nov 10:00" in texts["en"]
+    assert ("之后不再提醒" in texts["zh-CN"]) is last and ("won't remind you again" in texts["en"]) is last
+
+
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
 def test_modal_fits_slack_and_reads_back(lang):
     modal = survey_modal(7, SURVEY.title, list(SURVEY.questions), lang, {"channel": "D1", "ts": "1.2"})

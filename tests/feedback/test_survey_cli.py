@@ -53,9 +53,37 @@ def test_surveys_list_create_pause_resume(env):
     assert saved["title"] == "仓库月度调查" and saved["anonymous"] is False
     assert saved["questions"][1]["modules"] == ["库存", "采购"]
 
+    assert saved["window"] == "7d" and saved["reminders"] == ["3d", "5d"]  # day 3 and day 5 by default
+    listing = runner.invoke(app, ["surveys", "list"])
+    assert "3d, 5d after send" in listing.output
+
     assert runner.invoke(app, ["surveys", "pause", "wh-check"]).exit_code == 0
     assert "paused" in runner.invoke(app, ["surveys", "list"]).output
     assert runner.invoke(app, ["surveys", "resume", "wh-check"]).exit_code == 0
+
+
+def test_surveys_create_reminders_fit_the_window(env):
+    def create(survey_id, *options):
+        result = runner.invoke(app, ["surveys", "create", survey_id, "--title", "月度调查", *options])
+        saved = yaml.safe_load((env / "surveys.yaml").read_text(encoding="utf-8"))["surveys"][-1]
+        return result, saved
+
+    result, saved = create("短调查", "--window", "4d")
+    assert result.exit_code == 0, result.output
+    assert saved["id"] == "短调查" and saved["reminders"] == ["3d"]  # day 5 would be after the close
+    result, saved = create("两次提醒", "--window", "10d", "--reminders", "2d，6d")  # a Chinese comma
+    assert result.exit_code == 0 and saved["reminders"] == ["2d", "6d"]
+    result, saved = create("不提醒", "--reminders", "none")
+    assert result.exit_code == 0 and saved["reminders"] == []
+    result, saved = create("旧写法", "--window", "5d", "--remind-before", "2d")  # older scripts
+    assert result.exit_code == 0 and saved["reminders"] == ["3d"] and "remind_before" not in saved
+    listing = runner.invoke(app, ["surveys", "list"]).output
+    assert "2d, 6d after send" in listing and "none" in listing
+
+    result, _ = create("太晚", "--window", "5d", "--reminders", "3d,5d")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "'太晚'" in result.output and "reminder 5d is outside the response window" in result.output
+    assert "太晚" not in (env / "surveys.yaml").read_text(encoding="utf-8")
 
 
 def test_surveys_cli_mistakes_are_clear_messages_not_tracebacks(env):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -25,6 +26,7 @@ from feedback.surveys import (
     SurveyCatalog,
     SurveyConfigError,
     SurveyDelivery,
+    SurveyReminder,
     SurveyResponse,
     SurveyRound,
     close_due_rounds,
@@ -63,16 +65,23 @@ def survey_raw(**overrides):
         ],
     }
     raw.update(overrides)
-    return raw
+    return {k: v for k, v in raw.items() if v is not None}  # remind_before=None: the key is left out
 
 
 class Recorder:
     """Stands in for Slack: records who was sent what."""
 
-    def __init__(self, fail_for: dict[str, DeliveryFailed] | None = None, crash_after: int | None = None):
+    def __init__(
+        self,
+        fail_for: dict[str, DeliveryFailed] | None = None,
+        crash_after: int | None = None,
+        delay: float = 0.0,
+    ):
         self.sent: list[tuple[str, str, int]] = []
+        self.items = []  # every Outgoing that reached "Slack"
         self.fail_for = fail_for or {}
         self.crash_after = crash_after
+        self.delay = delay  # a Slack call takes time; widens races between workers
         self.lock = threading.Lock()
 
     def __call__(self, item):
@@ -81,11 +90,19 @@ class Recorder:
         with self.lock:
             if self.crash_after is not None and len(self.sent) >= self.crash_after:
                 raise SystemExit("the process was killed mid-send")
+        if self.delay:
+            time.sleep(self.delay)
+        with self.lock:
             self.sent.append((item.kind, item.slack_user_id, item.round_id))
+            self.items.append(item)
         return Sent("D" + item.slack_user_id, "1.0")
 
     def users(self, kind="survey"):
         return Counter(u for k, u, _ in self.sent if k == kind)
+
+    def reminders(self) -> Counter:
+        """(person, reminder number) -> how many times it was sent."""
+        return Counter((i.slack_user_id, i.reminder) for i in self.items if i.kind == "reminder")
 
 
 def people(db: Database, spec: dict[str, int], tz: str | None = None) -> dict[str, list[str]]:
@@ -111,7 +128,8 @@ def test_parse_survey_reads_the_shipped_example_and_rejects_mistakes():
     data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
     survey = parse_survey(data["surveys"][0], ROLES)
     assert [q.type for q in survey.questions] == ["satisfaction", "nps", "module_rating", "text"]
-    assert survey.anonymous and survey.window == dt.timedelta(days=5)
+    assert survey.anonymous and survey.window == dt.timedelta(days=7)
+    assert survey.reminders == (dt.timedelta(days=3), dt.timedelta(days=5))  # day 3 and day 5
     assert survey.questions[2].modules[0] == ("sales", {"zh-CN": "销售", "en": "Sales"})
 
     with pytest.raises(SurveyConfigError, match="cron"):
@@ -127,6 +145,33 @@ def test_parse_survey_reads_the_shipped_example_and_rejects_mistakes():
     assert parse_survey(survey_raw(questions=[{"id": "满意度", "type": "nps", "text": "?"}]), ROLES)
     with pytest.raises(SurveyConfigError, match="modules"):
         parse_survey(survey_raw(questions=[{"id": "m", "type": "module_rating", "text": "?"}]), ROLES)
+
+
+def test_several_reminders_after_the_send_and_the_older_remind_before():
+    days = dt.timedelta(days=1)
+    new = survey_raw(window="7d", reminders=["5d", "3d"], remind_before=None)
+    assert parse_survey(new).reminders == (3 * days, 5 * days)
+    assert parse_survey(survey_raw()).reminders == (3 * days,)  # remind_before: 2d of 5d: one on day 3
+    assert parse_survey(survey_raw(remind_before="none")).reminders == ()
+    without = survey_raw(window="7d", remind_before=None)
+    assert parse_survey(without).reminders == (3 * days, 5 * days)  # the default: day 3 and day 5...
+    assert parse_survey({**without, "window": "4d"}).reminders == (3 * days,)  # ...inside the window
+    assert parse_survey({**without, "reminders": "none"}).reminders == ()
+    assert parse_survey({**without, "reminders": "36h"}).reminders == (dt.timedelta(hours=36),)
+
+    def bad(**raw):
+        return parse_survey(survey_raw(id="季度调查", **raw))
+
+    with pytest.raises(SurveyConfigError, match="'季度调查'.*reminder 5d is outside the response window"):
+        bad(window="5d", reminders=["3d", "5d"], remind_before=None)
+    with pytest.raises(SurveyConfigError, match="'季度调查'.*reminder 0d is outside the response window"):
+        bad(window="5d", reminders=["0d"], remind_before=None)
+    with pytest.raises(SurveyConfigError, match="'季度调查'.*listed twice"):
+        bad(window="7d", reminders=["3d", "72h"], remind_before=None)
+    with pytest.raises(SurveyConfigError, match="'季度调查'.*reminders: duration '三天'"):
+        bad(window="7d", reminders=["三天"], remind_before=None)
+    with pytest.raises(SurveyConfigError, match="'季度调查'.*not both"):
+        bad(window="7d", reminders=["3d"], remind_before="2d")
 
 
 def test_catalog_copies_the_example_on_first_run_and_edits_the_file(tmp_path):
@@ -357,3 +402,170 @@ def test_claiming_in_chunks_still_sends_once_and_bounds_the_uncertain_after_a_cr
     # The chunk in flight (deliveries 11-20) is uncertain, two of them were in fact sent; the rest went out.
     assert statuses == {DeliveryStatus.SENT: 15, DeliveryStatus.UNCERTAIN: 10}
     assert len(total) == 17
+
+
+# ---------------------------------------------------------------------------------------------------
+# Several reminders: day 3 and day 5 of a 7-day window
+
+DAY = dt.timedelta(days=1)
+ANSWERS = {"overall": 4, "nps": 9, "modules": {"sales": 4}}
+
+
+def weekly_round(db: Database, n: int, survey_id: str = "pulse", window: SendWindow = ANY_TIME):
+    """A 7-day round with reminders on day 3 and day 5, sent to `n` finance people at its start."""
+    staff = people(db, {"finance": n})["finance"]
+    start = dt.datetime(2026, 11, 27, 10, 0, tzinfo=SH).astimezone(dt.UTC)  # a Friday, 10:00
+    survey = parse_survey(survey_raw(id=survey_id, window="7d", reminders=["3d", "5d"], remind_before=None))
+    round_ = open_round(db, survey, start, window, now=start)
+    fan_out(db, round_.id, Recorder(), window, now=lambda: start)
+    return staff, round_, start
+
+
+def remind(db, round_id, rec, at, window=ANY_TIME):
+    return send_reminders(db, round_id, rec, window, now=lambda: at)
+
+
+def test_each_non_responder_gets_the_day_3_and_the_day_5_reminder_once(db):
+    staff, round_, start = weekly_round(db, 6)
+    with db.begin() as session:
+        due = list(session.scalars(select(SurveyReminder.due_at).order_by(SurveyReminder.number)))
+    assert due == [start + 3 * DAY, start + 5 * DAY]  # Monday and Wednesday 10:00
+    for uid in staff[:2]:
+        submit_response(db, round_.id, uid, ANSWERS, now=start + DAY)
+    rec = Recorder()
+    assert remind(db, round_.id, rec, start + 2 * DAY).stopped == "not due"
+    assert remind(db, round_.id, rec, start + 3 * DAY).sent == 4
+    assert remind(db, round_.id, rec, start + 3 * DAY + dt.timedelta(hours=5)).sent == 0  # never twice
+    assert rec.reminders() == Counter({(u, 1): 1 for u in staff[2:]})
+    submit_response(db, round_.id, staff[2], ANSWERS, now=start + 4 * DAY)  # 周二有人填了
+
+    assert remind(db, round_.id, rec, start + 5 * DAY).sent == 3
+    assert remind(db, round_.id, rec, start + 6 * DAY).sent == 0
+    assert rec.reminders() == Counter({(u, 1): 1 for u in staff[2:]} | {(u, 2): 1 for u in staff[3:]})
+    assert not any(u in staff[:2] for u, _ in rec.reminders())  # nobody who answered gets any
+    last = [i for i in rec.items if i.reminder == 2]
+    assert all(i.last_reminder and i.reminders == 2 and i.at == start + 5 * DAY for i in last)
+    assert not any(i.last_reminder for i in rec.items if i.reminder == 1)
+    with db.begin() as session:
+        p = round_progress(session, round_.id, now=start + 6 * DAY)
+    assert (p.reminded, p.reminder_dms, p.reminders_due, p.reminders_planned) == (4, 7, 2, 2)
+    assert remind(db, round_.id, rec, start + 7 * DAY).stopped == "not due"  # closed: nothing more
+
+
+def test_a_scheduler_down_over_both_reminder_times_sends_one_catch_up_reminder(db):
+    staff, round_, start = weekly_round(db, 5)
+    rec = Recorder()
+    # Down from Friday to Thursday: both reminder times passed. One reminder each, the latest (the last).
+    assert remind(db, round_.id, rec, start + 6 * DAY).sent == 5
+    assert remind(db, round_.id, rec, start + 6 * DAY + dt.timedelta(hours=3)).sent == 0
+    assert rec.reminders() == Counter({(u, 2): 1 for u in staff})
+    with db.begin() as session:
+        p = round_progress(session, round_.id, now=start + 6 * DAY)
+    assert (p.reminded, p.reminder_dms) == (5, 5)
+
+
+def test_a_catch_up_just_before_the_next_reminder_is_not_followed_by_it_at_once(db):
+    staff, round_, start = weekly_round(db, 3)
+    rec = Recorder()
+    late = start + 5 * DAY - dt.timedelta(minutes=10)  # back up ten minutes before the day-5 reminder
+    assert remind(db, round_.id, rec, late).sent == 3
+    report = remind(db, round_.id, rec, start + 5 * DAY)
+    assert (report.sent, report.deferred) == (0, 3)  # not ten minutes after the first
+    assert remind(db, round_.id, rec, late + dt.timedelta(hours=23)).sent == 0
+    assert remind(db, round_.id, rec, late + DAY).sent == 3  # a day later (half the 2-day spacing)
+    assert rec.reminders() == Counter({(u, n): 1 for u in staff for n in (1, 2)})
+
+
+def test_a_reminder_held_by_quiet_hours_past_the_close_is_not_sent(db):
+    with db.begin() as session:
+        ensure_user(session, "UNY", role="finance", slack_locale="zh-CN", tz="America/New_York")
+        ensure_user(session, "USH", role="finance", slack_locale="zh-CN", tz="Asia/Shanghai")
+    monday = dt.datetime(2026, 11, 30, 9, 0, tzinfo=SH)  # 20:00 Sunday in New York
+    # Closes Friday 21:00 Shanghai; the reminder is due Friday 20:00 Shanghai = 07:00 in New York (quiet).
+    survey = parse_survey(survey_raw(window="108h", reminders=["107h"], remind_before=None))
+    round_ = open_round(db, survey, monday, OFFICE, now=monday)
+    fan_out(db, round_.id, Recorder(), OFFICE, now=lambda: monday)
+    fan_out(db, round_.id, Recorder(), OFFICE, now=lambda: monday + dt.timedelta(hours=13))  # NY morning
+    rec = Recorder()
+    friday_8pm = monday + dt.timedelta(hours=107)
+    report = remind(db, round_.id, rec, friday_8pm, OFFICE)
+    assert (report.sent, report.deferred) == (1, 1) and rec.users("reminder") == Counter(["USH"])
+    # New York's 08:30 is 21:30 in Shanghai: the round closed at 21:00, so no late reminder.
+    assert remind(db, round_.id, rec, friday_8pm + dt.timedelta(hours=1, minutes=30), OFFICE).sent == 0
+    assert rec.users("reminder") == Counter(["USH"])
+
+
+def test_a_crash_mid_reminders_sends_nobody_a_reminder_twice(db_url):
+    first = Database(db_url)
+    staff, round_, start = weekly_round(first, 20)
+    crashing = Recorder(crash_after=7)
+    with pytest.raises(SystemExit):
+        remind(first, round_.id, crashing, start + 3 * DAY)
+    first.dispose()
+
+    second = Database(db_url)  # the restarted process
+    rec = Recorder()
+    assert remind(second, round_.id, rec, start + 3 * DAY + dt.timedelta(minutes=1)).sent == 12
+    # The one in flight when the process died may have arrived: counted as sent, never resent.
+    assert release_stale_claims(second, start + 3 * DAY + dt.timedelta(minutes=11)) == 1
+    assert remind(second, round_.id, rec, start + 3 * DAY + dt.timedelta(minutes=12)).sent == 0
+    first_reminders = crashing.reminders() + rec.reminders()
+    assert len(first_reminders) == 19 and set(first_reminders.values()) == {1}
+    with second.begin() as session:
+        p = round_progress(session, round_.id, now=start + 4 * DAY)
+    assert (p.reminded, p.reminder_dms, p.reminders_due) == (20, 20, 1)
+    # Day 5 reaches all 20, the uncertain one too.
+    assert remind(second, round_.id, rec, start + 5 * DAY).sent == 20
+    assert Counter(u for u, n in rec.reminders() if n == 2) == Counter(staff)
+    second.dispose()
+
+
+def test_a_slack_outage_hands_the_reminder_back_and_a_gone_account_gets_no_more(db):
+    staff, round_, start = weekly_round(db, 5)
+    down = DeliveryFailed("internal_error", retry=True)
+    gone = DeliveryFailed("account_inactive")
+    timeout = DeliveryFailed("timeout: read", sent_maybe=True)
+    outage = Recorder(fail_for={staff[0]: down, staff[1]: gone, staff[4]: timeout})
+    report = remind(db, round_.id, outage, start + 3 * DAY)
+    assert (report.sent, report.failed, report.uncertain) == (2, 1, 1)
+    rec = Recorder()
+    assert remind(db, round_.id, rec, start + 3 * DAY + dt.timedelta(hours=1)).sent == 1  # staff[0], later
+    assert remind(db, round_.id, rec, start + 5 * DAY).sent == 4  # the timed-out one too; not the gone one
+    assert rec.reminders() == Counter({(staff[0], 1): 1} | {(u, 2): 1 for u in (staff[0], *staff[2:])})
+    with db.begin() as session:
+        p = round_progress(session, round_.id, now=start + 5 * DAY)
+    assert (p.reminded, p.reminder_dms) == (4, 8)  # the timed-out reminder may have arrived: counted
+
+
+@pytest.mark.postgres
+def test_replicas_reminding_at_once_send_each_person_each_reminder_once(postgres_url):
+    setup = Database(postgres_url)
+    staff, round_, start = weekly_round(setup, 60)
+    rec = Recorder(delay=0.002)
+
+    def race(moments):
+        barrier = threading.Barrier(len(moments))
+
+        def worker(at):
+            db = Database(postgres_url)
+            barrier.wait()
+            remind(db, round_.id, rec, at)
+            db.dispose()
+
+        threads = [threading.Thread(target=worker, args=(at,)) for at in moments]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+
+    # Back after a long outage, three replicas tick around the day-5 reminder time: some still see only
+    # reminder 1 due, others reminder 2. Everyone gets one reminder, never both back to back.
+    day5 = start + 5 * DAY
+    race([day5 - dt.timedelta(seconds=1), day5, day5 + dt.timedelta(seconds=1)])
+    assert Counter(u for u, _ in rec.reminders()) == Counter(staff)
+    # A day later the ones who got reminder 1 get reminder 2, once, however many replicas tick.
+    got_first = {u for u, n in rec.reminders() if n == 1}
+    race([day5 + DAY] * 3)
+    assert Counter(u for u, n in rec.reminders() if n == 2) == Counter(staff)
+    assert sum(rec.reminders().values()) == 60 + len(got_first)
+    setup.dispose()

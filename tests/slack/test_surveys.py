@@ -181,7 +181,10 @@ def test_a_reminder_reaches_only_non_responders(slack_app, team, fake_slack):
     )  # the reminder (2 days before close) is due
     survey = parse_survey(SURVEY)
     round_ = open_round(db, survey, start, slack_app.services.send_window, now=start)
-    fan_out(db, round_.id, SurveySender(slack_app.services), slack_app.services.send_window)
+    # Invited when the round opened (an invitation sent just now would hold the reminder back a while).
+    fan_out(
+        db, round_.id, SurveySender(slack_app.services), slack_app.services.send_window, now=lambda: start
+    )
     from feedback.surveys import submit_response
 
     for uid in ("UFIN1", "UWH2"):
@@ -192,6 +195,72 @@ def test_a_reminder_reaches_only_non_responders(slack_app, team, fake_slack):
     reminders = [c for c in fake_slack.calls()[mark:] if c.method == "chat.postMessage"]
     assert Counter(c.args["channel"] for c in reminders) == Counter(["UFIN2", "UFIN3", "UWH1"])
     assert all("温馨提醒" in c.text for c in reminders)
+
+
+def test_reminders_on_day_3_and_day_5_say_how_long_is_left(slack_app, team, fake_slack, monkeypatch):
+    """Two weekly rounds with reminders on day 3 and day 5: one is at day 3, one at day 5."""
+    db, services = slack_app.db, slack_app.services
+    with db.begin() as session:
+        ensure_user(session, "UFINEN", role="finance", slack_locale="en-US")
+    weekly = parse_survey(
+        {k: v for k, v in SURVEY.items() if k != "remind_before"}
+        | {"window": "7d", "reminders": ["5d", "3d"]}
+    )
+    now = utcnow().replace(microsecond=0)
+    day3_start = now - dt.timedelta(days=3, hours=1)
+    day5_start = now - dt.timedelta(days=5, hours=1)
+    rounds = {}
+    for name, start in (("day3", day3_start), ("day5", day5_start)):
+        round_ = open_round(db, weekly, start, services.send_window, now=start)
+        fan_out(db, round_.id, SurveySender(services), services.send_window, now=lambda start=start: start)
+        rounds[name] = round_.id
+    from feedback.surveys import send_reminders, submit_response
+
+    # The day-5 round already had its day-3 reminder, sent by the real sender two days ago.
+    send_reminders(
+        db,
+        rounds["day5"],
+        SurveySender(services),
+        services.send_window,
+        now=lambda: day5_start + dt.timedelta(days=3),
+    )
+    submit_response(db, rounds["day5"], "UFIN1", {"overall": 5, "nps": 10, "modules": {"sales": 4}})
+    mark = fake_slack.mark()
+    jobs.tick()
+    jobs.tick()  # a second tick (or replica) reminds nobody again
+    posts = [c for c in fake_slack.calls()[mark:] if c.method == "chat.postMessage"]
+    by_round: dict[int, list] = {}
+    for c in posts:
+        by_round.setdefault(int(c.args["blocks"][-1]["elements"][0]["value"]), []).append(c)
+    audience = ["UFIN1", "UFIN2", "UFIN3", "UFINEN", "UWH1", "UWH2"]
+    assert Counter(c.args["channel"] for c in by_round[rounds["day3"]]) == Counter(audience)
+    assert Counter(c.args["channel"] for c in by_round[rounds["day5"]]) == Counter(audience[1:])
+    day3 = {c.args["channel"]: c.text for c in by_round[rounds["day3"]]}
+    day5 = {c.args["channel"]: c.text for c in by_round[rounds["day5"]]}
+    assert "温馨提醒" in day3["UFIN2"] and "还剩 4 天" in day3["UFIN2"] and "不再提醒" not in day3["UFIN2"]
+    assert (
+        "最后一次提醒" in day5["UFIN2"] and "还剩 2 天" in day5["UFIN2"] and "之后不再提醒" in day5["UFIN2"]
+    )
+    assert "closes in 4 days" in day3["UFINEN"] and "Last reminder" in day5["UFINEN"]
+
+    # The operator sees it: two reminders planned, how many are due, who was reminded and how often.
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    settings = services.settings
+    monkeypatch.chdir(settings.data_dir.parent)
+    for key, value in {
+        "ERP_COACH_DATA_DIR": str(settings.data_dir),
+        "DATABASE_URL": settings.database_url,
+        "COLUMNS": "200",
+    }.items():
+        monkeypatch.setenv(key, value)
+    listing = CliRunner().invoke(app, ["surveys", "list"])
+    assert listing.exit_code == 0, listing.output
+    lines = {line.split("│")[1].strip(): line for line in listing.output.splitlines() if line.count("│") > 8}
+    assert "1/2" in lines[str(rounds["day3"])] and "6 (6 DMs)" in lines[str(rounds["day3"])]
+    assert "2/2" in lines[str(rounds["day5"])] and "6 (11 DMs)" in lines[str(rounds["day5"])]
 
 
 def test_a_late_click_gets_a_polite_closed_note(slack_app, team, fake_slack):
@@ -240,19 +309,9 @@ def test_a_restart_mid_round_sends_nobody_twice(slack_app, team, fake_slack):
     second.db.dispose()
 
 
-@pytest.mark.postgres
-def test_two_scheduler_processes_on_postgresql_send_once(postgres_url, tmp_path, fake_slack):
-    """Two real `erp-coach scheduler` processes, one PostgreSQL, one fake Slack (rate-limited)."""
-    db = Database(postgres_url)
-    users = [f"U{i:04d}" for i in range(120)]
-    with db.begin() as session:
-        for uid in users:
-            ensure_user(session, uid, role="finance")
-    survey = parse_survey({**SURVEY, "audience": ["finance"]})
-    from feedback.scheduler import SendWindow
-
-    anytime = SendWindow(quiet_hours=None, working_days=frozenset(range(7)))
-    round_ = open_round(db, survey, utcnow().replace(microsecond=0), anytime)
+def _two_schedulers(postgres_url, tmp_path, fake_slack, expected_dms: int) -> list[str]:
+    """Run two real `erp-coach scheduler` processes on one PostgreSQL until `expected_dms` DMs were
+    posted, then a few more ticks; returns their outputs."""
     data = tmp_path / "data"
     data.mkdir()
     (data / "surveys.yaml").write_text(
@@ -277,21 +336,75 @@ def test_two_scheduler_processes_on_postgresql_send_once(postgres_url, tmp_path,
     ]
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and sum(_dms(fake_slack).values()) < len(users):
+        while time.monotonic() < deadline and sum(_dms(fake_slack).values()) < expected_dms:
             time.sleep(0.3)
         time.sleep(2.5)  # a few more ticks on both: still nobody twice
     finally:
         for p in procs:
             p.terminate()
         outputs = [p.communicate(timeout=20)[0].decode("utf-8", "replace") for p in procs]
+    assert all("Scheduler running" in out for out in outputs), outputs
+    return outputs
+
+
+@pytest.mark.postgres
+def test_two_scheduler_processes_on_postgresql_send_once(postgres_url, tmp_path, fake_slack):
+    """Two real `erp-coach scheduler` processes, one PostgreSQL, one fake Slack (rate-limited)."""
+    db = Database(postgres_url)
+    users = [f"U{i:04d}" for i in range(120)]
+    with db.begin() as session:
+        for uid in users:
+            ensure_user(session, uid, role="finance")
+    survey = parse_survey({**SURVEY, "audience": ["finance"]})
+    from feedback.scheduler import SendWindow
+
+    anytime = SendWindow(quiet_hours=None, working_days=frozenset(range(7)))
+    round_ = open_round(db, survey, utcnow().replace(microsecond=0), anytime)
+    outputs = _two_schedulers(postgres_url, tmp_path, fake_slack, len(users))
     counts = _dms(fake_slack)
     assert counts == Counter(users), outputs
     with db.begin() as session:
         workers = set(
             session.scalars(select(SurveyDelivery.claimed_by).where(SurveyDelivery.round_id == round_.id))
         )
-    assert all("Scheduler running" in out for out in outputs), outputs
     print(f"deliveries claimed by {len(workers)} process(es); 429s answered: {fake_slack.rate_limited}")
+    db.dispose()
+
+
+@pytest.mark.postgres
+def test_two_scheduler_processes_back_after_both_reminder_times_send_one_reminder_each(
+    postgres_url, tmp_path, fake_slack
+):
+    """Invited 6 days ago (day-3 and day-5 reminders both passed, nobody answered): two real schedulers
+    catch up at once, and each person gets one reminder, the last, from one of them."""
+    db = Database(postgres_url)
+    users = [f"U{i:04d}" for i in range(100)]
+    with db.begin() as session:
+        for uid in users:
+            ensure_user(session, uid, role="finance", slack_locale="zh-CN")
+    from feedback.scheduler import SendWindow
+    from feedback.surveys import Sent, round_progress
+
+    anytime = SendWindow(quiet_hours=None, working_days=frozenset(range(7)))
+    start = utcnow().replace(microsecond=0) - dt.timedelta(days=6)
+    weekly = {k: v for k, v in SURVEY.items() if k != "remind_before"} | {
+        "audience": ["finance"],
+        "window": "7d",
+        "reminders": ["3d", "5d"],
+    }
+    round_ = open_round(db, parse_survey(weekly), start, anytime, now=start)
+    fan_out(db, round_.id, lambda item: Sent("D" + item.slack_user_id, "1.0"), anytime, now=lambda: start)
+    _two_schedulers(postgres_url, tmp_path, fake_slack, len(users))
+    counts = _dms(fake_slack)
+    assert counts == Counter(users)
+    assert all("最后一次提醒" in c.text for c in fake_slack.calls("chat.postMessage"))
+    with db.begin() as session:
+        p = round_progress(session, round_.id)
+        workers = set(
+            session.scalars(select(SurveyDelivery.claimed_by).where(SurveyDelivery.round_id == round_.id))
+        )
+    assert (p.reminded, p.reminder_dms, p.reminders_due) == (100, 100, 2)
+    print(f"reminders claimed by {len(workers)} process(es); 429s answered: {fake_slack.rate_limited}")
     db.dispose()
 
 

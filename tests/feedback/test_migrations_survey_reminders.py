@@ -54,7 +54,7 @@ def test_an_old_round_keeps_its_one_reminder_and_who_had_it(db_url):
 
     # Back to the schema before this branch, where the old code had already reminded some people.
     cfg = alembic_config(db_url)
-    command.downgrade(cfg, "rating_reminders")
+    command.downgrade(cfg, "channel_settings")
     db = Database(db_url)
     with db.engine.begin() as conn:
         remind_at = conn.execute(text("SELECT remind_at FROM survey_rounds")).scalar_one()

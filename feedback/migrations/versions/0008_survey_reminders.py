@@ -5,7 +5,7 @@ reminded counts as one reminder sent (`last_reminder` = 1, `reminders_sent` = 1)
 reminds anybody twice.
 
 Revision ID: survey_reminders
-Revises: rating_reminders
+Revises: channel_settings
 Create Date: 2026-11-27
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import feedback.db
 
 revision = "survey_reminders"
-down_revision = "rating_reminders"
+down_revision = "channel_settings"
 branch_labels = None
 depends_on = None
 

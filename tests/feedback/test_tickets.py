@@ -183,9 +183,9 @@ def test_status_machine_enforces_allowed_moves_and_audits_each(db):
     ]
     kinds = [k for k, _, _ in trail]
     assert kinds[4:] == [
-        "status", "commented", "reporter_replied", "resolution", "resolved",
+        "status", "commented", "reporter_replied", "resolution", "resolved", "rating_requested",
         "reopened", "reopen_reason", "resolution", "resolved", "confirmed", "rated",
-    ]  # fmt: skip
+    ]  # fmt: skip  (asked to rate once: the second resolution fell in the cooldown)
 
 
 def test_rating_must_be_one_to_five_and_only_after_resolution(db):

@@ -809,8 +809,20 @@ def latest_rating_request(session: Session, ticket_id: int) -> RatingRequest | N
 
 
 def rating_state(session: Session, ticket_id: int) -> RatingState | None:
-    """The ticket's current rating request as plain values, or None when its reporter was never asked."""
-    request = latest_rating_request(session, ticket_id)
+    """The rating its current resolution asked for (a duplicate: its original's), as plain values; None
+    when that resolution did not ask (the cooldown) or there is none."""
+    ticket = get_ticket(session, ticket_id)
+    root = ticket
+    while root.duplicate_of_id is not None:
+        root = get_ticket(session, root.duplicate_of_id)
+    if root.resolved_at is None:
+        return None
+    request = session.scalar(
+        select(RatingRequest)
+        .where(RatingRequest.ticket_id == ticket.id, RatingRequest.asked_at >= root.resolved_at)
+        .order_by(RatingRequest.id.desc())
+        .limit(1)
+    )
     return None if request is None else RatingState(request.rating, request.open_until)
 
 

@@ -239,8 +239,18 @@ def test_resolve_sends_closure_notice_and_reporter_closes_the_loop(app):
     app.settle()
     _resolve(app, ticket, "U_SUP", "价格表同步任务已修复。")
     app.settle()
+    second = [c for c in app.fake.calls("chat.postMessage") if ids.TICKET_FIXED in c.action_ids()][-1]
+    assert "价格表同步任务已修复" in second.text
+    rate_ids = {f"{ids.TICKET_RATE_PREFIX}{n}" for n in range(1, 6)}
+    assert not rate_ids & set(second.action_ids())  # asked minutes ago: the cooldown holds
+    mark = app.fake.mark()
     app.sender.block_action(ids.TICKET_FIXED, user_id="U_REP", value=str(ticket.id), channel_id="DREP")
     app.settle()  # the two clicks are handled in parallel; keep their order
+    [fixed] = [
+        c for c in app.fake.calls()[mark:] if c.method == "chat.update" and c.args["channel"] == "DREP"
+    ]
+    assert not rate_ids & set(fixed.action_ids())  # nor does the reply to "That fixed it" ask
+    # The first ask's window is still open: a rating from its buttons counts.
     app.sender.block_action(
         f"{ids.TICKET_RATE_PREFIX}4", user_id="U_REP", value=str(ticket.id), channel_id="DREP"
     )

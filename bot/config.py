@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     ticket_waiting_close_days: float = Field(
         default=5, ge=0.01, validation_alias=AliasChoices("TICKET_WAITING_CLOSE_DAYS")
     )
+    # The closure notice asks for a 1-5 rating, but nobody is asked again within CSAT_COOLDOWN_DAYS of
+    # their last ask (0 = every time); a rating counts for CSAT_WINDOW_DAYS after the ask (Zendesk: 28).
+    csat_cooldown_days: float = Field(default=7, ge=0, validation_alias=AliasChoices("CSAT_COOLDOWN_DAYS"))
+    csat_window_days: float = Field(default=28, gt=0, validation_alias=AliasChoices("CSAT_WINDOW_DAYS"))
     # The report modal opens at once; knowledge-base suggestions found within this many seconds are added
     # to it (a late one would move the form under the user's cursor). 0 turns the suggestions off.
     ticket_deflection_seconds: float = Field(

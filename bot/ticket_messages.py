@@ -239,7 +239,15 @@ def send_closure_notices(
     days = services.settings.ticket_waiting_close_days
     for notice in notices:
         lang = user_lang(services, notice.recipient)
-        text, blocks = views.closure_notice(lang, notice.ticket, notice.reason, notice.resolved_by, days=days)
+        text, blocks = views.closure_notice(
+            lang,
+            notice.ticket,
+            notice.reason,
+            notice.resolved_by,
+            days=days,
+            rating_until=notice.rating_until,
+            tz=services.settings.timezone,
+        )
         if dm(client, notice.recipient, text, blocks):
             sent += 1
     return sent

@@ -4,9 +4,10 @@
 (`bot/views/digest.py`) and `render_charts` draws PNGs with labels it is given, in a font that has
 Chinese glyphs (Noto Sans SC, shipped as a wheel), headless (Agg).
 
-Anonymity: any survey number or breakdown resting on fewer than `MIN_GROUP` respondents is None.
-Tickets come from `feedback.tickets.digest_stats(session, since, until)` once that module exists; until
-then the digest says the ticket numbers are not available (see `_ticket_stats`).
+Anonymity: any survey number or breakdown resting on fewer than `MIN_GROUP` respondents is None, and
+so is the ticket satisfaction (CSAT) share resting on fewer than `MIN_GROUP` ratings: one rule,
+`shown_for`. Tickets come from `feedback.tickets` (see `_ticket_stats`); without that module the digest
+says the ticket numbers are not available.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ from feedback.training import KnowledgeGap, RoleCompletion, completion_by_role, 
 
 MIN_GROUP = 5  # Officevibe's threshold: smaller groups could be identified
 TREND_PERIODS = 8
+
+
+def shown_for(group: int) -> bool:
+    """The anonymity rule for every figure in the digest: at least MIN_GROUP answers behind it."""
+    return group >= MIN_GROUP
 
 
 @dataclass(frozen=True)
@@ -70,14 +76,23 @@ class BotStats:
 
 @dataclass(frozen=True)
 class TicketStats:
-    """What `feedback.tickets.digest_stats(session, since, until)` must return (as a dict or this type)."""
+    """The tickets of one period, from `feedback.tickets`."""
 
     opened: int
     resolved: int
     median_hours_to_resolve: float | None
     overdue: int
-    csat_average: float | None  # post-ticket satisfaction, 1-5
-    csat_responses: int
+    # Satisfaction after a ticket (the closure notice's 1-5 rating): ratings given in the period, the
+    # share of them that are 4 or 5 (None below MIN_GROUP ratings), and the rating requests sent in the
+    # period with how many of those are rated so far.
+    csat_ratings: int = 0
+    csat_satisfied: float | None = None
+    csat_asked: int = 0
+    csat_answered: int = 0
+
+    @property
+    def csat_response_rate(self) -> float | None:
+        return self.csat_answered / self.csat_asked if self.csat_asked else None
 
 
 @dataclass(frozen=True)
@@ -115,7 +130,9 @@ class Digest:
                 "surveys": [asdict(s) | {"response_rate": s.response_rate} for s in self.surveys],
                 "bot": asdict(self.bot)
                 | {"answer_rate": self.bot.answer_rate, "helpful_rate": self.bot.helpful_rate},
-                "tickets": asdict(self.tickets) if self.tickets else None,
+                "tickets": asdict(self.tickets) | {"csat_response_rate": self.tickets.csat_response_rate}
+                if self.tickets
+                else None,
                 "training": [asdict(r) | {"rate": r.rate} for r in self.training],
                 "trend": [asdict(p) for p in self.trend],
             }
@@ -175,7 +192,7 @@ def _survey_summaries(session: Session, since: dt.datetime, until: dt.datetime) 
                 elif qid in module_ids:
                     for module, score in value.items():
                         modules[module].append(score)
-        enough = len(responses) >= MIN_GROUP
+        enough = shown_for(len(responses))
         out.append(
             SurveySummary(
                 survey_id=survey_id,
@@ -183,11 +200,11 @@ def _survey_summaries(session: Session, since: dt.datetime, until: dt.datetime) 
                 rounds=len(its_rounds),
                 invited=invited,
                 respondents=len(responses),
-                satisfaction=_mean(sats) if enough and len(sats) >= MIN_GROUP else None,
-                nps=nps_score(npss) if enough and len(npss) >= MIN_GROUP else None,
-                modules={m: _mean(v) for m, v in modules.items() if len(v) >= MIN_GROUP},
+                satisfaction=_mean(sats) if enough and shown_for(len(sats)) else None,
+                nps=nps_score(npss) if enough and shown_for(len(npss)) else None,
+                modules={m: _mean(v) for m, v in modules.items() if shown_for(len(v))},
                 module_labels=labels,
-                by_role={r: _mean(v) for r, v in roles.items() if len(v) >= MIN_GROUP and r != "-"},
+                by_role={r: _mean(v) for r, v in roles.items() if shown_for(len(v)) and r != "-"},
             )
         )
     return out
@@ -237,20 +254,13 @@ def _unanswered(session: Session, since: dt.datetime, until: dt.datetime, limit:
 def _ticket_stats(
     session: Session, since: dt.datetime, until: dt.datetime, sla_hours: dict[str, float] | None
 ) -> TicketStats | None:
-    """Ticket numbers from `feedback.tickets` (the tickets feature's own tables).
-
-    Uses `feedback.tickets.digest_stats(session, since, until)` when that module offers one; otherwise reads
-    its `Ticket` model (created_at, resolved_at, satisfaction, satisfaction_at) and `overdue_tickets()`.
-    Returns None while the tickets module is not installed, so the digest works without it.
-    """
+    """Ticket numbers from `feedback.tickets` (the tickets feature's own tables): its `Ticket` model
+    (created_at, resolved_at), `overdue_tickets()` and `rating_counts()`. Returns None while the tickets
+    module is not installed, so the digest works without it."""
     try:
         tickets = importlib.import_module("feedback.tickets")
     except ImportError:
         return None
-    provider = getattr(tickets, "digest_stats", None)
-    if provider is not None:
-        stats = provider(session, since, until)
-        return stats if isinstance(stats, TicketStats) else TicketStats(**stats)
     ticket = tickets.Ticket
     opened = session.scalar(
         select(func.count()).select_from(ticket).where(ticket.created_at >= since, ticket.created_at < until)
@@ -261,23 +271,18 @@ def _ticket_stats(
         )
     ).all()
     hours = [(done - created).total_seconds() / 3600 for created, done in resolved]
-    ratings = list(
-        session.scalars(
-            select(ticket.satisfaction).where(
-                ticket.satisfaction.is_not(None),
-                ticket.satisfaction_at >= since,
-                ticket.satisfaction_at < until,
-            )
-        )
-    )
     overdue = len(tickets.overdue_tickets(session, until, sla_hours)) if sla_hours else 0
+    csat = tickets.rating_counts(session, since, until)
+    satisfied = sum(1 for r in csat.ratings if r >= 4)
     return TicketStats(
         opened=opened,
         resolved=len(resolved),
         median_hours_to_resolve=round(statistics.median(hours), 1) if hours else None,
         overdue=overdue,
-        csat_average=_mean(ratings),
-        csat_responses=len(ratings),
+        csat_ratings=len(csat.ratings),
+        csat_satisfied=round(satisfied / len(csat.ratings), 4) if shown_for(len(csat.ratings)) else None,
+        csat_asked=csat.asked,
+        csat_answered=csat.answered,
     )
 
 

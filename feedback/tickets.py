@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from feedback.db import Base, UTCDateTime, utcnow
-from feedback.people import ensure_user, get_user
+from feedback.people import User, ensure_user, get_user
 
 TICKET_PREFIX = "ERP"
 TITLE_MAX = 200
@@ -42,6 +42,10 @@ COMMENT_MAX = 10_000
 MODULE_MAX = 64
 IDEMPOTENCY_KEY_MAX = 255
 TRIAGE_ROLES = ("support", "admin")
+# Satisfaction rating (CSAT) with the closure notice: nobody is asked again within the cooldown, and a
+# rating counts within the window after the ask (Zendesk: 28 days). Settings pass their own values.
+CSAT_COOLDOWN_DAYS = 7.0
+CSAT_WINDOW_DAYS = 28.0
 _E = TypeVar("_E", bound=enum.StrEnum)
 
 
@@ -117,6 +121,18 @@ class InvalidTransition(TicketError):
 
 class NotAllowed(TicketError):
     code = "not_allowed"
+
+
+class RatingClosed(TicketError):
+    """A rating after its window (or for a closure nobody asked to rate): refused, nothing stored.
+
+    `until` is when the window closed, or None when this ticket never asked its reporter to rate."""
+
+    code = "rating_closed"
+
+    def __init__(self, message: str, *, ticket: str, until: dt.datetime | None) -> None:
+        super().__init__(message, ticket=ticket)
+        self.until = until
 
 
 # --------------------------------------------------------------------------------------------- models
@@ -216,6 +232,24 @@ class Comment(Base):
     ticket: Mapped[Ticket] = relationship(back_populates="comments")
 
 
+class RatingRequest(Base):
+    """One "how satisfied are you?" put to a reporter with a closure notice, and the answer.
+
+    The cooldown (was this person asked lately?), the rating window and the response rate all read
+    these rows. A duplicate's reporter is asked on the duplicate's own ticket. A reopened ticket that is
+    resolved again may get a new row; a rating always lands on the ticket's latest one."""
+
+    __tablename__ = "ticket_rating_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    recipient: Mapped[str] = mapped_column(ForeignKey("users.slack_user_id"), index=True)
+    asked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    open_until: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
 # ------------------------------------------------------------------------------------------- results
 
 
@@ -239,6 +273,29 @@ class ClosureNotice:
     recipient: str
     reason: str  # resolved, duplicate_resolved, stale_closed
     resolved_by: str | None = None
+    # Set when this notice asks for a rating: the end of its rating window. None: no rating request
+    # (the reporter was asked within the cooldown, or the ticket closed without a resolution).
+    rating_until: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class RatingState:
+    """Where a reporter's rating of a ticket stands: what they gave (if anything) and until when."""
+
+    rating: int | None
+    open_until: dt.datetime
+
+    def is_open(self, now: dt.datetime) -> bool:
+        return now < self.open_until
+
+
+@dataclass(frozen=True)
+class RatingCounts:
+    """Ticket CSAT for a period, as counts (the digest decides what may be shown)."""
+
+    asked: int  # rating requests sent in the period
+    answered: int  # of those, the ones rated so far
+    ratings: tuple[int, ...]  # ratings given (or last changed) in the period
 
 
 @dataclass(frozen=True)
@@ -658,9 +715,23 @@ def followers(session: Session, ticket: Ticket) -> list[Ticket]:
     return out
 
 
-def resolve_ticket(session: Session, ticket_id: int, resolution: str, actor: str) -> list[ClosureNotice]:
-    """Resolve with a resolution text; returns the closure notices to send (reporter and duplicates')."""
+def resolve_ticket(
+    session: Session,
+    ticket_id: int,
+    resolution: str,
+    actor: str,
+    *,
+    now: dt.datetime | None = None,
+    csat_cooldown_days: float = CSAT_COOLDOWN_DAYS,
+    csat_window_days: float = CSAT_WINDOW_DAYS,
+) -> list[ClosureNotice]:
+    """Resolve with a resolution text; returns the closure notices to send (reporter and duplicates').
+
+    In the same transaction it decides who is asked to rate: everyone told, except people asked (for
+    any ticket) within the last `csat_cooldown_days` (0 = ask every time). Each ask is a
+    `RatingRequest` open for `csat_window_days`, with a "rating_requested" event on its ticket."""
     text = _clean_text(resolution, "resolution", RESOLUTION_MAX, required=True)
+    now = now or utcnow()
     ticket = get_ticket(session, ticket_id, for_update=True)
     current = Status(ticket.status)
     if current not in OPEN_STATUSES:
@@ -673,19 +744,104 @@ def resolve_ticket(session: Session, ticket_id: int, resolution: str, actor: str
     _event(ticket, actor, "resolution", "resolution", ticket.resolution, text)
     ticket.resolution = text
     ticket.resolved_by = actor
-    ticket.resolved_at = utcnow()
+    ticket.resolved_at = now
     _set_status(ticket, actor, Status.RESOLVED, kind="resolved")
+    _ask_for_ratings(session, ticket, now, csat_cooldown_days, csat_window_days)
     return closure_notices(session, ticket)
 
 
-def closure_notices(session: Session, ticket: Ticket) -> list[ClosureNotice]:
-    """Who hears about a resolution: the reporter, and the reporters of tickets merged into it."""
-    notices = [ClosureNotice(ticket, ticket.reporter_id, "resolved", ticket.resolved_by)]
+def _told(session: Session, ticket: Ticket) -> list[tuple[Ticket, str, str]]:
+    """(ticket the notice is about, recipient, reason) for a resolution: the reporter, then the
+    reporters of tickets merged into it, each person once."""
+    told = [(ticket, ticket.reporter_id, "resolved")]
     seen = {ticket.reporter_id}
     for dup in followers(session, ticket):
         if dup.reporter_id not in seen:
             seen.add(dup.reporter_id)
-            notices.append(ClosureNotice(dup, dup.reporter_id, "duplicate_resolved", ticket.resolved_by))
+            told.append((dup, dup.reporter_id, "duplicate_resolved"))
+    return told
+
+
+def _ask_for_ratings(
+    session: Session, ticket: Ticket, now: dt.datetime, cooldown_days: float, window_days: float
+) -> None:
+    told = _told(session, ticket)
+    # Write first (SQLite then holds its write lock), then lock the recipients' rows in a fixed order
+    # (PostgreSQL): two resolutions for one person, in any two processes, decide one after the other.
+    session.flush()
+    recipients = sorted({recipient for _, recipient, _ in told})
+    for recipient in recipients:
+        ensure_user(session, recipient)
+    session.flush()
+    session.execute(
+        select(User.slack_user_id)
+        .where(User.slack_user_id.in_(recipients))
+        .order_by(User.slack_user_id)
+        .with_for_update()
+    ).all()
+    since = now - dt.timedelta(days=cooldown_days)
+    for about, recipient, _ in told:
+        if cooldown_days > 0 and asked_since(session, recipient, since):
+            continue
+        open_until = now + dt.timedelta(days=window_days)
+        session.add(
+            RatingRequest(ticket_id=about.id, recipient=recipient, asked_at=now, open_until=open_until)
+        )
+        _event(about, "system", "rating_requested", None, None, recipient)
+        session.flush()
+
+
+def asked_since(session: Session, recipient: str, since: dt.datetime) -> bool:
+    """Was `recipient` asked to rate any closure after `since`? (the CSAT cooldown)"""
+    stmt = select(RatingRequest.id).where(
+        RatingRequest.recipient == recipient, RatingRequest.asked_at > since
+    )
+    return session.scalar(stmt.limit(1)) is not None
+
+
+def latest_rating_request(session: Session, ticket_id: int) -> RatingRequest | None:
+    return session.scalar(
+        select(RatingRequest)
+        .where(RatingRequest.ticket_id == ticket_id)
+        .order_by(RatingRequest.id.desc())
+        .limit(1)
+    )
+
+
+def rating_state(session: Session, ticket_id: int) -> RatingState | None:
+    """The rating its current resolution asked for (a duplicate: its original's), as plain values; None
+    when that resolution did not ask (the cooldown) or there is none."""
+    ticket = get_ticket(session, ticket_id)
+    root = ticket
+    while root.duplicate_of_id is not None:
+        root = get_ticket(session, root.duplicate_of_id)
+    if root.resolved_at is None:
+        return None
+    request = session.scalar(
+        select(RatingRequest)
+        .where(RatingRequest.ticket_id == ticket.id, RatingRequest.asked_at >= root.resolved_at)
+        .order_by(RatingRequest.id.desc())
+        .limit(1)
+    )
+    return None if request is None else RatingState(request.rating, request.open_until)
+
+
+def closure_notices(session: Session, ticket: Ticket) -> list[ClosureNotice]:
+    """Who hears about a resolution: the reporter, and the reporters of tickets merged into it.
+
+    A notice asks for a rating when the resolution made a rating request for its recipient."""
+    notices = []
+    for about, recipient, reason in _told(session, ticket):
+        until = None
+        if ticket.resolved_at is not None:
+            until = session.scalar(
+                select(RatingRequest.open_until).where(
+                    RatingRequest.ticket_id == about.id,
+                    RatingRequest.recipient == recipient,
+                    RatingRequest.asked_at >= ticket.resolved_at,
+                )
+            )
+        notices.append(ClosureNotice(about, recipient, reason, ticket.resolved_by, rating_until=until))
     return notices
 
 
@@ -725,8 +881,14 @@ def confirm_fixed(session: Session, ticket_id: int, actor: str) -> Change:
     return Change(ticket, [_set_status(ticket, actor, Status.CLOSED, kind="confirmed")])
 
 
-def rate_ticket(session: Session, ticket_id: int, actor: str, rating: int | str) -> Change:
-    """The reporter's 1-5 satisfaction rating, allowed once the ticket is resolved; a new rating replaces."""
+def rate_ticket(
+    session: Session, ticket_id: int, actor: str, rating: int | str, *, now: dt.datetime | None = None
+) -> Change:
+    """The reporter's 1-5 satisfaction rating of a resolved ticket, on its latest rating request.
+
+    Changeable (a new rating replaces the last, with its own "rated" event) until the request's window
+    closes; after that, or when the reporter was never asked, `RatingClosed` and nothing is stored."""
+    now = now or utcnow()
     ticket = get_ticket(session, ticket_id, for_update=True)
     if actor != ticket.reporter_id:
         raise NotAllowed(f"only the reporter may rate {ticket.key}", user=actor, ticket=ticket.key)
@@ -738,10 +900,38 @@ def rate_ticket(session: Session, ticket_id: int, actor: str, rating: int | str)
         raise InvalidTicket("bad_rating", f"rating must be 1 to 5, got {rating!r}", value=rating)
     if ticket.status not in (Status.RESOLVED, Status.CLOSED):
         raise InvalidTransition(f"{ticket.key} is not resolved yet; rate it afterwards", ticket=ticket.key)
-    ev = _event(ticket, actor, "rated", "satisfaction", ticket.satisfaction, value)
-    ticket.satisfaction = value
-    ticket.satisfaction_at = utcnow()
+    request = latest_rating_request(session, ticket.id)
+    if request is None:
+        raise RatingClosed(
+            f"{ticket.key}: its reporter was not asked to rate it", ticket=ticket.key, until=None
+        )
+    if now >= request.open_until:
+        raise RatingClosed(
+            f"{ticket.key}: the rating window closed at {request.open_until:%Y-%m-%d %H:%M} UTC",
+            ticket=ticket.key,
+            until=request.open_until,
+        )
+    if request.rating == value:
+        return Change(ticket)  # a double click
+    ev = _event(ticket, actor, "rated", "satisfaction", request.rating, value)
+    request.rating, request.rated_at = value, now
+    ticket.satisfaction, ticket.satisfaction_at = value, now
     return Change(ticket, [ev])
+
+
+def rating_counts(session: Session, since: dt.datetime, until: dt.datetime) -> RatingCounts:
+    """Requests sent in [since, until) and how many are rated so far; the ratings given in the period."""
+    asked, answered = session.execute(
+        select(func.count(), func.count(RatingRequest.rating)).where(
+            RatingRequest.asked_at >= since, RatingRequest.asked_at < until
+        )
+    ).one()
+    ratings = session.scalars(
+        select(RatingRequest.rating).where(
+            RatingRequest.rating.is_not(None), RatingRequest.rated_at >= since, RatingRequest.rated_at < until
+        )
+    )
+    return RatingCounts(asked=asked, answered=answered, ratings=tuple(ratings))
 
 
 def merge_duplicate(session: Session, duplicate_id: int, original_id: int, actor: str) -> Change:

@@ -27,6 +27,7 @@ from bot.services import Services
 from bot.views import tickets as views
 from feedback import faq as faq_store
 from feedback import tickets as store
+from feedback.db import utcnow
 
 log = logging.getLogger("erp_coach.tickets")
 _RATE = re.compile(rf"^{re.escape(ids.TICKET_RATE_PREFIX)}[1-5]$")
@@ -369,7 +370,14 @@ class _Handlers:
         try:
             with self.services.db.begin() as session:
                 store.require_triager(session, user, self.services.settings.triage_roles)
-                store.resolve_ticket(session, ticket_id, form.resolution, user)
+                store.resolve_ticket(
+                    session,
+                    ticket_id,
+                    form.resolution,
+                    user,
+                    csat_cooldown_days=self.services.settings.csat_cooldown_days,
+                    csat_window_days=self.services.settings.csat_window_days,
+                )
                 if form.add_faq:
                     faq_store.add_entry(
                         session,
@@ -415,19 +423,62 @@ class _Handlers:
                 result = change(session, _ticket_id(_action(body)), user)
                 ticket = result.ticket
                 assignee = ticket.assignee_id
+                rating = self._open_rating(session, ticket)
+        except store.RatingClosed as exc:
+            self._rating_refused(body, client, lang, exc)
+            return
         except store.TicketError as exc:
             self._tell_error(client, body, exc)
             return
         text = reply(lang, ticket, assignee)
-        container = body.get("container") or {}
-        channel, ts = container.get("channel_id") or _channel_of(body), container.get("message_ts")
-        if channel and ts:
-            try:
-                client.chat_update(channel=channel, ts=ts, text=text, blocks=views.after_feedback(lang, text))
-            except SlackApiError as exc:
-                log.warning("could not update closure notice: %s", exc.response.get("error"))
+        confirm = ticket.status == store.Status.RESOLVED and ticket.duplicate_of_id is None
+        self._update_notice(body, client, lang, text, ticket.id, confirm, rating)
         out.refresh(self.services, client, [ticket.id], result.events)
         return ticket, assignee
+
+    def _open_rating(self, session, ticket: store.Ticket) -> store.RatingState | None:
+        """The rating to keep on the updated notice: while the ticket is resolved and the window open."""
+        if ticket.status not in (store.Status.RESOLVED, store.Status.CLOSED):
+            return None
+        state = store.rating_state(session, ticket.id)
+        return state if state is not None and state.is_open(utcnow()) else None
+
+    def _update_notice(self, body, client, lang, text, ticket_id, confirm, rating) -> None:
+        container = body.get("container") or {}
+        channel, ts = container.get("channel_id") or _channel_of(body), container.get("message_ts")
+        if not (channel and ts):
+            out.ephemeral(client, _channel_of(body), body["user"]["id"], text)
+            return
+        blocks = views.after_feedback(
+            lang,
+            text,
+            ticket_id=ticket_id,
+            confirm=confirm,
+            rating=rating,
+            tz=self.services.settings.timezone,
+        )
+        try:
+            client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        except SlackApiError as exc:
+            log.warning("could not update closure notice: %s", exc.response.get("error"))
+
+    def _rating_refused(self, body: dict, client: WebClient, lang: str, exc: store.RatingClosed) -> None:
+        """A rating after its window: say so where the buttons were and take them away; nothing stored."""
+        key = exc.params.get("ticket", "")
+        if exc.until is None:
+            text = t("tickets.notice.rating_not_open", lang, key=key)
+        else:
+            text = t(
+                "tickets.notice.rating_closed",
+                lang,
+                key=key,
+                until=views.local_time(exc.until, self.services.settings.timezone),
+            )
+        ticket_id = _ticket_id(_action(body))
+        with self.services.db.begin() as session:
+            ticket = store.get_ticket(session, ticket_id)
+            confirm = ticket.status == store.Status.RESOLVED and ticket.duplicate_of_id is None
+        self._update_notice(body, client, lang, text, ticket_id, confirm, None)
 
     def on_fixed(self, body: dict, client: WebClient) -> None:
         self._reporter_action(

@@ -151,11 +151,6 @@ def digest_text(digest: Digest, lang: str, tz: str) -> str:
             if tk.median_hours_to_resolve is None
             else t("digest.hours", lang, value=f"{tk.median_hours_to_resolve:.1f}")
         )
-        csat = (
-            t("digest.na", lang)
-            if tk.csat_average is None or tk.csat_responses < MIN_GROUP
-            else f"{tk.csat_average:.1f}/5"
-        )
         lines.append(
             t(
                 "digest.tickets_line",
@@ -164,7 +159,23 @@ def digest_text(digest: Digest, lang: str, tz: str) -> str:
                 resolved=tk.resolved,
                 median=median,
                 overdue=tk.overdue,
-                csat=csat,
+            )
+        )
+        if tk.csat_satisfied is not None:
+            share = t("digest.csat_share", lang, value=_pct(tk.csat_satisfied, lang))
+        elif tk.csat_ratings:
+            share = hidden  # the surveys' rule and words: too few ratings to show a score
+        else:
+            share = t("digest.na", lang)
+        lines.append(
+            t(
+                "digest.tickets_csat",
+                lang,
+                share=share,
+                ratings=tk.csat_ratings,
+                rate=_pct(tk.csat_response_rate, lang),
+                answered=tk.csat_answered,
+                asked=tk.csat_asked,
             )
         )
 

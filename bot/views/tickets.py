@@ -11,12 +11,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot import ids
 from bot.i18n import t
 from bot.views.answers import citation, hit_body
 from bot.views.text import escape, truncate
-from feedback.tickets import Category, Priority, Status, Ticket
+from feedback.tickets import Category, Priority, RatingState, Status, Ticket
 from knowledge.types import SearchResult
 
 _SECTION_MAX = 2900  # Slack allows 3,000 characters in a section; leave room for the label
@@ -444,7 +445,7 @@ def change_line(lang: str, kind: str, actor: str, before: str | None, after: str
         except KeyError:
             return esc(field_value)
 
-    if kind in ("resolution", "commented", "reopen_reason", "created"):
+    if kind in ("resolution", "commented", "reopen_reason", "created", "rating_requested"):
         return None
     if kind == "assigned":
         if after is None:
@@ -599,9 +600,17 @@ def read_resolve(values: dict) -> ResolveForm:
 
 
 def closure_notice(
-    lang: str, ticket: Ticket, reason: str, resolved_by: str | None, *, days: float = 0
+    lang: str,
+    ticket: Ticket,
+    reason: str,
+    resolved_by: str | None,
+    *,
+    days: float = 0,
+    rating_until: dt.datetime | None = None,
+    tz: str = "Asia/Shanghai",
 ) -> tuple[str, list[dict]]:
-    """The reporter's DM when their ticket is resolved (with buttons and a rating) or closed as stale."""
+    """The reporter's DM when their ticket is resolved (with buttons, and a rating when `rating_until`
+    is set: the end of its window, shown in `tz`) or closed as stale."""
     if reason == "stale_closed":
         text = t(
             "tickets.notice.stale_closed", lang, key=ticket.key, title=esc(ticket.title), days=f"{days:g}"
@@ -610,31 +619,71 @@ def closure_notice(
     head = t(
         f"tickets.notice.{reason}", lang, key=ticket.key, title=esc(ticket.title), user=resolved_by or ""
     )
-    value = str(ticket.id)
     blocks = [
         {"type": "section", "text": _md(head)},
         {"type": "section", "text": _md(">" + esc(ticket.resolution or "").replace("\n", "\n>"))},
-        {
-            "type": "actions",
-            "block_id": f"closure_{ticket.id}",
-            "elements": [
-                _button(t("tickets.notice.fixed", lang), ids.TICKET_FIXED, value, "primary"),
-                _button(t("tickets.notice.still", lang), ids.TICKET_STILL_PROBLEM, value, "danger"),
-            ],
-        },
-        {"type": "context", "elements": [_md(t("tickets.notice.rate", lang))]},
-        {
-            "type": "actions",
-            "block_id": f"rating_{ticket.id}",
-            "elements": [_button("⭐" * n, f"{ids.TICKET_RATE_PREFIX}{n}", value) for n in range(1, 6)],
-        },
+        _confirm_actions(lang, ticket.id),
     ]
+    if rating_until is not None:
+        blocks += _rating_blocks(lang, ticket.id, RatingState(None, rating_until), tz)
     return head, blocks
 
 
-def after_feedback(lang: str, text: str) -> list[dict]:
-    """Replaces the closure notice's buttons once the reporter has answered."""
-    return [{"type": "section", "text": _md(text)}]
+def _confirm_actions(lang: str, ticket_id: int) -> dict:
+    value = str(ticket_id)
+    return {
+        "type": "actions",
+        "block_id": f"closure_{ticket_id}",
+        "elements": [
+            _button(t("tickets.notice.fixed", lang), ids.TICKET_FIXED, value, "primary"),
+            _button(t("tickets.notice.still", lang), ids.TICKET_STILL_PROBLEM, value, "danger"),
+        ],
+    }
+
+
+def local_time(moment: dt.datetime, tz: str) -> str:
+    return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+
+
+def _rating_blocks(lang: str, ticket_id: int, rating: RatingState, tz: str) -> list[dict]:
+    until = local_time(rating.open_until, tz)
+    if rating.rating is None:
+        prompt = f"{t('tickets.notice.rate', lang)} {t('tickets.notice.rate_until', lang, until=until)}"
+    else:
+        prompt = t("tickets.notice.your_rating", lang, rating=rating.rating, until=until)
+    buttons = [
+        _button(
+            "⭐" * n,
+            f"{ids.TICKET_RATE_PREFIX}{n}",
+            str(ticket_id),
+            "primary" if n == rating.rating else None,
+        )
+        for n in range(1, 6)
+    ]
+    return [
+        {"type": "context", "elements": [_md(prompt)]},
+        {"type": "actions", "block_id": f"rating_{ticket_id}", "elements": buttons},
+    ]
+
+
+def after_feedback(
+    lang: str,
+    text: str,
+    *,
+    ticket_id: int | None = None,
+    confirm: bool = False,
+    rating: RatingState | None = None,
+    tz: str = "Asia/Shanghai",
+) -> list[dict]:
+    """Replaces the closure notice once the reporter has answered: `text`, then *That fixed it* /
+    *Still a problem* while the ticket waits for that (`confirm`), and the rating (with the reporter's
+    current one) while its window is open (`rating`)."""
+    blocks = [{"type": "section", "text": _md(text)}]
+    if ticket_id is not None and confirm:
+        blocks.append(_confirm_actions(lang, ticket_id))
+    if ticket_id is not None and rating is not None:
+        blocks += _rating_blocks(lang, ticket_id, rating, tz)
+    return blocks
 
 
 def overdue_reminder(

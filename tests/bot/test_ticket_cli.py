@@ -12,7 +12,15 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from feedback.db import Database
-from feedback.tickets import TicketEvent, assign, create_ticket, events_of, list_tickets, resolve_ticket
+from feedback.tickets import (
+    RatingRequest,
+    TicketEvent,
+    assign,
+    create_ticket,
+    events_of,
+    list_tickets,
+    resolve_ticket,
+)
 
 runner = CliRunner()
 
@@ -103,7 +111,8 @@ def test_backup_lose_the_file_restore_everything_is_back(monkeypatch, tmp_path):
             (t.key, t.status, t.resolution, [(e.kind, e.after) for e in events_of(s, t.id)])
             for t in list_tickets(s)
         ]
-        assert s.query(TicketEvent).count() == 6
+        assert s.query(TicketEvent).count() == 7  # ERP-2's resolution asked its reporter to rate it
+        assert [r.recipient for r in s.query(RatingRequest)] == ["U2"]  # the cooldown survives a restore
         # The counter came back too: the next ticket continues the numbering.
         assert create_ticket(s, reporter="U3", description="新问题").ticket.key == "ERP-3"
     db.dispose()

@@ -219,21 +219,68 @@ def test_ticket_numbers_come_from_the_tickets_tables(db):
         ids_ = [m.ticket.id for m in made]
         for t in session.scalars(select(tickets.Ticket)):
             t.created_at = inside
-        for tid in ids_[:2]:
-            tickets.resolve_ticket(session, tid, "已修复权限", "USUP")
-        for t, hours in zip(
-            session.scalars(select(tickets.Ticket).order_by(tickets.Ticket.id)), (2, 6, 0), strict=True
-        ):
-            if t.resolved_at is not None:
-                t.resolved_at = inside + dt.timedelta(hours=hours)
-        tickets.rate_ticket(session, ids_[0], "UREP", 4)
-        for t in session.scalars(select(tickets.Ticket).where(tickets.Ticket.satisfaction.is_not(None))):
-            t.satisfaction_at = inside + dt.timedelta(hours=3)
+        for tid, hours in zip(ids_[:2], (2, 6), strict=True):
+            tickets.resolve_ticket(
+                session,
+                tid,
+                "已修复权限",
+                "USUP",
+                now=inside + dt.timedelta(hours=hours),
+                csat_cooldown_days=0,
+            )
+        tickets.rate_ticket(session, ids_[0], "UREP", 4, now=inside + dt.timedelta(hours=3))
     with db.begin() as session:
         digest = build_digest(session, SINCE, UNTIL, now=UNTIL, ticket_sla_hours={"urgent": 4.0})
     tk = digest.tickets
     assert (tk.opened, tk.resolved, tk.median_hours_to_resolve, tk.overdue) == (3, 2, 4.0, 1)
-    assert (tk.csat_average, tk.csat_responses) == (4.0, 1)
+    assert (tk.csat_ratings, tk.csat_satisfied, tk.csat_asked, tk.csat_answered) == (1, None, 2, 1)
     text = digest_text(digest, "en", "Asia/Shanghai")
     assert "3 opened, 2 resolved, median time to resolve 4.0 h, 1 overdue" in text
-    assert "n/a" in text.split("satisfaction after a ticket")[1]  # one rating: below the anonymity threshold
+    # One rating: below the anonymity threshold, hidden with the surveys' words; the counts stay.
+    assert "Satisfaction after a ticket: hidden (fewer than 5 answers) (1 ratings)" in text
+    assert "response rate 50% (1 of 2 asked)" in text and "100%" not in text
+
+
+def _rated_week(db, ratings: list[int], unrated: int, *, before: list[int] = ()) -> None:
+    """Tickets resolved in the digest's week, one reporter each, rated as given; `unrated` more were
+    asked and not answered; `before` were asked the week before and rated in this one."""
+    tickets = pytest.importorskip("feedback.tickets")
+    inside = SINCE + dt.timedelta(days=2)
+    plan = [(inside, inside + dt.timedelta(hours=5), r) for r in ratings]
+    plan += [(inside, None, None)] * unrated
+    plan += [(SINCE - dt.timedelta(days=2), inside, r) for r in before]
+    with db.begin() as session:
+        for i, (asked, rated, value) in enumerate(plan):
+            reporter = f"UREP{i}"
+            tid = tickets.create_ticket(
+                session, reporter=reporter, description=f"凭证 {i} 无法审核"
+            ).ticket.id
+            tickets.resolve_ticket(session, tid, "已开通审核权限。", "USUP", now=asked)
+            if rated is not None:
+                tickets.rate_ticket(session, tid, reporter, value, now=rated)
+
+
+def test_ticket_csat_share_of_four_and_five_ratings_and_response_rate(db):
+    _rated_week(db, [5, 5, 4, 3, 1], unrated=3, before=[4])
+    with db.begin() as session:
+        digest = build_digest(session, SINCE, UNTIL, now=UNTIL)
+    tk = digest.tickets
+    # Ratings given this week: 5, 5, 4, 3, 1 and last week's ask rated now (4): 4 of 6 are 4-5.
+    assert (tk.csat_ratings, tk.csat_satisfied) == (6, round(4 / 6, 4))
+    # Asked this week: 8, of which 5 answered (last week's ask counts in last week's response rate).
+    assert (tk.csat_asked, tk.csat_answered, tk.csat_response_rate) == (8, 5, 5 / 8)
+    assert digest.numbers()["tickets"]["csat_response_rate"] == 0.625
+    zh = digest_text(digest, "zh-CN", "Asia/Shanghai")
+    en = digest_text(digest, "en", "Asia/Shanghai")
+    assert "工单满意度：67% 评为 4–5 分（6 个评分）；回复率 62%（邀请 8 次，已评 5 次）" in zh
+    assert "Satisfaction after a ticket: 67% rated 4–5 (6 ratings); response rate 62% (5 of 8 asked)" in en
+
+
+def test_ticket_csat_below_the_minimum_group_is_hidden_like_surveys(db):
+    _rated_week(db, [1] * (MIN_GROUP - 1), unrated=1)
+    with db.begin() as session:
+        digest = build_digest(session, SINCE, UNTIL, now=UNTIL)
+    assert (digest.tickets.csat_ratings, digest.tickets.csat_satisfied) == (MIN_GROUP - 1, None)
+    zh = digest_text(digest, "zh-CN", "Asia/Shanghai")
+    assert "工单满意度：已隐藏（回答少于 5 人）（4 个评分）；回复率 80%（邀请 5 次，已评 4 次）" in zh
+    assert "0%" not in zh.split("工单满意度")[1].split("回复率")[0]  # no share leaks

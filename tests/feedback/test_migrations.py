@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import select
 
 import feedback.models  # noqa: F401 - registers every table on Base.metadata
 from feedback.db import Base
@@ -17,3 +18,33 @@ def test_migrated_schema_matches_the_models(db):
     # APScheduler keeps its own jobs table in the same database; it is not ours to migrate.
     diff = [d for d in diff if not (d[0] == "remove_table" and d[1].name.startswith("apscheduler"))]
     assert diff == []
+
+
+def test_tickets_resolved_before_csat_keep_their_rating_and_its_window(db):
+    import datetime as dt
+
+    from alembic import command
+
+    from feedback.db import alembic_config
+    from feedback.tickets import RatingRequest, Ticket, create_ticket, merge_duplicate, rate_ticket
+
+    command.downgrade(alembic_config(db.url), "rating_reminders")
+    resolved = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
+    with db.begin() as s:
+        rated = create_ticket(s, reporter="U1", description="发票无法过账").ticket
+        dup = create_ticket(s, reporter="U2", description="过账发票报错").ticket
+        still_open = create_ticket(s, reporter="U3", description="库存盘点单打不开").ticket
+        merge_duplicate(s, dup.id, rated.id, "U_SUP")
+        rated.status, rated.resolution, rated.resolved_at = "resolved", "已修复过账规则", resolved
+        rated.satisfaction, rated.satisfaction_at = 3, resolved + dt.timedelta(hours=2)
+        ids = rated.id, dup.id, still_open.id
+    db.upgrade()
+    with db.begin() as s:
+        rows = {r.ticket_id: r for r in s.scalars(select(RatingRequest))}
+        assert set(rows) == {ids[0], ids[1]}  # the open ticket was never resolved, so never asked
+        assert (rows[ids[0]].recipient, rows[ids[0]].rating, rows[ids[0]].asked_at) == ("U1", 3, resolved)
+        assert rows[ids[1]].recipient == "U2" and rows[ids[1]].rating is None
+        assert rows[ids[0]].open_until == resolved + dt.timedelta(days=28)
+        rate_ticket(s, ids[0], "U1", 5, now=resolved + dt.timedelta(days=3))  # still changeable
+    with db.begin() as s:
+        assert s.get(Ticket, ids[0]).satisfaction == 5

@@ -110,3 +110,29 @@ def test_digest_preview_renders_text_and_pngs_without_slack(env, tmp_path):
     assert "新建 0，已解决 0" in (out / "digest.zh-CN.md").read_text(encoding="utf-8")
     result = runner.invoke(app, ["digest", "--preview", "--out", str(out), "--lang", "en"])
     assert result.exit_code == 0 and "ERP roll-out weekly digest" in result.output
+
+
+def test_digest_preview_shows_ticket_satisfaction(env, tmp_path):
+    import datetime as dt
+
+    from feedback.db import Database
+    from feedback.tickets import create_ticket, rate_ticket, resolve_ticket
+
+    db = Database(f"sqlite:///{env / 'erp-coach.db'}")
+    db.upgrade()
+    asked = dt.datetime(2026, 11, 17, 2, 0, tzinfo=dt.UTC)  # Tuesday in Hangzhou
+    with db.begin() as s:
+        for i, rating in enumerate([5, 4, 4, 2, 5, None]):
+            reporter = f"U{i}"
+            tid = create_ticket(s, reporter=reporter, description=f"采购订单 {i} 无法确认").ticket.id
+            resolve_ticket(s, tid, "已补录供应商价格表。", "U_SUP", now=asked)
+            if rating is not None:
+                rate_ticket(s, tid, reporter, rating, now=asked + dt.timedelta(hours=2))
+    db.dispose()
+    out = tmp_path / "预览"
+    result = runner.invoke(
+        app, ["digest", "--preview", "--out", str(out), "--since", "2026-11-16", "--until", "2026-11-23"]
+    )
+    assert result.exit_code == 0, result.output
+    text = (out / "digest.zh-CN.md").read_text(encoding="utf-8")
+    assert "工单满意度：80% 评为 4–5 分（5 个评分）；回复率 83%（邀请 6 次，已评 5 次）" in text

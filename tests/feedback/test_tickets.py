@@ -182,8 +182,9 @@ def test_status_machine_enforces_allowed_moves_and_audits_each(db):
         ("status", "triaged", "in_progress"),
     ]
     kinds = [k for k, _, _ in trail]
+    # Asked to rate once: the second resolution fell within the cooldown.
     assert kinds[4:] == [
-        "status", "commented", "reporter_replied", "resolution", "resolved",
+        "status", "commented", "reporter_replied", "resolution", "resolved", "rating_requested",
         "reopened", "reopen_reason", "resolution", "resolved", "confirmed", "rated",
     ]  # fmt: skip
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from bot import ids
 from feedback.people import set_role
-from feedback.tickets import Ticket, events_of, list_tickets
+from feedback.tickets import RatingRequest, Ticket, create_ticket, events_of, list_tickets
 
 TRIAGE = "C0TRIAGE"
 ROLES = ["finance", "warehouse", "purchasing", "support", "admin"]
@@ -236,8 +239,18 @@ def test_resolve_sends_closure_notice_and_reporter_closes_the_loop(app):
     app.settle()
     _resolve(app, ticket, "U_SUP", "价格表同步任务已修复。")
     app.settle()
+    second = [c for c in app.fake.calls("chat.postMessage") if ids.TICKET_FIXED in c.action_ids()][-1]
+    assert "价格表同步任务已修复" in second.text
+    rate_ids = {f"{ids.TICKET_RATE_PREFIX}{n}" for n in range(1, 6)}
+    assert not rate_ids & set(second.action_ids())  # asked minutes ago: the cooldown holds
+    mark = app.fake.mark()
     app.sender.block_action(ids.TICKET_FIXED, user_id="U_REP", value=str(ticket.id), channel_id="DREP")
     app.settle()  # the two clicks are handled in parallel; keep their order
+    [fixed] = [
+        c for c in app.fake.calls()[mark:] if c.method == "chat.update" and c.args["channel"] == "DREP"
+    ]
+    assert not rate_ids & set(fixed.action_ids())  # nor does the reply to "That fixed it" ask
+    # The first ask's window is still open: a rating from its buttons counts.
     app.sender.block_action(
         f"{ids.TICKET_RATE_PREFIX}4", user_id="U_REP", value=str(ticket.id), channel_id="DREP"
     )
@@ -248,3 +261,93 @@ def test_resolve_sends_closure_notice_and_reporter_closes_the_loop(app):
         kinds = [e.kind for e in events_of(s, ticket.id)]
     assert kinds.count("reopened") == 1 and kinds[-2:] == ["confirmed", "rated"]
     assert any("ERP-1" in c.text for c in app.fake.calls("chat.update") if c.args.get("channel") == "DREP")
+    thread = [
+        c.text for c in app.fake.calls("chat.postMessage") if c.args.get("thread_ts") == ticket.triage_ts
+    ]
+    assert any("4/5" in line for line in thread)
+    assert not any("rating_requested" in line for line in thread)  # the ask is audited, not announced
+
+
+def _new_ticket(app, reporter: str, description: str) -> Ticket:
+    with app.db.begin() as s:
+        return create_ticket(s, reporter=reporter, description=description, source="slash").ticket
+
+
+def _notice_for(app, ticket: Ticket, mark: int = 0):
+    notices = [
+        c
+        for c in app.fake.calls("chat.postMessage")[mark:]
+        if c.args.get("channel") == f"D{ticket.reporter_id}" and ticket.key in c.text
+    ]
+    assert notices, f"no closure notice for {ticket.key}"
+    return notices[-1]
+
+
+RATE = [f"{ids.TICKET_RATE_PREFIX}{n}" for n in range(1, 6)]
+
+
+@pytest.mark.parametrize("slack_overrides", [{"TRIAGE_CHANNEL": TRIAGE, "CSAT_WINDOW_DAYS": "14"}])
+def test_rating_asked_once_per_cooldown_changeable_in_its_window_then_refused(app):
+    first = _new_ticket(app, "U_REP", "销售订单确认时提示客户信用额度不足")
+    second = _new_ticket(app, "U_REP", "库存调拨单无法过账")
+    _resolve(app, first, "U_SUP", "已把客户信用额度调整为 10 万，请重新确认订单。")
+    app.settle()
+    notice = _notice_for(app, first)
+    assert set(RATE) <= set(notice.action_ids()) and ids.TICKET_FIXED in notice.action_ids()
+    with app.db.begin() as s:
+        [request] = s.scalars(select(RatingRequest))
+        assert request.open_until - request.asked_at == dt.timedelta(days=14)  # CSAT_WINDOW_DAYS
+    until = request.open_until.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    assert f"可在 {until} 前评分或修改" in notice.text
+
+    _resolve(app, second, "U_SUP", "调拨单已重新过账。")
+    app.settle()
+    quiet = _notice_for(app, second)  # asked minutes ago: the notice comes without the rating
+    assert "调拨单已重新过账" in quiet.text and ids.TICKET_STILL_PROBLEM in quiet.action_ids()
+    assert not set(RATE) & set(quiet.action_ids())
+
+    def rate(n: int):
+        mark = app.fake.mark()
+        app.sender.block_action(RATE[n - 1], user_id="U_REP", value=str(first.id), channel_id="DU_REP")
+        app.settle()
+        [update] = [c for c in app.fake.calls()[mark:] if c.method == "chat.update"]
+        assert update.args["channel"] == "DU_REP"
+        return update
+
+    low = rate(2)
+    assert "您的评分：2/5" in low.text and low.element(RATE[1]).get("style") == "primary"
+    assert {ids.TICKET_FIXED, ids.TICKET_STILL_PROBLEM, *RATE} <= set(low.action_ids())  # not confirmed yet
+    high = rate(5)
+    assert "您的评分：5/5" in high.text and set(RATE) <= set(high.action_ids())
+
+    # Four weeks later (the window closed): the click is refused politely and nothing is stored.
+    with app.db.begin() as s:
+        request = s.get(RatingRequest, request.id)
+        request.asked_at -= dt.timedelta(days=29)
+        request.open_until -= dt.timedelta(days=29)
+        closed = request.open_until.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    late = rate(1)
+    assert f"评分已于 {closed} 截止" in late.text and not set(RATE) & set(late.action_ids())
+    with app.db.begin() as s:
+        assert s.get(Ticket, first.id).satisfaction == 5
+        rated = [(e.before, e.after) for e in events_of(s, first.id) if e.kind == "rated"]
+    assert rated == [(None, "2"), ("2", "5")]
+
+
+@pytest.mark.parametrize("slack_overrides", [{"TRIAGE_CHANNEL": TRIAGE, "CSAT_COOLDOWN_DAYS": "0"}])
+def test_without_a_cooldown_every_closure_asks_and_fixing_keeps_the_rating(app):
+    first = _new_ticket(app, "U_REP", "销售订单确认时提示客户信用额度不足")
+    second = _new_ticket(app, "U_REP", "库存调拨单无法过账")
+    _resolve(app, first, "U_SUP", "已把客户信用额度调整为 10 万。")
+    _resolve(app, second, "U_SUP", "调拨单已重新过账。")
+    app.settle()
+    assert set(RATE) <= set(_notice_for(app, first).action_ids())
+    assert set(RATE) <= set(_notice_for(app, second).action_ids())
+    mark = app.fake.mark()
+    app.sender.block_action(ids.TICKET_FIXED, user_id="U_REP", value=str(second.id), channel_id="DU_REP")
+    app.settle()
+    [update] = [
+        c for c in app.fake.calls()[mark:] if c.method == "chat.update" and c.args["channel"] == "DU_REP"
+    ]
+    assert "已关闭" in update.text and set(RATE) <= set(update.action_ids())  # still rateable
+    assert ids.TICKET_FIXED not in update.action_ids()

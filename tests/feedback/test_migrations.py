@@ -28,7 +28,7 @@ def test_tickets_resolved_before_csat_keep_their_rating_and_its_window(db):
     from feedback.db import alembic_config
     from feedback.tickets import RatingRequest, Ticket, create_ticket, merge_duplicate, rate_ticket
 
-    command.downgrade(alembic_config(db.url), "rating_reminders")
+    command.downgrade(alembic_config(db.url), "survey_reminders")
     resolved = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
     with db.begin() as s:
         rated = create_ticket(s, reporter="U1", description="发票无法过账").ticket

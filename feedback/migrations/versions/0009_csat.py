@@ -5,7 +5,7 @@ each gets a request at its resolution (a duplicate's at its original's), open fo
 with the rating it already has.
 
 Revision ID: csat
-Revises: rating_reminders
+Revises: survey_reminders
 Create Date: 2026-12-01
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import feedback.db
 
 revision = "csat"
-down_revision = "rating_reminders"
+down_revision = "survey_reminders"
 branch_labels = None
 depends_on = None
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -18,6 +20,20 @@ from bot.services import Services
 console = Console()
 err = Console(stderr=True)
 DEFAULT_KB = "./sample_kb"
+
+
+@contextlib.contextmanager
+def _stops_with_a_message() -> Iterator[None]:
+    """A knowledge base that cannot start (model, Chroma, index, synonyms file) says why, not a traceback."""
+    from knowledge.base import KnowledgeBaseError
+    from knowledge.embedding import EmbeddingModelError
+    from knowledge.index import VectorStoreError
+
+    try:
+        yield
+    except (EmbeddingModelError, VectorStoreError, KnowledgeBaseError) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
 
 
 def register(app: typer.Typer) -> None:
@@ -44,7 +60,8 @@ def serve(
     if missing:
         err.print(f"[red]{t('common.missing_settings', lang, names=', '.join(missing))}[/red]")
         raise typer.Exit(2)
-    _serve(Services(settings), http=http, host=host, port=port, scheduler=scheduler)
+    with _stops_with_a_message():
+        _serve(Services(settings), http=http, host=host, port=port, scheduler=scheduler)
 
 
 def chat(
@@ -53,7 +70,8 @@ def chat(
 ) -> None:
     """A local terminal chat over the knowledge base; reads questions line by line (works when piped)."""
     settings = load_settings()
-    _chat(Services(settings), role=role, lang=lang)
+    with _stops_with_a_message():
+        _chat(Services(settings), role=role, lang=lang)
 
 
 def run() -> None:
@@ -62,16 +80,17 @@ def run() -> None:
     settings = load_settings()
     services = Services(settings)
     services.db.upgrade()
-    _ingest(services, lang="zh-CN")
-    _restore_faqs(services, lang="zh-CN")
-    missing = missing_slack_settings(settings, http=False)
-    if not missing:
-        _serve(services, http=False, host="", port=0)
-        return
-    for lang in ("zh-CN", "en"):
-        err.print(f"[yellow]{t('common.missing_settings', lang, names=', '.join(missing))}[/yellow]")
-        err.print(t("common.starting_chat", lang))
-    _chat(services, role=None, lang="zh-CN")
+    with _stops_with_a_message():
+        _ingest(services, lang="zh-CN")
+        _restore_faqs(services, lang="zh-CN")
+        missing = missing_slack_settings(settings, http=False)
+        if not missing:
+            _serve(services, http=False, host="", port=0)
+            return
+        for lang in ("zh-CN", "en"):
+            err.print(f"[yellow]{t('common.missing_settings', lang, names=', '.join(missing))}[/yellow]")
+            err.print(t("common.starting_chat", lang))
+        _chat(services, role=None, lang="zh-CN")
 
 
 def missing_slack_settings(settings: Settings, *, http: bool) -> list[str]:
@@ -139,6 +158,7 @@ def _chat(services: Services, *, role: str | None, lang: str) -> None:
     from bot.answering import ask, ui_language
 
     interactive = sys.stdin.isatty()
+    services.knowledge  # noqa: B018 - load the model and indexes before the first prompt, not after it
     console.print(f"[bold]{t('slack.chat.banner', lang)}[/bold]")
     while True:
         try:

@@ -133,3 +133,17 @@ def test_reset_puts_database_faqs_back(kb_dir, tmp_path):
     result = runner.invoke(app, ["ask", "扫码枪没有反应", "--json"])
     payload = json.loads(result.output)
     assert payload["hits"][0]["source"] == f"faq:{faq_id}"
+
+
+@pytest.mark.parametrize("command", [["ask", "MIGO怎么做"], ["chat"]])
+def test_a_malformed_synonyms_file_stops_with_its_line_not_a_traceback(
+    kb_dir, tmp_path, monkeypatch, command
+):
+    bad = tmp_path / "公司用语.tsv"
+    bad.write_text("migo\treceipt\n红冲 贷项通知单\n", encoding="utf-8")
+    monkeypatch.setenv("SYNONYMS_FILE", str(bad))
+    result = runner.invoke(app, command, input="")
+    assert result.exit_code == 1, result.output
+    output = " ".join(result.output.split())  # rich wraps long lines
+    assert "公司用语.tsv:2: expected 'phrase<TAB>manual words', got '红冲 贷项通知单'" in output
+    assert "Traceback" not in result.output

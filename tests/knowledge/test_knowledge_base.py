@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
 from knowledge.answers import compose
 from knowledge.base import KnowledgeBase, KnowledgeConfig, with_tuning
+from tests.knowledge.pages import write_pages
 
 PAGES = {
     "manuals/warehouse/two-step-receipt.md": """\
@@ -86,11 +85,7 @@ FAQ = (
 
 @pytest.fixture
 def corpus(tmp_path):
-    root = tmp_path / "kb"
-    for rel, body in PAGES.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(body), encoding="utf-8")
+    root = write_pages(tmp_path / "kb", PAGES)
     (root / "faq.csv").write_text(FAQ, encoding="utf-8")
     # A GBK text file with a Chinese name, a broken PDF and a page with malformed front matter.
     (root / "manuals" / "仓库").mkdir()

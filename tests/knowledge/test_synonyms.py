@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
 from knowledge.base import KnowledgeBase, KnowledgeBaseError, KnowledgeConfig, with_tuning
 from knowledge.synonyms import Thesaurus
+from tests.knowledge.pages import write_pages
 
 PAGES = {
     "accounting/incoterms.md": """\
@@ -51,12 +50,7 @@ PAGES = {
 
 @pytest.fixture
 def corpus(tmp_path):
-    root = tmp_path / "kb"
-    for rel, body in PAGES.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(body), encoding="utf-8")
-    return root
+    return write_pages(tmp_path / "kb", PAGES)
 
 
 def _kb(tmp_path, embedder, corpus, synonyms_file=None):

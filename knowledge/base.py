@@ -872,25 +872,22 @@ class _Rendering:
         covered = " ".join([zh for zh, _ in english] + ([latin] if latin else []))
         total = lexical.mass(question)
         share = min(1.0, lexical.mass(covered) / total) if total > 0 else 0.0
-        rest = question
-        for zh, _ in matches:
-            rest = rest.replace(zh, " ", 1)
-        return cls(text, share, [(zh, en) for zh, en in matches] + [(rest, "")])
+        return cls(text, share, _phrase_units(question, _spans(question, matches)))
 
 
 _LATIN = re.compile(r"[A-Za-z0-9]+")
 _CJK_WORDS = re.compile(r"[\u3400-\u9fff]+")
 
 
+def _spans(question: str, matches: Sequence[tuple[str, str]]) -> list[SynonymMatch]:
+    """Glossary matches (term, words) placed in the question, at each term's first occurrence."""
+    return [SynonymMatch(zh, words, i, i + len(zh)) for zh, words in matches if (i := question.find(zh)) >= 0]
+
+
 def _chinese_synonyms(question: str, matches: Sequence[tuple[str, str]]) -> list[SynonymMatch]:
     """Matched terms whose manual words are Chinese (the company's phrases): searched on Chinese pages."""
-    out = []
-    for zh, words in matches:
-        chinese = " ".join(_CJK_WORDS.findall(words))
-        start = question.find(zh)
-        if chinese and start >= 0:
-            out.append(SynonymMatch(zh, chinese, start, start + len(zh)))
-    return out
+    placed = ((m, " ".join(_CJK_WORDS.findall(m.expansion))) for m in _spans(question, matches))
+    return [SynonymMatch(m.phrase, chinese, m.start, m.end) for m, chinese in placed if chinese]
 
 
 def _phrase_units(question: str, synonyms: Sequence[SynonymMatch]) -> list[tuple[str, str]]:

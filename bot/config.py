@@ -12,6 +12,8 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from feedback.tickets import CSAT_COOLDOWN_DAYS, CSAT_WINDOW_DAYS
+
 DEFAULT_ROLES = ("finance", "warehouse", "sales", "purchasing", "hr", "support", "manager", "admin")
 
 
@@ -114,8 +116,12 @@ class Settings(BaseSettings):
     )
     # The closure notice asks for a 1-5 rating, but nobody is asked again within CSAT_COOLDOWN_DAYS of
     # their last ask (0 = every time); a rating counts for CSAT_WINDOW_DAYS after the ask (Zendesk: 28).
-    csat_cooldown_days: float = Field(default=7, ge=0, validation_alias=AliasChoices("CSAT_COOLDOWN_DAYS"))
-    csat_window_days: float = Field(default=28, gt=0, validation_alias=AliasChoices("CSAT_WINDOW_DAYS"))
+    csat_cooldown_days: float = Field(
+        default=CSAT_COOLDOWN_DAYS, ge=0, validation_alias=AliasChoices("CSAT_COOLDOWN_DAYS")
+    )
+    csat_window_days: float = Field(
+        default=CSAT_WINDOW_DAYS, gt=0, validation_alias=AliasChoices("CSAT_WINDOW_DAYS")
+    )
     # The report modal opens at once; knowledge-base suggestions found within this many seconds are added
     # to it (a late one would move the form under the user's cursor). 0 turns the suggestions off.
     ticket_deflection_seconds: float = Field(

@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import faq_index, ids
 from bot import ticket_messages as out
+from bot.answering import channel_scope
 from bot.i18n import t
 from bot.listeners.ask import MAX_QUESTION, without_mentions
 from bot.listeners.erp_command import CommandRequest, subcommand
@@ -87,9 +88,11 @@ def suggest_answers(
     view_id: str | None = None,
     view_hash: str | None = None,
     external_id: str | None = None,
+    channel_id: str | None = None,
 ) -> None:
     """Deflection (after the ack, with the report modal already open): search the knowledge base with the
-    text the ticket starts from and, when it answers, show that answer above the form. Never raises and
+    text the ticket starts from and, when it answers, show that answer above the form. The search keeps to
+    the scope of the channel the report comes from, as the bot's answers there do. Never raises and
     stores nothing: the modal stays a ticket form, and a failed or slow search must not stand in the way."""
     query = _suggestion_query(services, text)
     if not query:
@@ -97,7 +100,7 @@ def suggest_answers(
     started = time.monotonic()
     try:
         role = services.directory.person(user_id).role
-        result = services.knowledge.search(query, role=role)
+        result = services.knowledge.search(query, role=role, scope=channel_scope(services, channel_id))
     except Exception:  # noqa: BLE001 - suggestions are optional; the form is already open
         log.exception("ticket suggestions: search failed")
         return
@@ -144,6 +147,7 @@ def _suggest_after_ack(request: CommandRequest) -> None:
         draft=views.TicketDraft(description=request.args),
         lang=out.user_lang(request.services, user_id),
         external_id=_report_external_id(request.body["trigger_id"]),
+        channel_id=request.body.get("channel_id"),
     )
 
 
@@ -186,6 +190,7 @@ class _Handlers:
             lang=lang,
             view_id=view.get("id"),
             view_hash=view.get("hash"),
+            channel_id=channel,
         )
 
     def on_open_ticket_button(self, ack: Ack, body: dict, client: WebClient) -> None:

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from bot import ids
+from feedback.channels import set_scope
 from feedback.people import ensure_user
 from feedback.tickets import list_tickets
 
@@ -164,3 +165,26 @@ def test_suggestions_can_be_turned_off(answering_app):
     view = _report_view(app, mark)
     assert "external_id" not in view and not fake.calls("views.update")
     assert ZH_HEADING not in _text(view)
+
+
+def test_suggestions_keep_to_the_scope_of_the_channel_the_report_comes_from(answering_app):
+    app, fake = answering_app, answering_app.fake
+    fake.add_user("UZH", locale="zh-CN")
+    with app.db.begin() as s:
+        set_scope(s, "C0WH", ["仓库"], by="UADMIN")
+    mark = fake.mark()
+    app.sender.command("/erp", "ticket 怎么提交报销单？", user_id="UZH", channel_id="C0WH")
+    view = _report_view(app, mark)
+    assert not fake.calls("views.update")  # 财务's page is outside the warehouse channel's scope
+    assert ZH_HEADING not in _text(view) and "新建报销单" not in _text(view)
+
+    mark = fake.mark()
+    app.sender.command("/erp", "ticket 月末盘点怎么做？", user_id="UZH", channel_id="C0WH")
+    assert "库存盘点 › 月末盘点" in _text(_report_view(app, mark))  # inside it, as the bot answers there
+
+    mark = fake.mark()
+    r = app.sender.message_shortcut(
+        ids.TICKET_SHORTCUT, user_id="UZH", text="怎么提交报销单？", channel_id="C0WH"
+    )
+    assert r.status == 200
+    assert ZH_HEADING not in _text(_report_view(app, mark))

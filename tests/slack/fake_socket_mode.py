@@ -20,6 +20,7 @@ from websockets.sync.server import ServerConnection, serve
 class FakeSocketMode:
     def __init__(self) -> None:
         self.acks: dict[str, dict] = {}
+        self.opened = 0  # connections the app has opened, reconnections included
         self._cond = threading.Condition()
         self._connections: list[ServerConnection] = []
         self._server = None
@@ -54,6 +55,7 @@ class FakeSocketMode:
         connection.send(json.dumps(hello))
         with self._cond:
             self._connections.append(connection)
+            self.opened += 1
             self._cond.notify_all()
         try:
             for message in connection:
@@ -67,10 +69,23 @@ class FakeSocketMode:
             with self._cond:
                 self._connections.remove(connection)
 
-    def wait_connected(self, timeout: float = 10.0) -> None:
+    def wait_connected(self, timeout: float = 10.0, *, opened: int = 1) -> None:
+        """Until the app holds an open connection and has opened `opened` in all."""
         with self._cond:
-            if not self._cond.wait_for(lambda: self._connections, timeout):
-                raise AssertionError("the app never opened a Socket Mode connection")
+            if not self._cond.wait_for(lambda: self._connections and self.opened >= opened, timeout):
+                raise AssertionError(f"the app opened {self.opened} Socket Mode connections, not {opened}")
+
+    def refresh(self) -> None:
+        """Ask the app to move to a new connection, as Slack does every few hours."""
+        with self._cond:
+            connection = self._connections[-1]
+        connection.send(json.dumps({"type": "disconnect", "reason": "refresh_requested"}))
+
+    def drop(self) -> None:
+        """Close the app's connection without warning, as a network failure or a Slack restart does."""
+        with self._cond:
+            connection = self._connections[-1]
+        connection.close()
 
     def push(
         self, kind: str, payload: object, *, envelope_id: str | None = None, retry_attempt: int = 0

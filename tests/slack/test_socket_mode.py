@@ -122,3 +122,24 @@ def test_a_malformed_envelope_does_not_break_the_connection(socket_app, fake_sla
     server.wait_ack(server.push("events_api", bodies.event_body(event)))
     answer = fake_slack.wait_for("chat.postMessage", lambda c: c.args["channel"] == "DU1")
     assert "Click Validate" in answer.text
+
+
+@pytest.mark.parametrize("how", ["refresh", "drop"])
+def test_the_app_reconnects_and_goes_on_answering(socket_app, fake_slack, how):
+    """Slack asks for a new connection every few hours, and networks fail: the bot must come back by
+    itself, with a new URL from apps.connections.open, and answer what arrives on the new connection."""
+    server, bodies = socket_app
+    fake_slack.add_user("UZH", locale="zh-CN")
+    getattr(server, how)()
+    server.wait_connected(timeout=30, opened=2)
+    assert len(fake_slack.calls("apps.connections.open")) >= 2
+    event = {
+        "type": "message",
+        "channel": "DUZH",
+        "channel_type": "im",
+        "user": "UZH",
+        "text": "怎么提交报销单？",
+    }
+    server.wait_ack(server.push("events_api", bodies.event_body(event)), timeout=5)
+    answer = fake_slack.wait_for("chat.postMessage", lambda c: c.args["channel"] == "DUZH")
+    assert "费用报销 › 提交报销单" in answer.text

@@ -3,9 +3,11 @@
 Usage: python benchmarks/ticket_similarity.py [--pairs benchmarks/ticket_pairs.jsonl]
 
 Each line of the pairs file is {"a": {"title", "description"}, "b": {...}, "same": bool, "lang": "zh"|"en"|"mixed"}.
-A pair's score is computed exactly as `feedback.tickets.similar_open_tickets` does with text and tokenizer:
-the mean of the cosine of the bundled model's embeddings of `similar_text` ("title\\ndescription") and the Dice
-overlap of the `knowledge.lexical.tokenize` word sets. "score >= threshold" predicts "same problem".
+A pair's score is computed exactly as `feedback.tickets.similar_open_tickets` does with text, tokenizer and
+rendering: the mean of the cosine of the bundled model's embeddings of `similar_text` ("title\\ndescription")
+and the Dice overlap of the `knowledge.lexical.tokenize` word sets; for a Chinese and an English ticket,
+`cross_language_score` (the Chinese one's English ERP terms against the other's words), printed against
+`CROSS_LANGUAGE_THRESHOLD` as well. "score >= threshold" predicts "same problem".
 Printed per language and overall: precision/recall/F1 per threshold, the best-F1 and best-F0.5 thresholds
 (F0.5 weighs precision higher: an unrelated suggestion is a nuisance, a missed duplicate costs little), and
 min/median/max of the score, the cosine alone and the Dice alone for same and different pairs.
@@ -28,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
-from feedback.tickets import _dice, similar_text  # noqa: E402
+from feedback.tickets import CROSS_LANGUAGE_THRESHOLD, _dice, cross_language_score, similar_text  # noqa: E402
+from knowledge.crosslingual import english_rendering  # noqa: E402
 from knowledge.embedding import Embedder  # noqa: E402
 from knowledge.lexical import tokenize  # noqa: E402
 
@@ -51,7 +54,14 @@ def score_pairs(pairs: list[dict], embedder: Embedder) -> dict[str, np.ndarray]:
     dice = np.array(
         [_dice(set(tokenize(texts[2 * i])), set(tokenize(texts[2 * i + 1]))) for i in range(len(pairs))]
     )
-    return {"score": (cosine + dice) / 2, "cosine": cosine, "dice": dice}
+    score = (cosine + dice) / 2
+    cross_pairs = np.zeros(len(pairs), bool)
+    for i in range(len(pairs)):
+        a, b = texts[2 * i], texts[2 * i + 1]
+        cross = cross_language_score((a, english_rendering(a)), (b, english_rendering(b)), tokenize)
+        if cross is not None:
+            score[i], cross_pairs[i] = cross, True
+    return {"score": score, "cosine": cosine, "dice": dice, "cross": cross_pairs}
 
 
 def f_beta(p: float, r: float, beta: float) -> float:
@@ -62,7 +72,7 @@ HEADER = f"  {'thr':>5} {'TP':>4} {'FP':>4} {'FN':>4} {'prec':>6} {'recall':>6} 
 
 
 def table(
-    scores: np.ndarray, same: np.ndarray, thresholds: list[float] = THRESHOLDS
+    scores: np.ndarray, same: np.ndarray, thresholds: list[float] = THRESHOLDS, current: float = CURRENT
 ) -> tuple[list[str], dict]:
     """One line per threshold; and per beta (1, 0.5) the best (F, threshold, line), lowest threshold on ties."""
     lines = [HEADER]
@@ -77,7 +87,7 @@ def table(
         for beta, f in ((1.0, f1), (0.5, f05)):
             if f > best[beta][0]:
                 best[beta] = (f, thr, line)
-        lines.append(line + ("  <- current" if thr == CURRENT else ""))
+        lines.append(line + ("  <- current" if thr == current else ""))
     return lines, best
 
 
@@ -104,7 +114,14 @@ def main() -> None:
             continue
         n_same, n_diff = int((mask & same).sum()), int((mask & ~same).sum())
         print(f"\n== {group}: {mask.sum()} pairs ({n_same} same, {n_diff} different)")
-        lines, best = table(parts["score"][mask], same[mask])
+        scores, thresholds, current = parts["score"], THRESHOLDS, CURRENT
+        if group == "mixed":  # scored by cross_language_score, against its own threshold
+            thresholds = sorted({round(0.15 + 0.05 * i, 2) for i in range(8)} | {CROSS_LANGUAGE_THRESHOLD})
+            current = CROSS_LANGUAGE_THRESHOLD
+        elif group == "all":  # cross-language pairs shifted so that each line decides as the bot would
+            scores = scores + parts["cross"] * (CURRENT - CROSS_LANGUAGE_THRESHOLD)
+            print(f"  (cross-language pairs: score + {CURRENT - CROSS_LANGUAGE_THRESHOLD:.2f})")
+        lines, best = table(scores[mask], same[mask], thresholds, current)
         print("\n".join(lines))
         print(f"  best F1 at {best[1.0][1]:.2f}, best F0.5 at {best[0.5][1]:.2f}")
         print(f"  {'min / median / max':>28} {'same':>23} {'different':>23}")

@@ -20,6 +20,7 @@ from bot.views import tickets as views
 from feedback import tickets as store
 from feedback.db import utcnow
 from feedback.people import get_user
+from knowledge.crosslingual import english_rendering
 from knowledge.lexical import tokenize
 
 if TYPE_CHECKING:
@@ -88,6 +89,7 @@ def card(
             exclude_id=ticket.id,
             text=store.similar_text(ticket),
             tokenize=tokenize,
+            render=english_rendering,
         ):
             similar.append(views.SimilarCard(s.ticket.id, s.ticket.key, s.ticket.title, s.score))
     dup_key = None

@@ -543,9 +543,28 @@ def _dice(a: set[str], b: set[str]) -> float:
     return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
 
 
+# A Chinese and an English report of one problem share no words, and the bundled English model puts their
+# cosine near 0.1, so such a pair is scored on its ERP terms alone (see `cross_language_score`). On the 14
+# mixed pairs of benchmarks/ticket_pairs.jsonl, 0.3 finds 7 of 7 duplicates with one unrelated pair
+# (two expense-approval problems); few pairs, so a rough setting.
+CROSS_LANGUAGE_THRESHOLD = 0.3
+
+
 def similar_text(ticket: Ticket) -> str:
     """The text tickets are compared on (embedded and tokenized the same way)."""
     return f"{ticket.title}\n{ticket.description}"
+
+
+def cross_language_score(
+    a: tuple[str, str | None], b: tuple[str, str | None], tokenize: Callable[[str], Iterable[str]]
+) -> float | None:
+    """Each side is (text, rendering): a Chinese text's English ERP terms ("" when it names none), None for
+    a text that is not Chinese. For a Chinese and a non-Chinese text: the word overlap (Dice) of the
+    Chinese one's rendering with the other's words; None when both are in one language."""
+    if (a[1] is None) == (b[1] is None):
+        return None
+    rendering, other = (a[1], b[0]) if a[1] is not None else (b[1], a[0])
+    return _dice(set(tokenize(rendering)), set(tokenize(other)))
 
 
 def similar_open_tickets(
@@ -557,6 +576,7 @@ def similar_open_tickets(
     exclude_id: int | None = None,
     text: str | None = None,
     tokenize: Callable[[str], Iterable[str]] | None = None,
+    render: Callable[[str], str | None] | None = None,
 ) -> list[SimilarTicket]:
     """Open, non-duplicate tickets close to this one, best first.
 
@@ -564,14 +584,15 @@ def similar_open_tickets(
     the mean of that cosine and the word overlap (Dice). The bundled model is an English one, so on
     Chinese tickets the two overlap: benchmarks/ticket_similarity.py (130 labelled pairs) puts
     same-problem Chinese pairs at 0.35-0.78 and different ones at 0.30-0.66; 0.45 has the best F1 and
-    F0.5 there. A Chinese and an English report of one problem are rarely found (cosine ~0.1, no shared
-    words)."""
+    F0.5 there. With `render` (a Chinese text's English ERP terms), a Chinese and an English ticket are
+    compared by `cross_language_score` against `CROSS_LANGUAGE_THRESHOLD` instead."""
     query = np.asarray(vector, dtype=np.float32).reshape(-1)
     norm = float(np.linalg.norm(query))
     if not norm:
         return []
     query = query / norm
     words = set(tokenize(text)) if text is not None and tokenize is not None else None
+    rendered = render(text) if words is not None and render is not None else None
     stmt = select(Ticket).where(
         Ticket.status.in_([s.value for s in OPEN_STATUSES]),
         Ticket.duplicate_of_id.is_(None),
@@ -584,6 +605,13 @@ def similar_open_tickets(
         other = vector_of(ticket)
         if other is None or other.shape != query.shape:
             continue  # embedded by another model; not comparable
+        if words is not None and render is not None:
+            theirs = similar_text(ticket)
+            cross = cross_language_score((text, rendered), (theirs, render(theirs)), tokenize)
+            if cross is not None:
+                if cross >= CROSS_LANGUAGE_THRESHOLD:
+                    found.append(SimilarTicket(ticket, cross))
+                continue
         score = float(np.dot(query, other))
         if words is not None:
             score = (score + _dice(words, set(tokenize(similar_text(ticket))))) / 2

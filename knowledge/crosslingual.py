@@ -74,3 +74,11 @@ def _whole(token_of: list[tuple[int, int]], start: int, end: int) -> bool:
 def english_terms(question: str) -> str:
     """The English words for the glossary terms found in `question`, in question order ("" if none)."""
     return " ".join(en for _, en in glossary_matches(question))
+
+
+def english_rendering(text: str) -> str | None:
+    """For a Chinese text, the English words of the ERP terms it names ("" when none); None for a text that
+    is not Chinese. What tickets in two languages are compared on."""
+    from knowledge.loaders import detect_lang
+
+    return english_terms(text) if detect_lang(text) == "zh" else None

@@ -109,3 +109,25 @@ def test_same_problem_is_suggested_merged_and_counted_unrelated_is_not(app):
         assert (duplicate.duplicate_of_id, duplicate.status) == (first.id, "closed")
     assert "受影响人数：2" in _card(app, first).text  # the original's card now says how many are affected
     assert first.key in _card(app, same).text and not _similar_blocks(_card(app, same))
+
+
+def test_a_chinese_and_an_english_report_of_one_problem_find_each_other(app):
+    english = _report(app, "U_A", "Cannot confirm the purchase order after the manager approved it", "1701.1")
+    unrelated = _report(app, "U_B", "Logged out of the system every few minutes", "1701.2")
+    chinese = _report(app, "U_C", "采购订单经理审批通过了，但是点确认订单没有反应", "1701.3")
+    suggested = _similar_blocks(_card(app, chinese))
+    assert list(suggested) == [f"similar_{english.id}"]
+    assert english.key in suggested[f"similar_{english.id}"]["text"]["text"]
+    # The English reports' cards, redrawn when support takes them, find the Chinese one the same way.
+    for ticket in (english, unrelated):
+        app.sender.block_action(
+            ids.TICKET_ASSIGN_ME,
+            user_id="U_SUP",
+            value=str(ticket.id),
+            channel_id=TRIAGE,
+            message_ts=ticket.triage_ts,
+        )
+    app.settle()
+    assert list(_similar_blocks(_card(app, english))) == [f"similar_{chinese.id}"]
+    unrelated_card = _card(app, unrelated)
+    assert unrelated_card.method == "chat.update" and _similar_blocks(unrelated_card) == {}

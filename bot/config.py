@@ -128,7 +128,8 @@ class Settings(BaseSettings):
         default=5, ge=0, validation_alias=AliasChoices("TICKET_DEFLECTION_SECONDS")
     )
     # Mean of embedding cosine and word overlap; see feedback.tickets.similar_open_tickets and
-    # benchmarks/ticket_similarity.py (0.45: best F1 and F0.5 on 130 labelled pairs).
+    # benchmarks/ticket_similarity.py (0.45: best F1 and F0.5 on 130 labelled pairs). Tickets in two
+    # languages are compared on their ERP terms (feedback.tickets.CROSS_LANGUAGE_THRESHOLD).
     ticket_similarity_threshold: float = Field(
         default=0.45, ge=0, le=1, validation_alias=AliasChoices("TICKET_SIMILARITY_THRESHOLD")
     )

@@ -34,6 +34,10 @@ def socket_app(slack_services, fake_slack, slack_knowledge):
     server.stop()
 
 
+def _dm(user: str, text: str) -> dict:
+    return {"type": "message", "channel": f"D{user}", "channel_type": "im", "user": user, "text": text}
+
+
 def _command(bodies: SlackSender, fake, text: str, user: str) -> dict:
     return {
         "token": "legacy-verification-token",
@@ -60,13 +64,7 @@ def test_the_app_connects_with_the_app_token(socket_app, fake_slack):
 def test_a_chinese_dm_is_acked_at_once_and_answered(socket_app, fake_slack):
     server, bodies = socket_app
     fake_slack.add_user("UZH", locale="zh-CN")
-    event = {
-        "type": "message",
-        "channel": "DUZH",
-        "channel_type": "im",
-        "user": "UZH",
-        "text": "怎么提交报销单？",
-    }
+    event = _dm("UZH", "怎么提交报销单？")
     started = time.monotonic()
     envelope = server.push("events_api", bodies.event_body(event))
     server.wait_ack(envelope)
@@ -89,13 +87,7 @@ def test_a_redelivered_envelope_is_answered_once(socket_app, fake_slack):
     server, bodies = socket_app
     fake_slack.add_user("U1", locale="en-US")
     body = bodies.event_body(
-        {
-            "type": "message",
-            "channel": "DU1",
-            "channel_type": "im",
-            "user": "U1",
-            "text": "How do I validate a receipt?",
-        },
+        _dm("U1", "How do I validate a receipt?"),
         event_id="Ev0SOCKET1",
     )
     server.wait_ack(server.push("events_api", body))
@@ -112,13 +104,7 @@ def test_a_malformed_envelope_does_not_break_the_connection(socket_app, fake_sla
     fake_slack.add_user("U1", locale="en-US")
     server.push("events_api", {"type": "event_callback", "event_id": "Ev0BROKEN"})  # no event at all
     server.push("interactive", {"type": "block_actions"})  # no user, no actions
-    event = {
-        "type": "message",
-        "channel": "DU1",
-        "channel_type": "im",
-        "user": "U1",
-        "text": "How do I validate a receipt?",
-    }
+    event = _dm("U1", "How do I validate a receipt?")
     server.wait_ack(server.push("events_api", bodies.event_body(event)))
     answer = fake_slack.wait_for("chat.postMessage", lambda c: c.args["channel"] == "DU1")
     assert "Click Validate" in answer.text
@@ -133,13 +119,7 @@ def test_the_app_reconnects_and_goes_on_answering(socket_app, fake_slack, how):
     getattr(server, how)()
     server.wait_connected(timeout=30, opened=2)
     assert len(fake_slack.calls("apps.connections.open")) >= 2
-    event = {
-        "type": "message",
-        "channel": "DUZH",
-        "channel_type": "im",
-        "user": "UZH",
-        "text": "怎么提交报销单？",
-    }
+    event = _dm("UZH", "怎么提交报销单？")
     server.wait_ack(server.push("events_api", bodies.event_body(event)), timeout=5)
     answer = fake_slack.wait_for("chat.postMessage", lambda c: c.args["channel"] == "DUZH")
     assert "费用报销 › 提交报销单" in answer.text

@@ -475,7 +475,8 @@ class KnowledgeBase:
         if tuning.mode == "hybrid":
             ranked = self._question_language_first(ranked, qlang)
         # A matching FAQ entry leads when it is about as good as the best page: of those, the one whose
-        # question covers most of the asker's terms (not one that shares only "谁" and "审批").
+        # question covers most of the asker's terms (not one that shares only "谁" and "审批"); equal
+        # coverage, up to float noise (0.9999 against 1.0), goes to the better scored.
         if ranked and tuning.faq_margin >= 0:
             top_score = ranked[0][1][0]
             faqs = [
@@ -484,7 +485,7 @@ class KnowledgeBase:
                 if self._passages[pid].kind == "faq" and score >= top_score - tuning.faq_margin
             ]
             if faqs:
-                best_faq = max(faqs, key=lambda i: (cand.get(ranked[i][1][1], [0.0] * 5)[4], -i))
+                best_faq = max(faqs, key=lambda i: (round(cand.get(ranked[i][1][1], [0.0] * 5)[4], 6), -i))
                 if best_faq > 0:
                     ranked.insert(0, ranked.pop(best_faq))
         hits = []

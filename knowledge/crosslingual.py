@@ -1,7 +1,7 @@
 """Chinese questions about English-only pages: expand known ERP terms into the manuals' English words.
 
 The default embedding model is English, and many manual pages exist only in English, so a Chinese question
-gets an English rendering of the ERP terms it contains (a small glossary, `data/glossary_zh_en.tsv`, longest
+gets an English rendering of the ERP terms it contains (a glossary, `data/glossary_zh_en.tsv`, longest
 match first). The rendering is what the dense side embeds and is added to the lexical query; Chinese
 pages are still matched by the Chinese words themselves.
 """

@@ -12,6 +12,7 @@ from knowledge.base import KnowledgeBase, KnowledgeConfig
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / ".." / "shared" / "corpus" / "odoo-16"
 TEST_SET = REPO / "benchmarks" / "questions" / "test.jsonl"
+DEV_MORE = REPO / "benchmarks" / "questions" / "dev_more.jsonl"
 
 pytestmark = pytest.mark.slow
 
@@ -62,3 +63,12 @@ def test_ranked_sources_are_real_distinct_pages(odoo_kb, test_outcomes):
         assert len(outcome.ranked_sources) == len(set(outcome.ranked_sources))
         assert len(outcome.ranked_sources) >= 10
         assert set(outcome.ranked_sources) <= pages, outcome.ranked_sources
+
+
+def test_chinese_questions_about_pages_that_exist_only_in_english(odoo_kb):
+    """dev_more's Chinese questions are mostly about English-only pages (16 of 20): the glossary carries
+    them across. Measured 0.65 hit@5 with the glossary of 2026-12-02, 0.50 with the one before it; plain
+    BM25 and the dense side alone manage 0.15."""
+    questions = [q for q in evaluation.load_questions(DEV_MORE) if q.lang == "zh"]
+    metrics = evaluation.score(evaluation.run(odoo_kb, questions))
+    assert metrics.per_lang["zh"]["hit@5"] >= 0.6, metrics.per_lang["zh"]

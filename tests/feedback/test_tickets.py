@@ -13,6 +13,7 @@ from feedback.faq import add_entry as add_faq
 from feedback.faq import all_entries
 from feedback.people import set_role
 from feedback.tickets import (
+    CROSS_LANGUAGE_THRESHOLD,
     InvalidTicket,
     InvalidTransition,
     NotAllowed,
@@ -228,6 +229,43 @@ def test_only_support_and_admin_may_triage(db):
 def _unit(*values):
     v = np.asarray(values, dtype=np.float32)
     return v / np.linalg.norm(v)
+
+
+def test_tickets_in_two_languages_are_compared_on_their_erp_terms(db):
+    """The cosine of an English model says little across languages: a Chinese ticket and an English one
+    are compared on the Chinese one's English ERP terms (what `render` gives) against the other's words."""
+    glossary = {"采购订单": "purchase order", "审批": "approve", "登录": "log in"}
+
+    def render(text):
+        if not any("\u4e00" <= ch <= "\u9fff" for ch in text):
+            return None
+        return " ".join(en for zh, en in glossary.items() if zh in text)
+
+    def words(text):
+        return [w.strip(".,?") for w in text.lower().split()]
+
+    po = _new(
+        db,
+        title="PO stuck",
+        description="cannot confirm purchase order after approve",
+        embedding=_unit(0, 1, 0),
+    )
+    login = _new(db, title="Login", description="cannot log in since monday", embedding=_unit(0, 0, 1))
+    chinese = "采购订单审批后无法确认"
+    with db.begin() as s:
+        # Orthogonal vectors: only the ERP terms can bring them together.
+        found = similar_open_tickets(
+            s, _unit(1, 0, 0), threshold=0.45, text=chinese, tokenize=words, render=render
+        )
+        assert [x.ticket.id for x in found] == [po]
+        assert found[0].score >= CROSS_LANGUAGE_THRESHOLD
+        # Without a renderer the pair is compared as before, and nothing comes close.
+        assert similar_open_tickets(s, _unit(1, 0, 0), threshold=0.45, text=chinese, tokenize=words) == []
+        # Two English tickets still go by cosine and shared words: the login ticket is not the PO one.
+        same_lang = similar_open_tickets(
+            s, _unit(0, 1, 0), threshold=0.45, text="PO stuck after approve", tokenize=words, render=render
+        )
+        assert [x.ticket.id for x in same_lang] == [po] and login not in [x.ticket.id for x in same_lang]
 
 
 def test_similar_open_tickets_and_merging_counts_affected_people(db):

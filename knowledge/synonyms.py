@@ -38,8 +38,9 @@ class SynonymMatch:
 
 
 class Thesaurus:
-    """Phrases (as sequences of index terms, so "bills of material" meets "bill of materials") and the
-    manual words they stand for. Longest phrase first; a phrase is matched on whole words only."""
+    """Phrases (as sequences of words by their index terms, so "bills of material" meets "bill of
+    materials") and the manual words they stand for. Longest phrase first; a phrase is matched on whole
+    words only, its stop words included."""
 
     def __init__(self, entries: Iterable[tuple[str, str]] = ()) -> None:
         by_terms: dict[tuple[str, ...], list[str]] = {}
@@ -49,7 +50,7 @@ class Thesaurus:
             if _CJK.search(phrase):
                 self.chinese.append((phrase, expansion.strip()))
                 continue
-            terms = tuple(tokenize(phrase))
+            terms = _word_keys(phrase)
             if terms and expansion.strip():
                 by_terms.setdefault(terms, []).append(expansion.strip())
         self._entries = {terms: " ".join(dict.fromkeys(exps)) for terms, exps in by_terms.items()}
@@ -70,11 +71,7 @@ class Thesaurus:
         """The phrases found in an English question, in question order, longest first where they overlap."""
         if not self._entries:
             return []
-        words = []  # (index term, start, end) for each word that is an index term
-        for m in _WORD.finditer(question.lower()):
-            terms = tokenize(m.group(0))
-            if len(terms) == 1:
-                words.append((terms[0], m.start(), m.end()))
+        words = [(_word_key(m.group(0)), m.start(), m.end()) for m in _WORD.finditer(question.lower())]
         found: list[SynonymMatch] = []
         i = 0
         while i < len(words):
@@ -89,6 +86,17 @@ class Thesaurus:
             else:
                 i += 1
         return found
+
+
+def _word_key(word: str) -> str:
+    """A word as phrases match it: its index term ("bills" and "bill" meet), or itself where it has none.
+    Stop words stay: "make to order" is not "order", nor "clock in" "clock"."""
+    terms = tokenize(word)
+    return terms[0] if len(terms) == 1 else word
+
+
+def _word_keys(phrase: str) -> tuple[str, ...]:
+    return tuple(_word_key(w) for w in _WORD.findall(phrase.lower()))
 
 
 def read_file(path: Path) -> list[tuple[str, str]]:

@@ -70,6 +70,14 @@ def test_phrases_match_whole_words_longest_first_in_any_inflection():
     assert thesaurus.matches("our fobbing office") == []
 
 
+def test_a_phrase_keeps_its_small_words():
+    """ "make to order" is not every question that says "order", nor "clock in" every "clock"."""
+    thesaurus = Thesaurus([("make to order", "replenish on order mto"), ("clock in", "attendances kiosk")])
+    assert thesaurus.matches("the order was cancelled on amazon, what happens in odoo") == []
+    assert thesaurus.matches("the clock is wrong") == []
+    assert [m.phrase for m in thesaurus.matches("can we Make To Order this item?")] == ["Make To Order"]
+
+
 def test_the_builtin_thesaurus_finds_the_page_in_the_manuals_words(tmp_path, embedder, corpus):
     kb = _kb(tmp_path, embedder, corpus)
     question = "which FOB or CIF do we use"

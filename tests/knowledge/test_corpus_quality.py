@@ -36,7 +36,7 @@ def test_outcomes(odoo_kb):
 
 # Issue 2's targets: en hit@5 >= 0.97 and hit@1 >= 0.85, zh hit@5 >= 0.90 and hit@1 >= 0.75, >= 70% of
 # unanswerable questions abstained with <= 5% of answerable ones. Measured on this held-out set with the
-# tuning calibrated on dev: en hit@1 0.882 / hit@5 0.965, zh 0.803 / 0.934, abstained 0.6% of answerable
+# tuning calibrated on dev: en hit@1 0.871 / hit@5 0.965, zh 0.803 / 0.934, abstained 0.6% of answerable
 # and 68% of unanswerable. The targets that are met are asserted as such; en hit@5 (one question short)
 # and unanswerable abstention (one question short) have floors just under the measured numbers so that a
 # regression fails; raise them to the targets when quality improves.

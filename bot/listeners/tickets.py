@@ -477,7 +477,7 @@ class _Handlers:
                 "tickets.notice.rating_closed",
                 lang,
                 key=key,
-                until=views.local_time(exc.until, self.services.settings.timezone),
+                until=views.slack_time(exc.until, self.services.settings.timezone),
             )
         ticket_id = _ticket_id(_action(body))
         with self.services.db.begin() as session:

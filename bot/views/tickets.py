@@ -645,8 +645,14 @@ def local_time(moment: dt.datetime, tz: str) -> str:
     return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
 
 
+def slack_time(moment: dt.datetime, tz: str) -> str:
+    """A moment as Slack shows it to each reader, in their own time zone and clock; the company's time
+    (`tz`) where a client cannot format dates."""
+    return f"<!date^{int(moment.timestamp())}^{{date_num}} {{time}}|{local_time(moment, tz)}>"
+
+
 def _rating_blocks(lang: str, ticket_id: int, rating: RatingState, tz: str) -> list[dict]:
-    until = local_time(rating.open_until, tz)
+    until = slack_time(rating.open_until, tz)
     if rating.rating is None:
         prompt = f"{t('tickets.notice.rate', lang)} {t('tickets.notice.rate_until', lang, until=until)}"
     else:

@@ -297,8 +297,11 @@ def test_rating_asked_once_per_cooldown_changeable_in_its_window_then_refused(ap
     with app.db.begin() as s:
         [request] = s.scalars(select(RatingRequest))
         assert request.open_until - request.asked_at == dt.timedelta(days=14)  # CSAT_WINDOW_DAYS
+    # Each reader sees the deadline in their own time zone (Slack formats it); the company's time is the
+    # fallback.
     until = request.open_until.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
-    assert f"可在 {until} 前评分或修改" in notice.text
+    stamp = int(request.open_until.timestamp())
+    assert f"可在 <!date^{stamp}^{{date_num}} {{time}}|{until}> 前评分或修改" in notice.text
 
     _resolve(app, second, "U_SUP", "调拨单已重新过账。")
     app.settle()
@@ -326,8 +329,10 @@ def test_rating_asked_once_per_cooldown_changeable_in_its_window_then_refused(ap
         request.asked_at -= dt.timedelta(days=29)
         request.open_until -= dt.timedelta(days=29)
         closed = request.open_until.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+        stamp = int(request.open_until.timestamp())
     late = rate(1)
-    assert f"评分已于 {closed} 截止" in late.text and not set(RATE) & set(late.action_ids())
+    assert f"评分已于 <!date^{stamp}^{{date_num}} {{time}}|{closed}> 截止" in late.text
+    assert not set(RATE) & set(late.action_ids())
     with app.db.begin() as s:
         assert s.get(Ticket, first.id).satisfaction == 5
         rated = [(e.before, e.after) for e in events_of(s, first.id) if e.kind == "rated"]

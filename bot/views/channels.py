@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.i18n import t
 from bot.views.answers import Message
-from bot.views.text import escape, truncate
+from bot.views.text import escape, slack_time, truncate
 from feedback.channels import ChannelConfig
 
 
@@ -42,6 +42,4 @@ def folder_list(folders: list[str] | tuple[str, ...]) -> str:
 
 def _when(config: ChannelConfig) -> str:
     """Slack's date token: each reader sees it in their own time zone and language."""
-    at = config.updated_at
-    fallback = at.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+    return slack_time(config.updated_at, "UTC", "{date_short_pretty} {time}")

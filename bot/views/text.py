@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 SECTION_LIMIT = 3000  # characters of text in a section block
 BUTTON_VALUE_LIMIT = 2000
@@ -104,3 +106,10 @@ def split_for_sections(
 def plain(text: str, limit: int) -> str:
     """Text for plain_text objects (headers, buttons, titles): one line, escaped, within `limit`."""
     return truncate(escape(" ".join(text.split())), limit)
+
+
+def slack_time(moment: dt.datetime, tz: str, token: str = "{date_num} {time}") -> str:
+    """A moment as Slack shows it to each reader, in their own time zone and clock (`token`: Slack's
+    date format); the time in `tz` where a client cannot format dates."""
+    fallback = moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+    return f"<!date^{int(moment.timestamp())}^{token}|{fallback}>"

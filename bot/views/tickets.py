@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from bot import ids
 from bot.i18n import t
 from bot.views.answers import citation, hit_body
-from bot.views.text import escape, truncate
+from bot.views.text import escape, slack_time, truncate
 from feedback.tickets import Category, Priority, RatingState, Status, Ticket
 from knowledge.types import SearchResult
 
@@ -643,12 +643,6 @@ def _confirm_actions(lang: str, ticket_id: int) -> dict:
 
 def local_time(moment: dt.datetime, tz: str) -> str:
     return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
-
-
-def slack_time(moment: dt.datetime, tz: str) -> str:
-    """A moment as Slack shows it to each reader, in their own time zone and clock; the company's time
-    (`tz`) where a client cannot format dates."""
-    return f"<!date^{int(moment.timestamp())}^{{date_num}} {{time}}|{local_time(moment, tz)}>"
 
 
 def _rating_blocks(lang: str, ticket_id: int, rating: RatingState, tz: str) -> list[dict]:

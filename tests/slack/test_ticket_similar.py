@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
@@ -119,14 +120,11 @@ def test_a_chinese_and_an_english_report_of_one_problem_find_each_other(app):
     assert list(suggested) == [f"similar_{english.id}"]
     assert english.key in suggested[f"similar_{english.id}"]["text"]["text"]
     # The English reports' cards, redrawn when support takes them, find the Chinese one the same way.
+    take = functools.partial(
+        app.sender.block_action, ids.TICKET_ASSIGN_ME, user_id="U_SUP", channel_id=TRIAGE
+    )
     for ticket in (english, unrelated):
-        app.sender.block_action(
-            ids.TICKET_ASSIGN_ME,
-            user_id="U_SUP",
-            value=str(ticket.id),
-            channel_id=TRIAGE,
-            message_ts=ticket.triage_ts,
-        )
+        take(value=str(ticket.id), message_ts=ticket.triage_ts)
     app.settle()
     assert list(_similar_blocks(_card(app, english))) == [f"similar_{chinese.id}"]
     unrelated_card = _card(app, unrelated)

@@ -605,8 +605,8 @@ def similar_open_tickets(
         other = vector_of(ticket)
         if other is None or other.shape != query.shape:
             continue  # embedded by another model; not comparable
+        theirs = similar_text(ticket)
         if words is not None and render is not None:
-            theirs = similar_text(ticket)
             cross = cross_language_score((text, rendered), (theirs, render(theirs)), tokenize)
             if cross is not None:
                 if cross >= CROSS_LANGUAGE_THRESHOLD:
@@ -614,7 +614,7 @@ def similar_open_tickets(
                 continue
         score = float(np.dot(query, other))
         if words is not None:
-            score = (score + _dice(words, set(tokenize(similar_text(ticket))))) / 2
+            score = (score + _dice(words, set(tokenize(theirs)))) / 2
         if score >= threshold:
             found.append(SimilarTicket(ticket, score))
     found.sort(key=lambda s: (-s.score, s.ticket.number))

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 
+from knowledge.loaders import detect_lang
+
 _GLOSSARY = Path(__file__).parent / "data" / "glossary_zh_en.tsv"
 
 
@@ -79,6 +81,4 @@ def english_terms(question: str) -> str:
 def english_rendering(text: str) -> str | None:
     """For a Chinese text, the English words of the ERP terms it names ("" when none); None for a text that
     is not Chinese. What tickets in two languages are compared on."""
-    from knowledge.loaders import detect_lang
-
     return english_terms(text) if detect_lang(text) == "zh" else None

@@ -11,7 +11,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot import ids
 from bot.i18n import t
@@ -639,10 +638,6 @@ def _confirm_actions(lang: str, ticket_id: int) -> dict:
             _button(t("tickets.notice.still", lang), ids.TICKET_STILL_PROBLEM, value, "danger"),
         ],
     }
-
-
-def local_time(moment: dt.datetime, tz: str) -> str:
-    return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
 
 
 def _rating_blocks(lang: str, ticket_id: int, rating: RatingState, tz: str) -> list[dict]:

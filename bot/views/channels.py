@@ -42,4 +42,4 @@ def folder_list(folders: list[str] | tuple[str, ...]) -> str:
 
 def _when(config: ChannelConfig) -> str:
     """Slack's date token: each reader sees it in their own time zone and language."""
-    return slack_time(config.updated_at, "UTC", "{date_short_pretty} {time}")
+    return slack_time(config.updated_at, "UTC", "{date_short_pretty} {time}", name_zone=True)

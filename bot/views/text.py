@@ -108,8 +108,11 @@ def plain(text: str, limit: int) -> str:
     return truncate(escape(" ".join(text.split())), limit)
 
 
-def slack_time(moment: dt.datetime, tz: str, token: str = "{date_num} {time}") -> str:
+def slack_time(
+    moment: dt.datetime, tz: str, token: str = "{date_num} {time}", *, name_zone: bool = False
+) -> str:
     """A moment as Slack shows it to each reader, in their own time zone and clock (`token`: Slack's
-    date format); the time in `tz` where a client cannot format dates."""
-    fallback = moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+    date format); the time in `tz` (followed by its name with `name_zone`) where a client cannot format
+    dates."""
+    fallback = moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M") + (f" {tz}" if name_zone else "")
     return f"<!date^{int(moment.timestamp())}^{token}|{fallback}>"

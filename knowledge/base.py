@@ -24,6 +24,7 @@ from knowledge.chunking import chunk_document
 from knowledge.crosslingual import glossary, glossary_matches
 from knowledge.embedding import Embedder
 from knowledge.index import VectorIndex
+from knowledge.intent import same_kind
 from knowledge.lexical import LexicalIndex, tokenize
 from knowledge.loaders import SUPPORTED_SUFFIXES, Document, LoadError, detect_lang, load_file
 from knowledge.ranking import Evidence, SearchTuning, decide
@@ -474,20 +475,8 @@ class KnowledgeBase:
         # first: same content, in the asker's language.
         if tuning.mode == "hybrid":
             ranked = self._question_language_first(ranked, qlang)
-        # A matching FAQ entry leads when it is about as good as the best page: of those, the one whose
-        # question covers most of the asker's terms (not one that shares only "谁" and "审批"); equal
-        # coverage, up to float noise (0.9999 against 1.0), goes to the better scored.
         if ranked and tuning.faq_margin >= 0:
-            top_score = ranked[0][1][0]
-            faqs = [
-                i
-                for i, (_source, (score, pid)) in enumerate(ranked[: tuning.max_hits])
-                if self._passages[pid].kind == "faq" and score >= top_score - tuning.faq_margin
-            ]
-            if faqs:
-                best_faq = max(faqs, key=lambda i: (round(cand.get(ranked[i][1][1], [0.0] * 5)[4], 6), -i))
-                if best_faq > 0:
-                    ranked.insert(0, ranked.pop(best_faq))
+            ranked = self._faq_first(ranked, cand, question, tuning)
         hits = []
         sections = _SectionChooser(self._lexical, question, passage_score, tuning)
         for source, (score, pid) in ranked[: tuning.max_hits]:
@@ -530,6 +519,39 @@ class KnowledgeBase:
             rendered=bool(rendering),
         )
         return hits, evidence
+
+    def _faq_first(self, ranked: list, cand: dict[str, list], question: str, tuning: SearchTuning) -> list:
+        """A matching FAQ entry leads when it is about as good as the best page: of those, the one whose
+        question covers most of the asker's terms (not one that shares only "谁" and "审批"); equal
+        coverage, up to float noise (0.9999 against 1.0), goes to the better scored. An entry that covers
+        less than `faq_min_coverage` of the question, or asks a different kind of question ("报销款什么时候
+        到账？" for "如何报销"), answers a neighbouring question: it is not preferred, and one of another kind
+        that ranks first gives way to the best page within the margin."""
+        top_score = ranked[0][1][0]
+
+        def faq(i: int) -> _Passage | None:
+            p = self._passages[ranked[i][1][1]]
+            return p if p.kind == "faq" else None
+
+        def coverage(i: int) -> float:
+            return round(cand.get(ranked[i][1][1], [0.0] * 5)[4], 6)
+
+        def fits(i: int) -> bool:
+            return not tuning.faq_same_kind or same_kind(question, faq(i).title)
+
+        window = range(min(len(ranked), tuning.max_hits))
+        close = [i for i in window if ranked[i][1][0] >= top_score - tuning.faq_margin]
+        matching = [i for i in close if faq(i) and coverage(i) >= tuning.faq_min_coverage and fits(i)]
+        if matching:
+            lead = max(matching, key=lambda i: (coverage(i), -i))
+        elif faq(0) and not fits(0):
+            lead = next((i for i in close if not faq(i)), 0)
+        else:
+            lead = 0
+        if lead:
+            ranked = list(ranked)
+            ranked.insert(0, ranked.pop(lead))
+        return ranked
 
     def _page_of(self, pid_or_source: str) -> str:
         """The manual page a passage (or source) stands for: a FAQ entry stands for the page it cites."""

@@ -1,6 +1,8 @@
-"""Does a chat message ask something? Used where nobody addressed the bot (a channel set to answer every
-question), so it errs on the side of silence: a short question with a question mark or a question word,
-not a greeting, an announcement or a long discussion post.
+"""What a chat message asks. `looks_like_question`: does it ask something at all? Used where nobody
+addressed the bot (a channel set to answer every question), so it errs on the side of silence: a short
+question with a question mark or a question word, not a greeting, an announcement or a long discussion
+post. `question_kinds`: what it asks for (how, when, who, why, how much), so that a FAQ entry asking for
+something else does not answer it.
 """
 
 from __future__ import annotations
@@ -40,3 +42,42 @@ def looks_like_question(text: str) -> bool:
     if len(_CJK.findall(text)) < MIN_CJK and len(_LATIN_WORD.findall(text)) < MIN_LATIN_WORDS:
         return False
     return bool(_QUESTION_MARK.search(text) or _ZH_QUESTION.search(text) or _EN_QUESTION.search(text))
+
+
+# What a question asks for. A FAQ entry that asks for something else ("报销款什么时候到账？" for "如何报销")
+# answers a neighbouring question, however many words the two share. Checked in this order, so that
+# "怎么会" is a why and "how long" a when before either reads as a how. An English question word counts
+# where a clause starts: "when" in "pick the lots first when shipping" and "who" in "someone who has
+# left" ask nothing.
+_CLAUSE = r"(?:^|[,.;:!?，。；：！？\-–—]\s*|\b(?:and|or|but|so)\s+)"
+_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern, re.IGNORECASE))
+    for kind, pattern in (
+        ("why", rf"为什么|为啥|为何|怎么会|是咋回事|怎么回事|{_CLAUSE}(?:why|how come)\b"),
+        ("when", rf"什么时候|何时|几点|几号|哪天|多久|多长时间|截止|{_CLAUSE}(?:when|how long|by when)\b"),
+        ("who", rf"谁|{_CLAUSE}(?:who|whom)\b"),
+        ("how much", rf"多少|{_CLAUSE}how (?:much|many)\b"),
+        (
+            "how",
+            rf"如何|怎么|怎样|怎麽|咋|哪里|哪儿|在哪|去哪|{_CLAUSE}(?:how|where|what if|what (?:do|should|can) (?:i|we))\b",
+        ),
+    )
+)
+
+
+def question_kinds(text: str) -> frozenset[str]:
+    """What `text` asks for: a set of "why", "when", "who", "how much" and "how" (where to find
+    something counts as how). Empty for yes/no and what-is questions, which fit any kind."""
+    found: set[str] = set()
+    rest = " ".join((text or "").split())
+    for kind, pattern in _KINDS:
+        if pattern.search(rest):
+            found.add(kind)
+            rest = pattern.sub(" , ", rest)
+    return frozenset(found)
+
+
+def same_kind(asked: str, entry: str) -> bool:
+    """False when both questions say what they ask for and they ask for different things."""
+    a, b = question_kinds(asked), question_kinds(entry)
+    return not a or not b or bool(a & b)

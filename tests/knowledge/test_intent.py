@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.intent import looks_like_question
+from knowledge.intent import looks_like_question, question_kinds, same_kind
 
 
 @pytest.mark.parametrize(
@@ -41,3 +41,34 @@ def test_questions(text):
 )
 def test_not_questions(text):
     assert not looks_like_question(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("如何报销", {"how"}),
+        ("报销款什么时候到账？", {"when"}),
+        ("请假超过3天谁来审批？", {"who"}),
+        ("出差住宿的报销标准是多少？", {"how much"}),
+        ("为什么我在ERP里看不到某个菜单？", {"why"}),
+        ("点创建账单弹了个User Error是咋回事", {"why"}),  # not a how, though 咋 is in it
+        ("旧系统的历史订单以后去哪查", {"how"}),
+        ("采购订单可以取消吗", set()),
+        ("How long does approval take?", {"when"}),
+        ("physical count doesn't match system, how to fix it", {"how"}),
+        ("what is 3 way matching and how do i turn it on", {"how"}),
+        # Clause words, not question words: nothing is asked about a time or a person.
+        ("pick the lots that expire soonest first when shipping", set()),
+        ("How do I remove access for someone who has left?", {"how"}),
+        ("Can serial numbers be created automatically when receiving?", set()),
+    ],
+)
+def test_what_a_question_asks_for(text, kinds):
+    assert question_kinds(text) == kinds
+
+
+def test_a_when_question_is_not_answered_by_a_how_entry_and_yes_no_fits_any():
+    assert not same_kind("如何报销", "报销款什么时候到账？")
+    assert same_kind("收货数量不对怎么办", "收货时实收数量比采购订单少怎么办？")
+    assert same_kind("who approves a purchase order over 50000", "Who approves a purchase order?")
+    assert same_kind("can I edit a receipt after it was validated", "How do I fix a validated receipt?")

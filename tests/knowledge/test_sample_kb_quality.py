@@ -60,3 +60,16 @@ def test_an_english_question_still_gets_the_english_summary(sample_kb):
     result = sample_kb.search("who approves a purchase order?", role="purchasing")
     assert result.answered, result.reason
     assert result.hits[0].page == "purchasing/purchase-approval-rules-en.md"
+
+
+def test_a_how_question_quotes_the_steps_not_a_faq_entry_about_when_the_money_arrives(sample_kb):
+    # The FAQ entry 报销款什么时候到账？ shares every word of 如何报销 and used to be its answer.
+    how = sample_kb.search("如何报销", role=None)
+    assert how.answered, how.reason
+    assert how.faq is None, how.hits[0].title
+    assert how.hits[0].page == "hr/费用报销.md" and how.hits[0].heading_path[-1] == "提交报销"
+    assert "提交给经理" in how.hits[0].text
+
+    when = sample_kb.search("报销款什么时候到账", role=None)
+    assert when.faq is not None and when.faq.title == "报销款什么时候到账？", when.hits[0].title
+    assert "每周二、周五" in when.faq.answer

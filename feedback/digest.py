@@ -6,14 +6,12 @@ Chinese glyphs (Noto Sans SC, shipped as a wheel), headless (Agg).
 
 Anonymity: any survey number or breakdown resting on fewer than `MIN_GROUP` respondents is None, and
 so is the ticket satisfaction (CSAT) share resting on fewer than `MIN_GROUP` ratings: one rule,
-`shown_for`. Tickets come from `feedback.tickets` (see `_ticket_stats`); without that module the digest
-says the ticket numbers are not available.
+`shown_for`. Ticket numbers come from `feedback.tickets` (see `_ticket_stats`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import io
 import json
 import statistics
@@ -25,6 +23,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from feedback import tickets
 from feedback.questions import QuestionLog
 from feedback.surveys import SurveyDelivery, SurveyResponse, SurveyRound, localized
 from feedback.training import KnowledgeGap, RoleCompletion, completion_by_role, knowledge_gaps
@@ -113,7 +112,7 @@ class Digest:
     top_topics: list[tuple[str, int]]
     unanswered: list[str]
     gaps: list[KnowledgeGap]
-    tickets: TicketStats | None
+    tickets: TicketStats
     training: list[RoleCompletion]
     trend: list[TrendPoint] = field(default_factory=list)
 
@@ -130,9 +129,7 @@ class Digest:
                 "surveys": [asdict(s) | {"response_rate": s.response_rate} for s in self.surveys],
                 "bot": asdict(self.bot)
                 | {"answer_rate": self.bot.answer_rate, "helpful_rate": self.bot.helpful_rate},
-                "tickets": asdict(self.tickets) | {"csat_response_rate": self.tickets.csat_response_rate}
-                if self.tickets
-                else None,
+                "tickets": asdict(self.tickets) | {"csat_response_rate": self.tickets.csat_response_rate},
                 "training": [asdict(r) | {"rate": r.rate} for r in self.training],
                 "trend": [asdict(p) for p in self.trend],
             }
@@ -253,14 +250,8 @@ def _unanswered(session: Session, since: dt.datetime, until: dt.datetime, limit:
 
 def _ticket_stats(
     session: Session, since: dt.datetime, until: dt.datetime, sla_hours: dict[str, float] | None
-) -> TicketStats | None:
-    """Ticket numbers from `feedback.tickets` (the tickets feature's own tables): its `Ticket` model
-    (created_at, resolved_at), `overdue_tickets()` and `rating_counts()`. Returns None while the tickets
-    module is not installed, so the digest works without it."""
-    try:
-        tickets = importlib.import_module("feedback.tickets")
-    except ImportError:
-        return None
+) -> TicketStats:
+    """Ticket numbers: opened and resolved in the period, time to resolve, overdue at its end, CSAT."""
     ticket = tickets.Ticket
     opened = session.scalar(
         select(func.count()).select_from(ticket).where(ticket.created_at >= since, ticket.created_at < until)

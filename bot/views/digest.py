@@ -143,41 +143,38 @@ def digest_text(digest: Digest, lang: str, tz: str) -> str:
 
     lines += ["", f"*{t('digest.tickets_header', lang)}*"]
     tk = digest.tickets
-    if tk is None:
-        lines.append(t("digest.tickets_unavailable", lang))
+    median = (
+        t("digest.na", lang)
+        if tk.median_hours_to_resolve is None
+        else t("digest.hours", lang, value=f"{tk.median_hours_to_resolve:.1f}")
+    )
+    lines.append(
+        t(
+            "digest.tickets_line",
+            lang,
+            opened=tk.opened,
+            resolved=tk.resolved,
+            median=median,
+            overdue=tk.overdue,
+        )
+    )
+    if tk.csat_satisfied is not None:
+        share = t("digest.csat_share", lang, value=_pct(tk.csat_satisfied, lang))
+    elif tk.csat_ratings:
+        share = hidden  # the surveys' rule and words: too few ratings to show a score
     else:
-        median = (
-            t("digest.na", lang)
-            if tk.median_hours_to_resolve is None
-            else t("digest.hours", lang, value=f"{tk.median_hours_to_resolve:.1f}")
+        share = t("digest.na", lang)
+    lines.append(
+        t(
+            "digest.tickets_csat",
+            lang,
+            share=share,
+            ratings=tk.csat_ratings,
+            rate=_pct(tk.csat_response_rate, lang),
+            answered=tk.csat_answered,
+            asked=tk.csat_asked,
         )
-        lines.append(
-            t(
-                "digest.tickets_line",
-                lang,
-                opened=tk.opened,
-                resolved=tk.resolved,
-                median=median,
-                overdue=tk.overdue,
-            )
-        )
-        if tk.csat_satisfied is not None:
-            share = t("digest.csat_share", lang, value=_pct(tk.csat_satisfied, lang))
-        elif tk.csat_ratings:
-            share = hidden  # the surveys' rule and words: too few ratings to show a score
-        else:
-            share = t("digest.na", lang)
-        lines.append(
-            t(
-                "digest.tickets_csat",
-                lang,
-                share=share,
-                ratings=tk.csat_ratings,
-                rate=_pct(tk.csat_response_rate, lang),
-                answered=tk.csat_answered,
-                asked=tk.csat_asked,
-            )
-        )
+    )
 
     lines += ["", f"*{t('digest.training_header', lang)}*"]
     if not digest.training:

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from feedback import tickets
@@ -74,6 +74,15 @@ class BotStats:
 
 
 @dataclass(frozen=True)
+class ChannelStats:
+    """The assistant's questions from one conversation: a channel id, or None for the asker's own
+    conversations with the bot (direct messages and the App Home)."""
+
+    channel_id: str | None
+    stats: BotStats
+
+
+@dataclass(frozen=True)
 class TicketStats:
     """The tickets of one period, from `feedback.tickets`."""
 
@@ -114,6 +123,7 @@ class Digest:
     gaps: list[KnowledgeGap]
     tickets: TicketStats
     training: list[RoleCompletion]
+    channels: list[ChannelStats] = field(default_factory=list)
     trend: list[TrendPoint] = field(default_factory=list)
 
     def numbers(self) -> dict[str, Any]:
@@ -131,6 +141,12 @@ class Digest:
                 | {"answer_rate": self.bot.answer_rate, "helpful_rate": self.bot.helpful_rate},
                 "tickets": asdict(self.tickets) | {"csat_response_rate": self.tickets.csat_response_rate},
                 "training": [asdict(r) | {"rate": r.rate} for r in self.training],
+                "channels": [
+                    {"channel_id": c.channel_id}
+                    | asdict(c.stats)
+                    | {"answer_rate": c.stats.answer_rate, "helpful_rate": c.stats.helpful_rate}
+                    for c in self.channels
+                ],
                 "trend": [asdict(p) for p in self.trend],
             }
         )
@@ -218,6 +234,30 @@ def _bot_stats(session: Session, since: dt.datetime, until: dt.datetime) -> BotS
         ).where(*window)
     ).one()
     return BotStats(*row)
+
+
+PRIVATE_SURFACES = ("dm", "home", "modal", "cli")  # asked where only the asker sees the answer
+
+
+def _by_channel(session: Session, since: dt.datetime, until: dt.datetime) -> list[ChannelStats]:
+    """The assistant's numbers per conversation, most questions first: one line per channel id (a command
+    or shortcut counts for the conversation it was used in) and one, channel None, for the private
+    surfaces."""
+    surface = func.coalesce(QuestionLog.surface, "")
+    conversation = case((surface.in_(PRIVATE_SURFACES), None), else_=QuestionLog.channel_id)
+    rows = session.execute(
+        select(
+            conversation,
+            func.count(),
+            func.count().filter(QuestionLog.answered.is_(True)),
+            func.count(QuestionLog.rating),
+            func.count().filter(QuestionLog.rating == 1),
+        )
+        .where(QuestionLog.created_at >= since, QuestionLog.created_at < until)
+        .group_by(conversation)
+    ).all()
+    out = [ChannelStats(channel, BotStats(*numbers)) for channel, *numbers in rows]
+    return sorted(out, key=lambda c: (-c.stats.questions, c.channel_id is None, c.channel_id or ""))
 
 
 def _top_topics(
@@ -322,6 +362,7 @@ def build_digest(
         tickets=_ticket_stats(session, since, until, ticket_sla_hours),
         training=completion_by_role(session, now or until),
         trend=points,
+        channels=_by_channel(session, since, until),
     )
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from bot import ids
 from bot.i18n import t
 from bot.views.training import gap_button_value
-from feedback.digest import MIN_GROUP, ChartLabels, Digest
+from feedback.digest import MIN_GROUP, BotStats, ChannelStats, ChartLabels, Digest
 from feedback.surveys import localized
 
 
@@ -56,6 +56,45 @@ def period_text(digest: Digest, tz: str, lang: str) -> str:
         since=digest.since.astimezone(zone).strftime("%Y-%m-%d"),
         until=last_day.strftime("%Y-%m-%d"),
     )
+
+
+TOP_CHANNELS = 5
+
+
+def _channel_lines(channels: list[ChannelStats], lang: str) -> list[str]:
+    """Where the questions came from: the channels that asked most, then the askers' own conversations
+    with the bot (a DM's id starts with D, so a command used in one counts there too). Nothing when all
+    came from one place: the totals above already say it."""
+
+    def direct(c: ChannelStats) -> bool:
+        return c.channel_id is None or c.channel_id.startswith("D")
+
+    public = [c for c in channels if not direct(c)]
+    private = [c.stats for c in channels if direct(c)]
+    if len(public) + bool(private) < 2:
+        return []
+    rows = [(f"<#{c.channel_id}>", c.stats) for c in public[:TOP_CHANNELS]]
+    if private:
+        fields = ("questions", "answered", "rated", "helpful")
+        merged = BotStats(*(sum(getattr(b, f) for b in private) for f in fields))
+        rows.append((t("digest.channel_private", lang), merged))
+    out = [t("digest.by_channel", lang)]
+    for name, b in rows:
+        line = t(
+            "digest.channel_line",
+            lang,
+            channel=name,
+            questions=b.questions,
+            answer_rate=_pct(b.answer_rate, lang),
+            helpful_rate=_pct(b.helpful_rate, lang),
+            rated=b.rated,
+        )
+        out.append(f"• {line}")
+    others = public[TOP_CHANNELS:]
+    if others:
+        questions = sum(c.stats.questions for c in others)
+        out.append("   " + t("digest.channel_others", lang, count=len(others), questions=questions))
+    return out
 
 
 def digest_text(digest: Digest, lang: str, tz: str) -> str:
@@ -122,6 +161,7 @@ def digest_text(digest: Digest, lang: str, tz: str) -> str:
     if digest.top_topics:
         items = ", ".join(f"{_escape(topic)} ({count})" for topic, count in digest.top_topics)
         lines.append(t("digest.top_topics", lang, items=items))
+    lines += _channel_lines(digest.channels, lang)
 
     lines += ["", f"*{t('digest.gaps_header', lang)}*"]
     if not digest.unanswered and not digest.gaps:

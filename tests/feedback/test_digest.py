@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bot.views.digest import chart_labels, digest_blocks, digest_text
 from feedback.digest import MIN_GROUP, build_digest, cjk_font_path, nps_score, previous_week, render_charts
 from feedback.people import ensure_user
-from feedback.questions import log_question, rate_answer
+from feedback.questions import QuestionLog, log_question, rate_answer
 from feedback.scheduler import SendWindow
 from feedback.surveys import Sent, fan_out, open_round, parse_survey, submit_response
 from feedback.training import assign_plan, mark_done, pending_trainings
@@ -284,3 +284,81 @@ def test_ticket_csat_below_the_minimum_group_is_hidden_like_surveys(db):
     zh = digest_text(digest, "zh-CN", "Asia/Shanghai")
     assert "工单满意度：已隐藏（回答少于 5 人）（4 个评分）；回复率 80%（邀请 5 次，已评 4 次）" in zh
     assert "0%" not in zh.split("工单满意度")[1].split("回复率")[0]  # no share leaks
+
+
+def _questions(db, where: list[tuple[str, str | None, bool, int | None]], at=SINCE + dt.timedelta(days=2)):
+    """One logged question per (surface, channel_id, answered, rating)."""
+    with db.begin() as session:
+        ensure_user(session, "Uwh", role="warehouse")
+        for i, (surface, channel, answered, rating) in enumerate(where):
+            q = log_question(
+                session,
+                slack_user_id="Uwh",
+                role="warehouse",
+                lang="zh-CN",
+                question=f"收货问题{i}",
+                top_sources=[],
+                answered=answered,
+                latency_ms=5.0,
+                surface=surface,
+                channel_id=channel,
+                created_at=at,
+            )
+            if rating is not None:
+                rate_answer(session, q.id, rating)
+
+
+def test_questions_by_channel_with_private_ones_on_one_line(db):
+    _questions(
+        db,
+        [("mention", "C0WH", True, 1)] * 3
+        + [("channel", "C0WH", False, None)]
+        + [("slash", "C0FIN", True, -1)] * 2
+        + [("dm", "D0U1", True, 1), ("slash", "D0U1", False, None), ("modal", None, True, None)]
+        + [("mention", "C0WH", True, None)],  # last week's: not in this digest
+    )
+    with db.begin() as session:
+        session.execute(
+            QuestionLog.__table__.update()
+            .where(QuestionLog.question == "收货问题9")
+            .values(created_at=SINCE - dt.timedelta(days=1))
+        )
+        digest = build_digest(session, SINCE, UNTIL)
+    by_channel = {c["channel_id"]: c for c in digest.numbers()["channels"]}
+    assert [c["channel_id"] for c in digest.numbers()["channels"]] == ["C0WH", "C0FIN", None, "D0U1"]
+    c0wh = by_channel["C0WH"]
+    assert (c0wh["questions"], c0wh["answered"], c0wh["rated"], c0wh["helpful"]) == (4, 3, 3, 3)
+    assert c0wh["answer_rate"] == 0.75 and c0wh["helpful_rate"] == 1.0
+    assert by_channel[None]["questions"] == 2 and by_channel["D0U1"]["questions"] == 1
+
+    zh = digest_text(digest, "zh-CN", "Asia/Shanghai")
+    assert "按会话：" in zh
+    lines = zh.splitlines()
+    start = lines.index("按会话：")
+    assert lines[start + 1] == "• <#C0WH>：4 个问题，已回答 75%；100% 被评为有帮助（3 个评价）"
+    assert lines[start + 2] == "• <#C0FIN>：2 个问题，已回答 100%；0% 被评为有帮助（2 个评价）"
+    # The DM, the command used in it and the Ask form: one private line, never a channel link to a DM.
+    assert (
+        lines[start + 3]
+        == "• 私下提问（私信、提问窗口）：3 个问题，已回答 67%；100% 被评为有帮助（1 个评价）"
+    )
+    assert "<#D0U1>" not in zh
+    en = digest_text(digest, "en", "Asia/Shanghai")
+    assert "• <#C0WH>: 4 questions, 75% answered; 100% rated helpful (3 ratings)" in en
+
+
+def test_the_channel_breakdown_is_left_out_when_every_question_came_from_one_place(db):
+    _questions(db, [("dm", "D0U1", True, None), ("modal", None, False, None)])
+    with db.begin() as session:
+        digest = build_digest(session, SINCE, UNTIL)
+    assert "按会话" not in digest_text(digest, "zh-CN", "Asia/Shanghai")
+
+
+def test_the_channel_breakdown_names_the_five_busiest_and_counts_the_rest(db):
+    _questions(db, [("mention", f"C{n}", True, None) for n in range(7) for _ in range(n + 1)])
+    with db.begin() as session:
+        digest = build_digest(session, SINCE, UNTIL)
+    en = digest_text(digest, "en", "Asia/Shanghai")
+    assert [f"<#C{n}>" in en for n in range(7)] == [False, False, True, True, True, True, True]
+    assert en.index("<#C6>") < en.index("<#C2>")
+    assert "and 2 more channels with 3 questions" in en

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import time
 from typing import Any
 
@@ -36,7 +37,7 @@ _RATE = re.compile(rf"^{re.escape(ids.TICKET_RATE_PREFIX)}[1-5]$")
 
 def register(app: App, services: Services) -> None:
     h = _Handlers(services)
-    app.shortcut(ids.TICKET_SHORTCUT)(h.on_shortcut)
+    app.shortcut(ids.TICKET_SHORTCUT)(ack=h.on_shortcut, lazy=[h.after_shortcut])
     app.action(ids.OPEN_TICKET)(h.on_open_ticket_button)
     app.view(ids.TICKET_MODAL)(ack=h.on_report_submitted, lazy=[h.after_report_submitted])
     app.event("reaction_added")(ack=_ack_only, lazy=[h.on_reaction])
@@ -161,36 +162,63 @@ def _ticket_subcommand(request: CommandRequest) -> None:
 class _Handlers:
     def __init__(self, services: Services) -> None:
         self.services = services
+        self._lock = threading.Lock()
+        self._opened: dict[str, tuple[str | None, str | None]] = {}  # trigger id -> report modal id, hash
 
     # ---------------------------------------------------------------------------------- creating
 
-    def on_shortcut(self, ack: Ack, body: dict, client: WebClient) -> None:
-        """Message shortcut: open the modal at once (the trigger id lives 3 s); the knowledge-base suggestions
-        for the message's text come after the ack, the permalink when the ticket is announced."""
-        ack()
+    @staticmethod
+    def _shortcut_draft(body: dict) -> views.TicketDraft:
         user = body["user"]["id"]
         message = body.get("message") or {}
         channel = (body.get("channel") or {}).get("id")
-        draft = views.TicketDraft(
+        return views.TicketDraft(
             description=message.get("text") or "",
             source="shortcut",
             key=f"shortcut:{channel}:{message.get('ts')}:{user}",
             origin_channel=channel,
             origin_ts=message.get("ts"),
         )
+
+    def on_shortcut(self, ack: Ack, body: dict, client: WebClient) -> None:
+        """Message shortcut: open the modal at once (the trigger id lives 3 s, and Bolt answers Slack only
+        when this returns); the knowledge-base suggestions for the message's text come in `after_shortcut`,
+        the permalink when the ticket is announced."""
+        ack()
+        user = body["user"]["id"]
+        draft = self._shortcut_draft(body)
+        external_id = (
+            _report_external_id(body["trigger_id"])
+            if _suggestion_query(self.services, draft.description)
+            else None
+        )
         lang = out.user_lang(self.services, user)
-        opened = client.views_open(trigger_id=body["trigger_id"], view=views.report_modal(lang, draft))
-        view = opened.get("view") or {}
+        opened = client.views_open(
+            trigger_id=body["trigger_id"], view=views.report_modal(lang, draft, external_id=external_id)
+        )
+        if external_id:
+            view = opened.get("view") or {}
+            with self._lock:
+                self._opened[body["trigger_id"]] = (view.get("id"), view.get("hash"))
+
+    def after_shortcut(self, body: dict, client: WebClient) -> None:
+        """Runs once `on_shortcut` has returned (Bolt starts lazy listeners after the ack listener), so
+        the modal it opened is known: updated by id and hash, never over a newer version of it."""
+        user = body["user"]["id"]
+        draft = self._shortcut_draft(body)
+        with self._lock:
+            view_id, view_hash = self._opened.pop(body["trigger_id"], (None, None))
         suggest_answers(
             self.services,
             client,
             user_id=user,
             text=draft.description,
             draft=draft,
-            lang=lang,
-            view_id=view.get("id"),
-            view_hash=view.get("hash"),
-            channel_id=channel,
+            lang=out.user_lang(self.services, user),
+            view_id=view_id,
+            view_hash=view_hash,
+            external_id=_report_external_id(body["trigger_id"]),
+            channel_id=draft.origin_channel,
         )
 
     def on_open_ticket_button(self, ack: Ack, body: dict, client: WebClient) -> None:

@@ -121,6 +121,7 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self._overrides: dict[str, Callable[[Call], dict | tuple[int, dict]] | dict] = {}
+        self._holds: dict[str, threading.Event] = {}
         self._rate: tuple[int, float, set[str] | None] | None = None
         self._rate_window: list[float] = []
         self.rate_limited = 0  # how many 429s were answered
@@ -184,6 +185,13 @@ class FakeSlack:
         """Override the answer for `method`: a dict, or a function of the Call returning a dict or
         (status, dict). Use it to inject errors (`{"ok": False, "error": "channel_not_found"}`)."""
         self._overrides[method] = response
+
+    def hold(self, method: str) -> threading.Event:
+        """Keep every answer to `method` waiting until the returned event is set (at most 10 s): a call
+        in progress that the app may or may not wait for. The call is recorded once it is answered."""
+        gate = threading.Event()
+        self._holds[method] = gate
+        return gate
 
     def rate_limit(
         self, per_second: int, *, methods: list[str] | None = None, retry_after: float = 1
@@ -524,6 +532,9 @@ class _Handler(BaseHTTPRequestHandler):
         if method != "response_url" and method != "auth.test" and not token:
             status, body = 200, {"ok": False, "error": "not_authed"}
         else:
+            gate = fake._holds.get(method)
+            if gate is not None:
+                gate.wait(10)
             status, body = fake._answer(call)
         call.response = body
         fake._record(call)

@@ -116,6 +116,21 @@ def test_english_user_gets_the_english_heading_from_the_message_shortcut(answeri
     assert "Not solved?" in text
 
 
+def test_the_shortcut_is_acknowledged_before_the_knowledge_base_is_searched(answering_app):
+    """Bolt answers Slack only when the ack listener returns: the search and the modal update must come
+    after it, or a slow search makes Slack show the user an error (3 s)."""
+    app, fake = answering_app, answering_app.fake
+    fake.add_user("UZH", locale="zh-CN")
+    gate = fake.hold("views.update")
+    mark = fake.mark()
+    r = app.sender.message_shortcut(ids.TICKET_SHORTCUT, user_id="UZH", text="怎么提交报销单？")
+    assert r.status == 200
+    assert fake.calls("views.open") and not fake.calls("views.update")  # answered while the update waits
+    gate.set()
+    view = _report_view(app, mark)
+    assert ZH_HEADING in _text(view) and "提交报销" in _text(view)
+
+
 @pytest.mark.parametrize("text", ["食堂今天中午吃什么", "打印机卡纸了"])
 def test_text_the_knowledge_base_does_not_cover_shows_only_the_form(answering_app, text):
     app, fake = answering_app, answering_app.fake

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.i18n import DEFAULT_LANGUAGE
+from bot.i18n import DEFAULT_LANGUAGE, t
 from bot.views import tickets as views
 from feedback import tickets as store
 from feedback.db import utcnow
@@ -137,7 +137,10 @@ def announce(services: Services, client: WebClient, ticket_id: int) -> bool:
         confirm_text, confirm_blocks = views.confirmation(lang, ticket)
         card_text, card_blocks = card(services, session, ticket)
         reporter = ticket.reporter_id
-    dm(client, reporter, confirm_text, confirm_blocks)
+    posted = dm(client, reporter, confirm_text, confirm_blocks)
+    if posted is not None:
+        with services.db.begin() as session:
+            store.set_reporter_thread(session, ticket_id, *posted)
     channel = services.settings.triage_channel
     if not channel:
         return True
@@ -150,6 +153,71 @@ def announce(services: Services, client: WebClient, ticket_id: int) -> bool:
         return True
     with services.db.begin() as session:
         store.set_triage_message(session, ticket_id, resp["channel"], resp["ts"])
+    return True
+
+
+def tell_reporter(client: WebClient, ticket: store.Ticket, text: str) -> None:
+    """A message for the reporter: in the thread of their ticket's confirmation DM when there is one (a
+    reply there reaches support), else as a new DM."""
+    if ticket.reporter_channel and ticket.reporter_ts:
+        try:
+            client.chat_postMessage(channel=ticket.reporter_channel, thread_ts=ticket.reporter_ts, text=text)
+            return
+        except SlackApiError as exc:
+            log.info("reporter thread of %s: %s; sending a new DM", ticket.key, exc.response.get("error"))
+    dm(client, ticket.reporter_id, text)
+
+
+def status_notices(services: Services, client: WebClient, events: Sequence[store.TicketEvent]) -> None:
+    """Tell reporters about support's status changes, as the confirmation promised. Waiting on the
+    reporter asks them to reply in the thread. (Resolving and closing as stale have notices of their own.)"""
+    for ev in events:
+        if ev.kind != "status" or ev.after is None:
+            continue
+        with services.db.begin() as session:
+            ticket = store.get_ticket(session, ev.ticket_id)
+            lang = _lang_in(session, ticket.reporter_id)
+            if ev.after == store.Status.WAITING.value:
+                text = t(
+                    "tickets.notice.waiting",
+                    lang,
+                    key=ticket.key,
+                    title=views.esc(ticket.title),
+                    days=f"{services.settings.ticket_waiting_close_days:g}",
+                )
+            else:
+                status = t(f"tickets.status.{ev.after}", lang)
+                text = t("tickets.notice.status_changed", lang, key=ticket.key, status=status)
+        tell_reporter(client, ticket, text)
+
+
+def reporter_reply(services: Services, client: WebClient, event: dict) -> bool:
+    """A reporter's reply in the thread of their ticket's confirmation: a comment on the ticket, posted in
+    its triage thread (and back in progress if support was waiting on them). False when the message is
+    not in such a thread, so it is a question for the knowledge base."""
+    channel, thread_ts, user = event.get("channel"), event.get("thread_ts"), event.get("user")
+    if not (channel and thread_ts and user):
+        return False
+    with services.db.begin() as session:
+        ticket = store.ticket_in_reporter_thread(session, channel, thread_ts)
+        if ticket is None or ticket.reporter_id != user:
+            return False
+        lang = _lang_in(session, user)
+        ticket_id, key = ticket.id, ticket.key
+    try:
+        with services.db.begin() as session:
+            change = store.add_comment(session, ticket_id, user, event.get("text") or "")
+            back = any(ev.kind == "reporter_replied" for ev in change.events)
+            events = list(change.events)
+        text = t("tickets.notice.comment_back" if back else "tickets.notice.comment_added", lang, key=key)
+    except store.TicketError as exc:
+        events, text = [], views.error_text(exc.code, lang, dict(exc.params), str(exc))
+    if events:
+        refresh(services, client, [ticket_id], events)
+    try:
+        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
+    except SlackApiError as exc:
+        log.warning("could not confirm the comment on %s: %s", key, exc.response.get("error"))
     return True
 
 

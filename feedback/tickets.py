@@ -172,6 +172,9 @@ class Ticket(Base):
     origin_permalink: Mapped[str | None] = mapped_column(String(500))
     triage_channel: Mapped[str | None] = mapped_column(String(32))
     triage_ts: Mapped[str | None] = mapped_column(String(32))
+    # The reporter's confirmation DM: status notices go in its thread, and a reply there is a comment.
+    reporter_channel: Mapped[str | None] = mapped_column(String(32))
+    reporter_ts: Mapped[str | None] = mapped_column(String(32), index=True)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     affected_count: Mapped[int] = mapped_column(Integer, default=1)
     satisfaction: Mapped[int | None] = mapped_column(Integer)
@@ -719,6 +722,19 @@ def set_triage_message(session: Session, ticket_id: int, channel: str, ts: str) 
     ticket = get_ticket(session, ticket_id)
     ticket.triage_channel, ticket.triage_ts = channel, ts
     return ticket
+
+
+def set_reporter_thread(session: Session, ticket_id: int, channel: str, ts: str) -> Ticket:
+    ticket = get_ticket(session, ticket_id)
+    ticket.reporter_channel, ticket.reporter_ts = channel, ts
+    return ticket
+
+
+def ticket_in_reporter_thread(session: Session, channel: str, thread_ts: str) -> Ticket | None:
+    """The ticket whose confirmation DM starts this thread, if any."""
+    return session.scalars(
+        select(Ticket).where(Ticket.reporter_channel == channel, Ticket.reporter_ts == thread_ts)
+    ).first()
 
 
 def add_comment(session: Session, ticket_id: int, author: str, body: str) -> Change:

@@ -20,6 +20,7 @@ from bot import ids, rating_reminders
 from bot.answering import channel_scope, find, record, remember_message, ui_language
 from bot.identity import Person
 from bot.services import Services
+from bot.ticket_messages import reporter_reply
 from bot.views.answers import AnswerContext, Message, answer_message, error_message
 from bot.views.modals import answer_modal, ask_modal, searching_modal
 from feedback.channels import channel_config
@@ -55,6 +56,8 @@ def register(app: App, services: Services) -> None:
 
     def dm(event: dict, client: WebClient) -> None:
         thread_ts = event.get("thread_ts")  # a question asked in a DM thread is answered there
+        if thread_ts and reporter_reply(services, client, event):
+            return  # a reply to a ticket's confirmation: a comment for support, not a question
         _with_indicator(client, event, lambda: _answer_in_channel(services, client, event, thread_ts, "dm"))
 
     def mention(event: dict, client: WebClient) -> None:

@@ -321,8 +321,9 @@ class _Handlers:
 
     # ------------------------------------------------------------------------------------ triage
 
-    def _triage(self, body: dict, client: WebClient, change) -> None:
-        """Authorize, apply `change(session, ticket_id, actor) -> Change | list`, refresh the card."""
+    def _triage(self, body: dict, client: WebClient, change) -> list[store.TicketEvent]:
+        """Authorize, apply `change(session, ticket_id, actor) -> Change | list`, refresh the card; the
+        events it made (none when refused)."""
         user = body["user"]["id"]
         action = _action(body)
         try:
@@ -333,8 +334,10 @@ class _Handlers:
             events = list(result.events)
             touched = {ev.ticket_id for ev in events} | {result.ticket.id}
             out.refresh(self.services, client, sorted(touched), events)
+            return events
         except store.TicketError as exc:
             self._tell_error(client, body, exc)
+            return []
 
     def _tell_error(self, client: WebClient, body: dict, exc: store.TicketError) -> None:
         user = body["user"]["id"]
@@ -354,7 +357,10 @@ class _Handlers:
         self._triage(body, client, lambda s, a, u: store.set_priority(s, _ticket_id(a), _selected(a), u))
 
     def on_status(self, body: dict, client: WebClient) -> None:
-        self._triage(body, client, lambda s, a, u: store.set_status(s, _ticket_id(a), _selected(a), u))
+        events = self._triage(
+            body, client, lambda s, a, u: store.set_status(s, _ticket_id(a), _selected(a), u)
+        )
+        out.status_notices(self.services, client, events)
 
     def on_triage_reopen(self, body: dict, client: WebClient) -> None:
         self._triage(body, client, lambda s, a, u: store.reopen_ticket(s, _ticket_id(a), u))

@@ -444,8 +444,10 @@ def change_line(lang: str, kind: str, actor: str, before: str | None, after: str
         except KeyError:
             return esc(field_value)
 
-    if kind in ("resolution", "commented", "reopen_reason", "created", "rating_requested"):
+    if kind in ("resolution", "reopen_reason", "created", "rating_requested"):
         return None
+    if kind == "commented":  # the words themselves, so support need not open anything to read them
+        return t("tickets.change.commented", lang, actor=actor, after=esc(after))
     if kind == "assigned":
         if after is None:
             return t("tickets.change.unassigned", lang, actor=actor)

@@ -28,7 +28,8 @@ def test_tickets_resolved_before_csat_keep_their_rating_and_its_window(db):
     from feedback.db import alembic_config
     from feedback.tickets import RatingRequest, Ticket, create_ticket, merge_duplicate, rate_ticket
 
-    command.downgrade(alembic_config(db.url), "survey_reminders")
+    # Tickets as they stood before csat (written with today's models, which have newer columns), then
+    # the schema taken back to before csat and up again.
     resolved = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
     with db.begin() as s:
         rated = create_ticket(s, reporter="U1", description="发票无法过账").ticket
@@ -38,6 +39,7 @@ def test_tickets_resolved_before_csat_keep_their_rating_and_its_window(db):
         rated.status, rated.resolution, rated.resolved_at = "resolved", "已修复过账规则", resolved
         rated.satisfaction, rated.satisfaction_at = 3, resolved + dt.timedelta(hours=2)
         ids = rated.id, dup.id, still_open.id
+    command.downgrade(alembic_config(db.url), "survey_reminders")
     db.upgrade()
     with db.begin() as s:
         rows = {r.ticket_id: r for r in s.scalars(select(RatingRequest))}

@@ -356,3 +356,93 @@ def test_without_a_cooldown_every_closure_asks_and_fixing_keeps_the_rating(app):
     ]
     assert "已关闭" in update.text and set(RATE) <= set(update.action_ids())  # still rateable
     assert ids.TICKET_FIXED not in update.action_ids()
+
+
+def _reporter_thread(app, ticket: Ticket) -> list:
+    """What the bot posted in the thread of the reporter's confirmation DM."""
+    return [
+        c
+        for c in app.fake.calls("chat.postMessage")
+        if c.args.get("channel") == ticket.reporter_channel and c.args.get("thread_ts") == ticket.reporter_ts
+    ]
+
+
+def test_waiting_on_the_reporter_asks_in_their_thread_and_their_reply_goes_back_to_support(app):
+    ticket = _one_ticket(app)
+    [confirmation] = [c for c in app.fake.calls("chat.postMessage") if c.args["channel"] == "DU_REP"]
+    assert (ticket.reporter_channel, ticket.reporter_ts) == ("DU_REP", confirmation.response["ts"])
+    assert "在此消息串中回复即可补充信息" in confirmation.text  # what the confirmation promises
+
+    app.sender.block_action(
+        ids.TICKET_SET_STATUS,
+        user_id="U_SUP",
+        value=None,
+        action={
+            "type": "static_select",
+            "selected_option": {"value": "waiting_on_reporter"},
+            "value": str(ticket.id),
+        },
+        channel_id=TRIAGE,
+    )
+    app.settle()
+    [ask] = _reporter_thread(app, ticket)
+    assert ticket.key in ask.text and "支持人员需要更多信息" in ask.text and "在此消息串中回复" in ask.text
+    assert "5 天内没有回复" in ask.text  # TICKET_WAITING_CLOSE_DAYS
+
+    mark = app.fake.mark()
+    reply = "供应商是宁波华东，价格表在合同附件里"
+    app.sender.event(
+        {
+            "type": "message",
+            "channel": "DU_REP",
+            "channel_type": "im",
+            "user": "U_REP",
+            "text": reply,
+            "ts": "1700000900.000100",
+            "thread_ts": ticket.reporter_ts,
+        }
+    )
+    app.settle()
+    with app.db.begin() as s:
+        t = s.get(Ticket, ticket.id)
+        assert t.status == "in_progress"
+        assert [c.body for c in t.comments] == [reply]
+        assert [e.kind for e in events_of(s, ticket.id)][-2:] == ["commented", "reporter_replied"]
+    new = app.fake.calls()[mark:]
+    triage_thread = [c.text for c in new if c.args.get("thread_ts") == ticket.triage_ts]
+    assert any(reply in line and "<@U_REP>" in line for line in triage_thread), triage_thread
+    [ack] = [c for c in new if c.method == "chat.postMessage" and c.args.get("channel") == "DU_REP"]
+    assert ack.args["thread_ts"] == ticket.reporter_ts and "回到支持人员处理中" in ack.text
+    # A comment, not a question: no search, no answer, no "was this helpful?".
+    assert not [c for c in new if c.method in ("chat.postEphemeral", "chat.scheduleMessage")]
+    assert not any(
+        "来自操作手册" in c.text or "没有找到" in c.text for c in new if c.method == "chat.postMessage"
+    )
+
+
+def test_a_support_status_change_tells_the_reporter_in_their_thread(app):
+    ticket = _one_ticket(app)
+    app.sender.block_action(
+        ids.TICKET_SET_STATUS,
+        user_id="U_SUP",
+        value=None,
+        action={
+            "type": "static_select",
+            "selected_option": {"value": "in_progress"},
+            "value": str(ticket.id),
+        },
+        channel_id=TRIAGE,
+    )
+    app.settle()
+    [notice] = _reporter_thread(app, ticket)
+    assert ticket.key in notice.text and "处理中" in notice.text
+    # A forged change by someone who is not support tells nobody anything.
+    app.sender.block_action(
+        ids.TICKET_SET_STATUS,
+        user_id="U_FIN",
+        value=None,
+        action={"type": "static_select", "selected_option": {"value": "closed"}, "value": str(ticket.id)},
+        channel_id=TRIAGE,
+    )
+    app.settle()
+    assert len(_reporter_thread(app, ticket)) == 1

@@ -168,6 +168,25 @@ def tell_reporter(client: WebClient, ticket: store.Ticket, text: str) -> None:
     dm(client, ticket.reporter_id, text)
 
 
+CONFIRMATION_GRACE = dt.timedelta(minutes=1)
+
+
+def found_again(services: Services, client: WebClient, ticket_id: int, details_added: bool) -> None:
+    """A second report of the same thing by its reporter: which ticket it already is, in its thread.
+    Nothing while the first report's confirmation is still on its way (a double submit): it says it all."""
+    with services.db.begin() as session:
+        ticket = store.get_ticket(session, ticket_id)
+        in_flight = ticket.reporter_ts is None and utcnow() - ticket.created_at < CONFIRMATION_GRACE
+        lang = _lang_in(session, ticket.reporter_id)
+        text = views.confirmation(lang, ticket, created=False)[0]
+        comment = _latest(ticket.events, "commented") if details_added else None
+    if comment is not None:
+        refresh(services, client, [ticket_id], [comment])  # support reads the new details in triage
+        text += " " + t("tickets.confirm.details_added", lang)
+    if not in_flight:
+        tell_reporter(client, ticket, text)
+
+
 def status_notices(services: Services, client: WebClient, events: Sequence[store.TicketEvent]) -> None:
     """Tell reporters about support's status changes, as the confirmation promised. Waiting on the
     reporter asks them to reply in the thread. (Resolving and closing as stale have notices of their own.)"""

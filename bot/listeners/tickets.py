@@ -159,11 +159,22 @@ def _ticket_subcommand(request: CommandRequest) -> None:
     )
 
 
+def _report_key(session, draft: views.TicketDraft, view_id: str) -> str:
+    """The idempotency key of a report: the message or answer it is about (one ticket per person and
+    message), unless that ticket is done with; then, like a report with no origin, the modal's view."""
+    if draft.key:
+        existing = store.by_idempotency_key(session, draft.key)
+        if existing is None or existing.is_open:
+            return draft.key
+    return f"view:{view_id}"
+
+
 class _Handlers:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._lock = threading.Lock()
         self._opened: dict[str, tuple[str | None, str | None]] = {}  # trigger id -> report modal id, hash
+        self._found_again: dict[str, tuple[int, bool]] = {}  # view id -> (ticket id, details added)
 
     # ---------------------------------------------------------------------------------- creating
 
@@ -245,19 +256,24 @@ class _Handlers:
         )
 
     def on_report_submitted(self, ack: Ack, body: dict, view: dict) -> None:
-        """Store the ticket before answering, so errors show in the modal and nothing is half-stored."""
+        """Store the ticket before answering, so errors show in the modal and nothing is half-stored.
+
+        A second report of the same message or answer by the same person finds their ticket: while it is
+        open, new details in the form become a comment and they are told which ticket it is (after the
+        ack); once it is resolved or closed, it is a new problem and a new ticket."""
         user = body["user"]["id"]
         lang = out.user_lang(self.services, user)
         draft = views.TicketDraft.from_metadata(view.get("private_metadata", ""))
         fields = views.read_report(view.get("state", {}).get("values", {}))
         try:
             with self.services.db.begin() as session:
-                store.create_ticket(
+                key = _report_key(session, draft, view["id"])
+                created = store.create_ticket(
                     session,
                     reporter=user,
                     lang=lang,
                     source=draft.source,
-                    idempotency_key=draft.key or f"view:{view['id']}",
+                    idempotency_key=key,
                     origin_channel=draft.origin_channel,
                     origin_ts=draft.origin_ts,
                     origin_permalink=draft.permalink,
@@ -265,6 +281,14 @@ class _Handlers:
                     shown_sources=draft.sources,
                     **fields,
                 )
+                ticket = created.ticket
+                if not created.created and key == draft.key and ticket.reporter_id == user:
+                    details = (fields.get("description") or "").strip()
+                    added = bool(details) and details != ticket.description.strip()
+                    if added:
+                        store.add_comment(session, ticket.id, user, details)
+                    with self._lock:
+                        self._found_again[view["id"]] = (ticket.id, added)
         except store.TicketError as exc:
             block = views.error_block(exc.code) or views.ERROR_BLOCKS["description"]
             ack(
@@ -275,9 +299,16 @@ class _Handlers:
         ack()
 
     def after_report_submitted(self, body: dict, view: dict, client: WebClient) -> None:
+        with self._lock:
+            again = self._found_again.pop(view["id"], None)
+        if again is not None:
+            out.found_again(self.services, client, *again)
+            return
         draft = views.TicketDraft.from_metadata(view.get("private_metadata", ""))
         with self.services.db.begin() as session:
-            ticket = store.by_idempotency_key(session, draft.key or f"view:{view['id']}")
+            ticket = store.by_idempotency_key(session, f"view:{view['id']}")
+            if ticket is None and draft.key:
+                ticket = store.by_idempotency_key(session, draft.key)
             ticket_id = ticket.id if ticket else None
         if ticket_id is not None:
             out.announce(self.services, client, ticket_id)
@@ -313,9 +344,21 @@ class _Handlers:
                     origin_ts=ts,
                 )
                 ticket_id = created.ticket.id
+                # Slack's redeliveries never get here (the event is claimed once): this is someone
+                # reacting again to a message that is a ticket already. They hear which one.
+                already = (
+                    None
+                    if created.created
+                    else views.confirmation(
+                        out.user_lang(self.services, reactor), created.ticket, created=False
+                    )[0]
+                )
         except store.TicketError as exc:
             lang = out.user_lang(self.services, reactor)
             out.ephemeral(client, channel, reactor, views.error_text(exc.code, lang, exc.params, str(exc)))
+            return
+        if already is not None:
+            out.ephemeral(client, channel, reactor, already)
             return
         out.announce(self.services, client, ticket_id)
 

@@ -142,6 +142,9 @@ def test_reaction_creates_one_ticket_however_often_it_arrives(app):
         "reaction",
     )
     assert len([c for c in app.fake.calls("chat.postMessage") if c.args.get("channel") == TRIAGE]) == 1
+    # The second 🎫 is not lost in silence: whoever added it hears which ticket the message is.
+    [told] = [c for c in app.fake.calls("chat.postEphemeral") if c.args["user"] == "U_THIRD"]
+    assert "ERP-1" in told.text and told.args["channel"] == "C0GENERAL"
 
 
 def _one_ticket(app) -> Ticket:
@@ -446,3 +449,31 @@ def test_a_support_status_change_tells_the_reporter_in_their_thread(app):
     )
     app.settle()
     assert len(_reporter_thread(app, ticket)) == 1
+
+
+def test_reporting_the_same_message_again_adds_the_details_or_opens_a_new_ticket_once_solved(app):
+    ticket = _one_ticket(app)
+    view = _report_via_shortcut(app)
+    mark = app.fake.mark()
+    _submit(app, view, user="U_REP", view_id="V2", description="补充：只有宁波仓的采购订单会报错")
+    app.settle()
+    with app.db.begin() as s:
+        assert len(list_tickets(s)) == 1
+        assert [c.body for c in s.get(Ticket, ticket.id).comments] == ["补充：只有宁波仓的采购订单会报错"]
+    [told] = [c for c in app.fake.calls()[mark:] if c.args.get("channel") == "DU_REP"]
+    assert told.args["thread_ts"] == ticket.reporter_ts
+    assert "这已是工单 *ERP-1*" in told.text and "已补充到该工单" in told.text
+    triage_thread = [c.text for c in app.fake.calls()[mark:] if c.args.get("thread_ts") == ticket.triage_ts]
+    assert any("只有宁波仓" in line for line in triage_thread)
+
+    _resolve(app, ticket, "U_SUP", "已补录供应商价格表。")
+    app.settle()
+    view = _report_via_shortcut(app)
+    _submit(app, view, user="U_REP", view_id="V3", description="又报错了：缺少供应商价格表")
+    app.settle()
+    keys = [t.key for t in _tickets(app)]
+    assert sorted(keys) == ["ERP-1", "ERP-2"]  # solved once: this is a new problem, a new ticket
+    confirmations = [
+        c for c in app.fake.calls("chat.postMessage") if "ERP-2" in c.text and c.args["channel"] == "DU_REP"
+    ]
+    assert confirmations and "已登记" in confirmations[0].text

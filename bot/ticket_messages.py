@@ -69,10 +69,9 @@ def _overdue(
     services: Services, ticket: store.Ticket, now: dt.datetime
 ) -> tuple[dt.timedelta | None, float | None]:
     hours = services.settings.sla_hours.get(ticket.priority)
-    if hours is None or ticket.status not in store.SLA_STATUSES:
+    if hours is None:
         return None, hours
-    late = now - (ticket.created_at + dt.timedelta(hours=hours))
-    return (late if late > dt.timedelta(0) else None), hours
+    return store.sla_overdue_by(ticket, now, hours), hours
 
 
 def card(

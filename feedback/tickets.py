@@ -29,7 +29,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from feedback.db import Base, UTCDateTime, utcnow
 from feedback.people import User, ensure_user, get_user
@@ -75,7 +75,8 @@ class Priority(enum.StrEnum):
 
 
 OPEN_STATUSES = (Status.NEW, Status.TRIAGED, Status.IN_PROGRESS, Status.WAITING)
-# Statuses whose SLA clock runs; waiting on the reporter pauses it.
+# Statuses whose SLA clock runs (`sla_elapsed`): waiting on the reporter pauses it, as do resolved and
+# closed spells before a reopen.
 SLA_STATUSES = (Status.NEW, Status.TRIAGED, Status.IN_PROGRESS)
 
 # Moves support may make with the Status control. RESOLVED needs a resolution (resolve_ticket) and
@@ -1012,18 +1013,45 @@ def merge_duplicate(session: Session, duplicate_id: int, original_id: int, actor
 # ----------------------------------------------------------------------------------- scheduled jobs
 
 
+def sla_elapsed(ticket: Ticket, now: dt.datetime) -> dt.timedelta:
+    """Time on the ticket's SLA clock: since it was reported, less the spells it was out of support's
+    hands (waiting on the reporter; resolved or closed before a reopen), read off its status events."""
+    running = {s.value for s in SLA_STATUSES}
+    changes = sorted(
+        (e for e in ticket.events if e.field == "status"), key=lambda e: (e.created_at, e.id or 0)
+    )
+    elapsed, status, since = dt.timedelta(0), Status.NEW.value, ticket.created_at
+    for ev in changes:
+        if status in running:
+            elapsed += max(ev.created_at - since, dt.timedelta(0))
+        status, since = ev.after, ev.created_at
+    if status in running:
+        elapsed += max(now - since, dt.timedelta(0))
+    return elapsed
+
+
+def sla_overdue_by(ticket: Ticket, now: dt.datetime, hours: float) -> dt.timedelta | None:
+    """How far past its SLA of `hours` the ticket's clock is; None while within it or paused."""
+    if ticket.status not in SLA_STATUSES:
+        return None
+    late = sla_elapsed(ticket, now) - dt.timedelta(hours=hours)
+    return late if late > dt.timedelta(0) else None
+
+
 def overdue_tickets(
     session: Session, now: dt.datetime, sla_hours: dict[str, float]
 ) -> list[tuple[Ticket, dt.timedelta]]:
-    """Tickets whose SLA clock (created -> now, per priority) has run out, most overdue first."""
+    """Tickets whose SLA clock (`sla_elapsed`, per priority) has run out, most overdue first."""
     out = []
-    stmt = select(Ticket).where(Ticket.status.in_([s.value for s in SLA_STATUSES]))
+    stmt = (
+        select(Ticket)
+        .where(Ticket.status.in_([s.value for s in SLA_STATUSES]))
+        .options(selectinload(Ticket.events))
+    )
     for ticket in session.scalars(stmt):
         hours = sla_hours.get(ticket.priority)
-        if hours is None:
-            continue
-        late = now - (ticket.created_at + dt.timedelta(hours=hours))
-        if late > dt.timedelta(0):
+        late = None if hours is None else sla_overdue_by(ticket, now, hours)
+        if late is not None:
             out.append((ticket, late))
     out.sort(key=lambda pair: (-pair[1], pair[0].number))
     return out

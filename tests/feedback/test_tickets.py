@@ -351,3 +351,44 @@ def test_faq_entries_are_stored_with_their_ticket(db):
         [stored] = all_entries(s)
         assert (stored.roles, stored.lang, stored.ticket_id) == (["purchasing"], "zh-CN", tid)
         assert events_of(s, tid)[-1].kind == "faq_added"
+
+
+def _history_at(db, ticket_id: int, reported: dt.datetime, hours_after: list[float]) -> None:
+    """Put a ticket's report and its status changes, in order, at these hours after `reported`."""
+    with db.begin() as s:
+        s.get(Ticket, ticket_id).created_at = reported
+        changes = [e for e in events_of(s, ticket_id) if e.field == "status"]
+        changes[0].created_at = reported  # "created": status new
+        changes = changes[1:]
+        assert len(changes) == len(hours_after), [e.kind for e in changes]
+        for event, hours in zip(changes, hours_after, strict=True):
+            event.created_at = reported + dt.timedelta(hours=hours)
+
+
+def test_the_sla_clock_stops_while_waiting_on_the_reporter(db):
+    reported = dt.datetime(2026, 11, 2, 1, 0, tzinfo=dt.UTC)
+    ticket = _new(db, priority="normal")  # 24 h
+    with db.begin() as s:
+        set_status(s, ticket, "waiting_on_reporter", "U_SUP")
+        add_comment(s, ticket, "U_REP", "补充：只有宁波仓的订单报错")  # back in progress
+    _history_at(db, ticket, reported, [10, 40])  # 10 h with support, 30 h waiting, then back
+    with db.begin() as s:
+        assert overdue_tickets(s, reported + dt.timedelta(hours=45), SLA) == []  # 15 h on the clock
+        [(late_ticket, late)] = overdue_tickets(s, reported + dt.timedelta(hours=55), SLA)  # 25 h
+        assert late_ticket.id == ticket and late == dt.timedelta(hours=1)
+
+
+def test_a_reopened_ticket_does_not_count_the_time_it_was_solved(db):
+    reported = dt.datetime(2026, 11, 2, 1, 0, tzinfo=dt.UTC)
+    ticket = _new(db, priority="high")  # 8 h
+    with db.begin() as s:
+        resolve_ticket(s, ticket, "已补录价格表", "U_SUP")
+        reopen_ticket(s, ticket, "U_REP")
+    with db.begin() as s:
+        statuses = len([e for e in events_of(s, ticket) if e.field == "status"]) - 1  # after "created"
+    # Solved after 5 h, reopened 3 days later: 5 h used, 3 left.
+    _history_at(db, ticket, reported, [5] + [77] * (statuses - 1))
+    with db.begin() as s:
+        assert overdue_tickets(s, reported + dt.timedelta(hours=79), SLA) == []
+        [(_, late)] = overdue_tickets(s, reported + dt.timedelta(hours=81), SLA)
+        assert late == dt.timedelta(hours=1)

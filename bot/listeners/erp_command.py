@@ -32,19 +32,24 @@ SubcommandHandler = Callable[[CommandRequest], Message | None]
 AfterAck = Callable[[CommandRequest], None]
 _SUBCOMMANDS: dict[str, SubcommandHandler] = {}
 _AFTER_ACK: dict[SubcommandHandler, AfterAck] = {}
+_NO_ARGS: set[SubcommandHandler] = set()
 
 
 def subcommand(
-    *names: str, after_ack: AfterAck | None = None
+    *names: str, after_ack: AfterAck | None = None, takes_args: bool = True
 ) -> Callable[[SubcommandHandler], SubcommandHandler]:
     """Register `/erp NAME ...`; the handler returns the ephemeral reply (or None after opening a modal).
-    `after_ack` runs in the lazy listener with the same request, for slow work the ack cannot wait for."""
+    `after_ack` runs in the lazy listener with the same request, for slow work the ack cannot wait for.
+    A sub-command that `takes_args=False` is only its word alone: "/erp help me post a vendor bill" is
+    a question that happens to start with "help"."""
 
     def decorate(func: SubcommandHandler) -> SubcommandHandler:
         for name in names:
             _SUBCOMMANDS[name.lower()] = func
         if after_ack is not None:
             _AFTER_ACK[func] = after_ack
+        if not takes_args:
+            _NO_ARGS.add(func)
         return func
 
     return decorate
@@ -56,7 +61,9 @@ def split_subcommand(text: str) -> tuple[SubcommandHandler | None, str]:
         return _SUBCOMMANDS.get("help"), ""
     word, _, rest = text.partition(" ")
     handler = _SUBCOMMANDS.get(word.lower())
-    return (handler, rest.strip()) if handler else (None, text)
+    if handler is None or (handler in _NO_ARGS and rest.strip()):
+        return None, text
+    return handler, rest.strip()
 
 
 def register(app: App, services: Services) -> None:

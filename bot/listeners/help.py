@@ -14,6 +14,6 @@ def register(app: App, services: Services) -> None:
     """Nothing to register beyond the `/erp help` sub-command (added at import)."""
 
 
-@subcommand("help", "帮助", "?", "？")
+@subcommand("help", "帮助", "?", "？", takes_args=False)
 def help_command(req: CommandRequest) -> Message:
     return help_message(req.person.lang, req.services.settings.roles)

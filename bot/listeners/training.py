@@ -84,7 +84,7 @@ def register(app: App, services: Services) -> None:
     app.action(re.compile(rf"^{ids.GAP_TO_TRAINING}:\d+$"))(ack=ack_only, lazy=[gap_to_training])
 
 
-@subcommand(ids.TRAINING_COMMAND, "trainings", "培训")
+@subcommand(ids.TRAINING_COMMAND, "trainings", "培训", takes_args=False)
 def training_command(req: CommandRequest) -> Message:
     """`/erp training`: the person's plan, pending first, with "Mark as done" buttons."""
     with req.services.db.begin() as session:

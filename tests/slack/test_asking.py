@@ -111,6 +111,21 @@ def test_slash_command_answers_privately_and_can_share(answering_app):
     fake.wait_for("response_url", lambda c: c.args.get("delete_original") is True, after=mark)
 
 
+@pytest.mark.parametrize(
+    ("text", "expect"),
+    [("help me validate a receipt", "Click Validate"), ("培训 收货怎么验证", "Validate a receipt")],
+)
+def test_a_question_that_starts_with_a_sub_command_word_is_still_answered(answering_app, text, expect):
+    app, fake = answering_app, answering_app.fake
+    fake.add_user("U1", locale="en-US")
+    r = app.sender.command("/erp", text, user_id="U1", channel_id="C0GEN")
+    assert "Searching" in r.json()["text"]  # not the help text, not the training plan
+    answer = fake.wait_for("response_url")
+    assert expect in answer.text, answer.text
+    help_reply = app.sender.command("/erp", "help", user_id="U1").json()
+    assert "How to use erp-coach" in json.dumps(help_reply, ensure_ascii=False)
+
+
 def test_message_shortcut_answers_about_the_message(answering_app):
     app, fake = answering_app, answering_app.fake
     fake.add_user("U1", locale="en-US")

@@ -183,10 +183,6 @@ class Settings(BaseSettings):
         return self.training_file or self.data_dir / "training.yaml"
 
     @property
-    def chroma_dir(self) -> Path:
-        return self.data_dir / "chroma"
-
-    @property
     def lexical_dir(self) -> Path:
         return self.data_dir / "lexical"
 

@@ -78,10 +78,6 @@ class Directory:
             is_admin=role == "admin" or user_id in self.admins or user_id in self._slack_admins,
         )
 
-    def forget(self, user_id: str) -> None:
-        with self._lock:
-            self._profile_fetched.pop(user_id, None)
-
     def _profile_stale(self, user_id: str) -> bool:
         with self._lock:
             fetched = self._profile_fetched.get(user_id)

@@ -22,9 +22,6 @@ NOT_HELPFUL_REASONS = ("wrong", "outdated", "not_my_role", "unclear")
 # {"q": question_log_id or null, "question": text, "sources": [citation, ...]}
 OPEN_TICKET = "open_ticket"
 
-# App Home
-HOME_REFRESH = "home_refresh"
-
 # Ticket surfaces (bot/listeners/tickets.py)
 TICKET_SUBCOMMAND = "ticket"  # `/erp ticket [text]` opens the report modal
 TICKET_SHORTCUT = "report_erp_issue"  # message shortcut "Report an ERP issue"

@@ -699,16 +699,6 @@ def set_priority(session: Session, ticket_id: int, priority: str | Priority, act
     return Change(ticket, [ev])
 
 
-def set_category(session: Session, ticket_id: int, category: str | Category, actor: str) -> Change:
-    ticket = get_ticket(session, ticket_id, for_update=True)
-    new = parse_enum(Category, category, "category")
-    if ticket.category == new:
-        return Change(ticket)
-    ev = _event(ticket, actor, "category", "category", ticket.category, new.value)
-    ticket.category = new.value
-    return Change(ticket, [ev])
-
-
 def claim_announcement(session: Session, ticket_id: int) -> bool:
     """True exactly once per ticket: the caller then sends the confirmation and the triage post."""
     result = session.execute(

@@ -24,7 +24,7 @@ from feedback.db import Base, Database, UTCDateTime, utcnow
 from feedback.people import User
 from feedback.questions import QuestionLog
 from feedback.scheduler import SendWindow
-from feedback.surveys import Localized, copy_example_once, localized
+from feedback.surveys import Localized, copy_example_once
 
 REMIND_BEFORE = dt.timedelta(days=2)
 OVERDUE_EVERY = dt.timedelta(days=3)
@@ -500,20 +500,12 @@ def module_from_gap(
     return TrainingModule(module_id, title, gap.source, gap.heading, due_days), assigned
 
 
-def gap_by_key(gaps: Iterable[KnowledgeGap], key: str) -> KnowledgeGap | None:
-    return next((g for g in gaps if g.key == key), None)
-
-
 def module_link(base_url: str, item: TrainingItem | TrainingModule) -> str | None:
     """A link to the manual section, if the docs have a base URL."""
     if not base_url or not item.source:
         return None
     anchor = f"#{item.heading}" if item.heading else ""
     return f"{base_url.rstrip('/')}/{item.source.lstrip('/')}{anchor}"
-
-
-def title_of(item: TrainingItem | TrainingModule, lang: str) -> str:
-    return localized(item.title, lang)
 
 
 def _new_assignment(

@@ -167,7 +167,3 @@ def _hard_split(text: str, count_tokens: TokenCounter, budget: int) -> list[str]
 def _is_cjk_heavy(text: str) -> bool:
     cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
     return cjk > len(text) * 0.3
-
-
-def is_numbered_list(block: str) -> bool:
-    return bool(_NUMBERED.match(block))

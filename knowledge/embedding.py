@@ -84,9 +84,6 @@ class Embedder:
             )
         return np.asarray(vectors, dtype=np.float32)
 
-    def encode_one(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
-
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Model tokens per text, without the [CLS]/[SEP] the model adds."""
         if not texts:

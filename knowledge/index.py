@@ -112,6 +112,3 @@ class VectorIndex:
                 parts.append(np.asarray(got["embeddings"], dtype=np.float32))
         matrix = np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
         return out_ids, matrix
-
-    def all_ids(self) -> list[str]:
-        return list(self._collection.get(include=[])["ids"])

@@ -27,6 +27,7 @@ from bot.listeners.ask import MAX_QUESTION, without_mentions
 from bot.listeners.erp_command import CommandRequest, subcommand
 from bot.services import Services
 from bot.views import tickets as views
+from bot.views.answers import parse_ticket_value
 from feedback import faq as faq_store
 from feedback import tickets as store
 from feedback.db import utcnow
@@ -152,7 +153,7 @@ def _suggest_after_ack(request: CommandRequest) -> None:
     )
 
 
-@subcommand("ticket", "工单", "报告", after_ack=_suggest_after_ack)
+@subcommand(ids.TICKET_SUBCOMMAND, "工单", "报告", after_ack=_suggest_after_ack)
 def _ticket_subcommand(request: CommandRequest) -> None:
     open_report_modal(
         request.services, request.client, request.body["trigger_id"], request.person.user_id, request.args
@@ -237,12 +238,8 @@ class _Handlers:
         No suggestions here: the user has just seen what the knowledge base says about this question."""
         ack()
         user = body["user"]["id"]
-        try:
-            value = json.loads(_action(body).get("value") or "{}")
-        except ValueError:
-            value = {}
-        question = str(value.get("question") or "")
-        q = value.get("q") if isinstance(value.get("q"), int) else None
+        value = parse_ticket_value(_action(body).get("value"))
+        question, q = value["question"], value["q"]
         draft = views.TicketDraft(
             title=question.splitlines()[0][:120] if question else "",
             description=question,

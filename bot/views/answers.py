@@ -168,10 +168,21 @@ def ticket_value(question: str, question_id: int | None, sources: list[str]) -> 
             question = question[: len(question) // 2]
 
 
-def parse_ticket_value(value: str) -> dict:
-    """The inverse of ticket_value (for the tickets listener)."""
-    data = json.loads(value or "{}")
-    return {"q": data.get("q"), "question": data.get("question", ""), "sources": data.get("sources", [])}
+def parse_ticket_value(value: str | None) -> dict:
+    """The inverse of ticket_value, for the tickets listener. A malformed value (a forged or cut button)
+    gives empty fields: the report form then opens blank rather than failing."""
+    try:
+        data = json.loads(value or "{}")
+    except ValueError:
+        data = {}
+    data = data if isinstance(data, dict) else {}
+    q = data.get("q")
+    sources = data.get("sources")
+    return {
+        "q": q if isinstance(q, int) and not isinstance(q, bool) else None,
+        "question": str(data.get("question") or ""),
+        "sources": sources if isinstance(sources, list) else [],
+    }
 
 
 def rated_blocks(blocks: list[dict], note: str, *, keep_ticket: bool) -> list[dict]:

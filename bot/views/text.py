@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 SECTION_LIMIT = 3000  # characters of text in a section block
 BUTTON_VALUE_LIMIT = 2000
-PLAIN_LIMIT = 150  # header text
 
 _LINK = re.compile(r"(?<!!)\[([^\]\n]+)\]\(([^)\s]+)\)")
 _IMAGE = re.compile(r"!\[([^\]\n]*)\]\(([^)\s]+)\)")

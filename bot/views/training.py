@@ -92,17 +92,15 @@ def item_blocks(item: TrainingItem, lang: str, tz: str, docs_base_url: str = "")
     return blocks
 
 
-def plan_blocks(
-    items: list[TrainingItem], lang: str, tz: str, docs_base_url: str = "", header: str = "plan_header"
-) -> list[dict]:
-    """The person's plan (for `/erp training`) or their pending trainings (App Home, header="home_header")."""
+def plan_blocks(items: list[TrainingItem], lang: str, tz: str, docs_base_url: str = "") -> list[dict]:
+    """The person's training plan (for `/erp training`)."""
     blocks: list[dict] = [
-        {"type": "header", "text": {"type": "plain_text", "text": t(f"training.{header}", lang)}}
+        {"type": "header", "text": {"type": "plain_text", "text": t("training.plan_header", lang)}}
     ]
     if not items:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": t("training.empty", lang)}})
         return blocks
-    if all(i.completed_at is not None for i in items) and header == "plan_header":
+    if all(i.completed_at is not None for i in items):
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": t("training.all_done", lang)}})
     for item in items[:MAX_ITEMS]:
         blocks.extend(item_blocks(item, lang, tz, docs_base_url))
@@ -116,12 +114,6 @@ def plan_blocks(
             }
         )
     return blocks
-
-
-def home_section(items: list[TrainingItem], lang: str, tz: str, docs_base_url: str = "") -> list[dict]:
-    """App Home's "Pending trainings" section (the Slack engineer places it in the Home view)."""
-    pending = [i for i in items if i.completed_at is None]
-    return [{"type": "divider"}, *plan_blocks(pending, lang, tz, docs_base_url, header="home_header")]
 
 
 def reminder_blocks(

@@ -89,6 +89,9 @@ class Directory:
         except SlackApiError as exc:
             log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
             return
+        except OSError as exc:  # a timeout or a dropped connection: the stored profile will do
+            log.warning("users.info failed for %s: %s", user_id, exc)
+            return
         profile = info.get("profile") or {}
         with self.db.begin() as session:
             ensure_user(
@@ -120,8 +123,8 @@ class Directory:
             return cached[1]
         try:
             members = frozenset(client.usergroups_users_list(usergroup=group_id).get("users") or [])
-        except SlackApiError as exc:
-            log.warning("usergroups.users.list failed for %s: %s", group_id, exc.response.get("error"))
+        except (SlackApiError, OSError) as exc:
+            log.warning("usergroups.users.list failed for %s: %s", group_id, exc)
             members = cached[1] if cached else frozenset()
         with self._lock:
             self._groups[group_id] = (time.monotonic(), members)

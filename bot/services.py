@@ -38,6 +38,13 @@ class Services:
         return create_web_client(self.settings)
 
     @cached_property
+    def ack_client(self) -> WebClient:
+        """For lookups before an ack: one quick try, no waiting out rate limits (see create_web_client)."""
+        from bot.slack_client import create_web_client
+
+        return create_web_client(self.settings, ack_path=True)
+
+    @cached_property
     def directory(self):
         """Who is asking (role, language, time zone), shared by every listener."""
         from bot.identity import Directory

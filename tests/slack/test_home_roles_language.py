@@ -108,3 +108,14 @@ def test_slack_locale_comes_from_users_info_with_include_locale(slack_app):
     with slack_app.db.begin() as s:
         user = get_user(s, "U4")
         assert (user.slack_locale, user.tz) == ("en-US", "Europe/Berlin")
+
+
+def test_a_rate_limited_profile_lookup_does_not_hold_up_the_ack(slack_app):
+    """Before an ack the bot asks Slack who the person is once, and never waits out a Retry-After: the
+    reply comes from what it knows (the company's default language for someone new)."""
+    fake = slack_app.fake
+    fake.add_user("U9", locale="en-US")
+    fake.rate_limit(0, methods=["users.info"], retry_after=30)  # every users.info: 429, retry in 30 s
+    r = slack_app.sender.command("/erp", "help", user_id="U9")
+    assert "如何使用" in _ephemeral_text(r)
+    assert [c.method for c in fake.calls() if c.method.startswith("users.info")] == ["users.info:429"]

@@ -87,7 +87,8 @@ def _base_specs(services: Services) -> list[tuple[str, str, object, dict]]:
 
 
 def job_specs(services: Services) -> list[tuple[str, str, object, dict]]:
-    """Every job this deployment should have; raises SurveyConfigError if surveys.yaml is broken."""
+    """Every job this deployment should have: the fixed ones and one per valid, active survey; raises
+    SurveyConfigError when surveys.yaml cannot be read at all."""
     tz = services.settings.timezone
     specs = _base_specs(services)
     for survey in services.surveys.all():
@@ -116,6 +117,9 @@ def _sync(services: Services, scheduler: BackgroundScheduler) -> None:
     _binding["surveys_mtime"] = services.surveys.mtime()
     try:
         sync_jobs(scheduler, job_specs(services), _MANAGED)
+        for survey_id, problem in services.surveys.problems().items():
+            # The other surveys keep running; this one has no schedule until surveys.yaml is fixed.
+            log.error("survey %s left out until surveys.yaml is fixed: %s", survey_id or "(no id)", problem)
     except survey_store.SurveyConfigError as exc:
         # A typo in surveys.yaml must not stop the bot, reminders or digests: survey schedules stay as
         # they were until the file is fixed (the tick re-reads it when it changes).
@@ -134,6 +138,9 @@ def run_survey_round(survey_id: str) -> survey_store.FanOutReport | None:
         survey = services.surveys.get(survey_id)
     except LookupError:
         log.warning("survey %s is no longer defined; skipping", survey_id)
+        return None
+    except survey_store.SurveyConfigError as exc:  # broken since the last sync: no round until it is fixed
+        log.error("survey %s not sent: %s", survey_id, exc)
         return None
     if survey.paused:
         return None
@@ -165,7 +172,11 @@ def tick() -> None:
     for round_ in survey_store.active_rounds(db):
         survey_store.fan_out(db, round_.id, sender, window)
         survey_store.send_reminders(db, round_.id, sender, window)
-    training_store.assign_missing_plans(db, services.training)
+    try:
+        training_store.assign_missing_plans(db, services.training)
+    except training_store.TrainingConfigError as exc:
+        # New plans wait for the fix; reminders for the trainings already assigned still go out.
+        log.error("training.yaml not applied: %s", exc)
     training_store.send_training_reminders(db, _training_sender(services), window)
 
 

@@ -186,6 +186,11 @@ def parse_survey(raw: dict[str, Any], roles: Iterable[str] | None = None) -> Sur
             f"{where}: schedule {schedule!r} is not a cron line (e.g. '0 10 * * mon')"
         ) from exc
     audience_raw = raw.get("audience", "all")
+    if not (
+        isinstance(audience_raw, str | None)
+        or (isinstance(audience_raw, list) and all(isinstance(r, str) for r in audience_raw))
+    ):
+        raise SurveyConfigError(f"{where}: audience is `all`, a role, or a list of roles")
     if audience_raw in ("all", None, []):
         audience: tuple[str, ...] = ()
     else:
@@ -197,7 +202,14 @@ def parse_survey(raw: dict[str, Any], roles: Iterable[str] | None = None) -> Sur
             )
     questions = []
     seen: set[str] = set()
-    for i, q in enumerate(raw.get("questions") or []):
+    raw_questions = raw.get("questions") or []
+    if not isinstance(raw_questions, list):
+        raise SurveyConfigError(f"{where}: `questions` must be a list, one `- id: ...` per question")
+    for i, q in enumerate(raw_questions):
+        if not isinstance(q, dict):
+            raise SurveyConfigError(
+                f"{where}, question {i + 1}: give its fields (id, type, text), not {str(q)[:40]!r}"
+            )
         qid = str(q.get("id") or f"q{i + 1}")
         if not _ID.match(qid):
             raise SurveyConfigError(f"{where}: question id {qid!r} may use letters, digits, - and _ only")
@@ -211,7 +223,12 @@ def parse_survey(raw: dict[str, Any], roles: Iterable[str] | None = None) -> Sur
         seen.add(qid)
         modules: list[tuple[str, Localized]] = []
         if qtype == "module_rating":
-            for m in q.get("modules") or []:
+            raw_modules = q.get("modules") or []
+            if not isinstance(raw_modules, list) or not all(isinstance(m, str | dict) for m in raw_modules):
+                raise SurveyConfigError(
+                    f"{where}, question {qid!r}: `modules` must be a list of ids or of {{id, label}}"
+                )
+            for m in raw_modules:
                 module_id = str(m if isinstance(m, str) else m.get("id", ""))
                 if not _ID.match(module_id):
                     raise SurveyConfigError(
@@ -238,7 +255,12 @@ def parse_survey(raw: dict[str, Any], roles: Iterable[str] | None = None) -> Sur
         )
     if not questions:
         raise SurveyConfigError(f"{where}: add at least one question")
-    window = parse_duration(raw.get("window", "5d"))
+    try:
+        window = parse_duration(raw.get("window", "5d"))
+    except SurveyConfigError as exc:
+        raise SurveyConfigError(f"{where}: window: {exc}") from exc
+    if window <= dt.timedelta(0):
+        raise SurveyConfigError(f"{where}: window must be longer than 0 (e.g. 5d), not {raw.get('window')!r}")
     reminders = _parse_reminders(raw, window, where)
     return Survey(
         id=sid,
@@ -301,6 +323,24 @@ def copy_example_once(example: Path | None, path: Path) -> bool:
     return True
 
 
+def read_yaml(path: Path, error: type[ValueError]) -> Any:
+    """A config file's YAML: UTF-8 (with or without BOM), or GB18030/GBK as Chinese Windows editors save
+    it. Problems raise `error` naming the file and what is wrong."""
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise error(f"{path}: not UTF-8 or GBK text; save it as UTF-8")
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise error(f"{path}: not valid YAML: {exc}") from exc
+
+
 class SurveyCatalog:
     """The surveys in one YAML file; re-read when the file changes (the CLI edits it, the bot reads it)."""
 
@@ -308,7 +348,7 @@ class SurveyCatalog:
         self.path = Path(path)
         self.roles = list(roles) if roles is not None else None
         self._example = example
-        self._cache: tuple[float, list[Survey]] | None = None
+        self._cache: tuple[float, list[Survey], dict[str | None, str]] | None = None
 
     def ensure_file(self) -> bool:
         """Copy the shipped example on first run; True when it was copied."""
@@ -320,30 +360,50 @@ class SurveyCatalog:
     def _raw(self) -> dict[str, Any]:
         if not self.path.exists():
             return {"surveys": []}
-        try:
-            data = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise SurveyConfigError(f"{self.path}: not valid YAML: {exc}") from exc
-        if not isinstance(data.get("surveys", []), list):
-            raise SurveyConfigError(f"{self.path}: `surveys` must be a list")
+        data = read_yaml(self.path, SurveyConfigError) or {}
+        if not isinstance(data, dict) or not isinstance(data.get("surveys", []), list):
+            raise SurveyConfigError(f"{self.path}: write `surveys:` followed by a list of surveys")
         data.setdefault("surveys", [])
         return data
 
     def all(self) -> list[Survey]:
+        """The valid surveys. One with a mistake is left out (see `problems`) so that the others still
+        run; a file that cannot be read at all raises SurveyConfigError."""
+        return list(self._load()[0])
+
+    def problems(self) -> dict[str | None, str]:
+        """Survey id (None where there is none) -> what is wrong with it, for surveys left out."""
+        return dict(self._load()[1])
+
+    def _load(self) -> tuple[list[Survey], dict[str | None, str]]:
         mtime = self.mtime()
         if self._cache is None or self._cache[0] != mtime:
-            surveys = [parse_survey(raw, self.roles) for raw in self._raw()["surveys"]]
-            ids = [s.id for s in surveys]
-            dupes = sorted({i for i in ids if ids.count(i) > 1})
-            if dupes:
-                raise SurveyConfigError(f"{self.path}: survey id(s) used twice: {dupes}")
-            self._cache = (mtime, surveys)
-        return list(self._cache[1])
+            surveys: list[Survey] = []
+            problems: dict[str | None, str] = {}
+            for raw in self._raw()["surveys"]:
+                sid = str(raw["id"]) if isinstance(raw, dict) and raw.get("id") else None
+                try:
+                    survey = parse_survey(raw, self.roles)
+                except SurveyConfigError as exc:
+                    problems[sid] = str(exc)
+                    continue
+                except (TypeError, AttributeError, KeyError) as exc:  # a shape parse_survey did not foresee
+                    problems[sid] = f"survey {sid!r}: cannot be read ({type(exc).__name__}: {exc})"
+                    continue
+                if any(s.id == survey.id for s in surveys):
+                    problems[survey.id] = f"survey id {survey.id!r} is used twice; only the first is kept"
+                    continue
+                surveys.append(survey)
+            self._cache = (mtime, surveys, problems)
+        return self._cache[1], self._cache[2]
 
     def get(self, survey_id: str) -> Survey:
-        for survey in self.all():
+        surveys, problems = self._load()
+        for survey in surveys:
             if survey.id == survey_id:
                 return survey
+        if survey_id in problems:
+            raise SurveyConfigError(f"{self.path}: {problems[survey_id]}")
         raise LookupError(f"no survey {survey_id!r} in {self.path}; `erp-coach surveys list` shows the ids")
 
     def add(self, raw: dict[str, Any]) -> Survey:

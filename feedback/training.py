@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import JSON, Integer, String, UniqueConstraint, and_, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -24,7 +23,7 @@ from feedback.db import Base, Database, UTCDateTime, utcnow
 from feedback.people import User
 from feedback.questions import QuestionLog
 from feedback.scheduler import SendWindow
-from feedback.surveys import Localized, copy_example_once
+from feedback.surveys import Localized, copy_example_once, read_yaml
 
 REMIND_BEFORE = dt.timedelta(days=2)
 OVERDUE_EVERY = dt.timedelta(days=3)
@@ -115,22 +114,30 @@ class TrainingCatalog:
     def _load(self) -> dict[str, list[TrainingModule]]:
         if not self.path.exists():
             return {}
-        try:
-            data = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise TrainingConfigError(f"{self.path}: not valid YAML: {exc}") from exc
+        data = read_yaml(self.path, TrainingConfigError) or {}
+        raw_plans = data.get("plans") if isinstance(data, dict) else None
+        if not isinstance(raw_plans, dict | None):
+            raise TrainingConfigError(f"{self.path}: write `plans:` followed by one `ROLE:` list per role")
+        if raw_plans is None and data:
+            raise TrainingConfigError(f"{self.path}: write `plans:` followed by one `ROLE:` list per role")
         plans: dict[str, list[TrainingModule]] = {}
-        for role, modules in (data.get("plans") or {}).items():
+        for role, modules in (raw_plans or {}).items():
             if self.roles is not None and role not in self.roles:
                 raise TrainingConfigError(f"{self.path}: unknown role {role!r}; known: {sorted(self.roles)}")
+            if not isinstance(modules, list | None):
+                raise TrainingConfigError(
+                    f"{self.path}: role {role!r}: list its modules, one `- id: ...` each"
+                )
             items = []
             for i, raw in enumerate(modules or []):
                 where = f"{self.path}: role {role!r}, module {i + 1}"
+                if not isinstance(raw, dict):
+                    raise TrainingConfigError(f"{where}: give its fields (id, title, source, due_days)")
                 if not raw.get("id"):
                     raise TrainingConfigError(f"{where}: every module needs an `id`")
                 due = raw.get("due_days", 7)
-                if not isinstance(due, int) or due < 0:
-                    raise TrainingConfigError(f"{where}: due_days must be a whole number of days")
+                if not isinstance(due, int) or isinstance(due, bool) or due < 0:
+                    raise TrainingConfigError(f"{where}: due_days must be a whole number of days, like 7")
                 items.append(
                     TrainingModule(
                         id=str(raw["id"]),

@@ -105,6 +105,8 @@ def list_surveys() -> None:
             "[yellow]paused[/yellow]" if s.paused else "[green]active[/green]",
         )
     console.print(table)
+    for survey_id, problem in services.surveys.problems().items():
+        console.print(f"[red]Left out until fixed ({survey_id or 'no id'}): {problem}[/red]")
     with services.db.begin() as session:
         rounds = latest_rounds(session, 10)
         if rounds:
@@ -296,7 +298,10 @@ def training_assign(user_id: str = typer.Argument(..., help="Slack user id (U...
         user = get_user(session, user_id)
         if user is None or not user.role:
             raise _fail(f"{user_id} has no role yet; set one with /erp role first.", 2)
-        created = assign_plan(session, services.training, user_id, user.role)
+        try:
+            created = assign_plan(session, services.training, user_id, user.role)
+        except TrainingConfigError as exc:
+            raise _fail(str(exc), 2) from exc
         items = training_plan(session, user_id)
     console.print(f"{len(created)} new module(s) assigned; {len(items)} in {user_id}'s plan.")
 

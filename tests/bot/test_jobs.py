@@ -9,6 +9,7 @@ import pytest
 from bot import jobs
 from bot.config import Settings
 from bot.services import Services
+from feedback.people import ensure_user
 
 
 @pytest.fixture
@@ -56,5 +57,28 @@ def test_scheduler_registers_jobs_by_reference_and_follows_surveys_yaml(services
         jobs.tick()
         assert scheduler.get_job("survey:erp-pulse") is None
         assert scheduler.get_job("tick") is not None
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_a_broken_survey_or_training_file_leaves_the_rest_running(services, caplog):
+    scheduler = jobs.start_scheduler(services)
+    try:
+        path = services.surveys.path
+        path.write_text(
+            path.read_text(encoding="utf-8")
+            + "  - id: 草稿\n    schedule: '0 9 * * mon'\n    questions:\n      - id: q1\n        type: nps\n",
+            encoding="utf-8",
+        )
+        _bump(path)
+        with services.db.begin() as session:  # someone whose plan the tick would assign
+            ensure_user(session, "U_NEW", role="finance")
+        services.training.path.write_text("plans: [finance]\n", encoding="utf-8")
+        jobs.tick()  # neither file stops the tick
+        assert scheduler.get_job("survey:erp-pulse") is not None  # the good survey keeps its schedule
+        assert scheduler.get_job("survey:草稿") is None
+        assert "survey 草稿 left out until surveys.yaml is fixed" in caplog.text
+        assert "training.yaml not applied" in caplog.text
+        assert jobs.run_survey_round("草稿") is None  # fired before the sync noticed: not sent, logged
     finally:
         scheduler.shutdown(wait=False)

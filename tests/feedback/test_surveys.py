@@ -191,6 +191,36 @@ def test_catalog_copies_the_example_on_first_run_and_edits_the_file(tmp_path):
         catalog.get("nope")
 
 
+def test_one_broken_survey_is_left_out_and_the_others_still_run(tmp_path):
+    path = tmp_path / "surveys.yaml"
+    surveys = [
+        survey_raw(id="月度调查"),
+        survey_raw(id="草稿", questions=[{"id": "q1", "type": "satisfaction"}]),  # no question text
+        survey_raw(id="坏形状", questions=["总体满意度？"]),
+        survey_raw(id="负窗口", window=-1),
+        survey_raw(id="月度调查"),
+    ]
+    # As a Chinese Windows editor saves it (GBK), which must read as well as UTF-8.
+    path.write_bytes(yaml.safe_dump({"surveys": surveys}, allow_unicode=True).encode("gbk"))
+    catalog = SurveyCatalog(path, ROLES)
+    assert [s.id for s in catalog.all()] == ["月度调查"]
+    assert catalog.get("月度调查").title["zh-CN"] == "ERP 满意度"
+    problems = catalog.problems()
+    assert set(problems) == {"草稿", "坏形状", "负窗口", "月度调查"}
+    assert "give a text" in problems["草稿"] and "give its fields" in problems["坏形状"]
+    assert "longer than 0" in problems["负窗口"] and "used twice" in problems["月度调查"]
+    with pytest.raises(SurveyConfigError, match="give a text"):
+        catalog.get("草稿")
+
+
+@pytest.mark.parametrize("text", ["- a\n- b\n", "surveys: {a: 1}\n", "surveys: [\n"])
+def test_a_surveys_file_that_cannot_be_read_says_so(tmp_path, text):
+    path = tmp_path / "surveys.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SurveyConfigError, match="surveys.yaml: (write `surveys:`|not valid YAML)"):
+        SurveyCatalog(path, ROLES).all()
+
+
 def test_a_round_reaches_exactly_its_audience_once(db):
     staff = people(db, {"finance": 4, "warehouse": 3, "sales": 2})
     survey = parse_survey(survey_raw(audience=["finance", "warehouse"]), ROLES)

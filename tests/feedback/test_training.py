@@ -176,6 +176,30 @@ def test_bad_training_file_is_reported(tmp_path):
         TrainingCatalog(path, ROLES).plans()
 
 
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("- finance\n", "write `plans:`"),
+        ("plans: [finance]\n", "write `plans:`"),
+        ("plans:\n  finance: fin-x\n", "list its modules"),
+        ("plans:\n  finance: [fin-x]\n", "give its fields"),
+        ("plans:\n  finance:\n    - id: x\n      title: 入库\n      due_days: '7'\n", "whole number"),
+    ],
+)
+def test_a_training_file_of_the_wrong_shape_says_what_to_fix(tmp_path, text, match):
+    path = tmp_path / "training.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(TrainingConfigError, match=match):
+        TrainingCatalog(path, ROLES).plans()
+
+
+def test_a_gbk_training_file_reads_right(tmp_path):
+    path = tmp_path / "training.yaml"
+    path.write_bytes("plans:\n  finance:\n    - id: fin-1\n      title: 发票过账\n".encode("gbk"))
+    [module] = TrainingCatalog(path, ROLES).plans()["finance"]
+    assert module.title["zh-CN"] == "发票过账"
+
+
 def test_new_employees_and_role_changes_get_their_plan_from_the_sweep(db, catalog):
     with db.begin() as session:
         set_role(session, "UNEW", "warehouse", ROLES)

@@ -217,10 +217,24 @@ def _survey_summaries(session: Session, since: dt.datetime, until: dt.datetime) 
                 nps=nps_score(npss) if enough and shown_for(len(npss)) else None,
                 modules={m: _mean(v) for m, v in modules.items() if shown_for(len(v))},
                 module_labels=labels,
-                by_role={r: _mean(v) for r, v in roles.items() if shown_for(len(v)) and r != "-"},
+                by_role={r: _mean(v) for r, v in _shown_groups(roles, len(sats)).items()},
             )
         )
     return out
+
+
+def _shown_groups(groups: dict[str, list[int]], total: int) -> dict[str, list[int]]:
+    """The groups a breakdown may show: each of MIN_GROUP or more, and so many that the rest (hidden
+    groups and answers without a role) are none or MIN_GROUP or more too. Otherwise the one hr answer
+    could be worked out from the overall mean and the finance mean; the smallest shown groups are hidden
+    until it cannot."""
+    shown = {k: v for k, v in groups.items() if k != "-" and shown_for(len(v))}
+    while shown:
+        rest = total - sum(len(v) for v in shown.values())
+        if rest == 0 or shown_for(rest):
+            break
+        del shown[min(shown, key=lambda k: (len(shown[k]), k))]
+    return shown
 
 
 def _bot_stats(session: Session, since: dt.datetime, until: dt.datetime) -> BotStats:

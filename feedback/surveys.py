@@ -11,8 +11,9 @@ and is claimed per reminder by a compare-and-set on that count, so each non-resp
 reminder at most once, and one catch-up rather than a burst after downtime (see `send_reminders`).
 
 Anonymous surveys keep "who has answered" (on the delivery, for reminders) apart from "what was
-answered" (`SurveyResponse`, with no user id and only the day of submission), so answers cannot be
-linked back to people, not even by timestamps.
+answered" (`SurveyResponse`, with no user id). Neither keeps when: both carry the round's scheduled time,
+so an answer cannot be matched with a person by the day they answered (a day held the one answer after
+a reminder). The role is kept for breakdowns, which the digest shows only for groups of 5 and more.
 
 Nothing here talks to Slack: the caller passes a `send(Outgoing) -> Sent` function.
 """
@@ -521,12 +522,13 @@ class SurveyDelivery(Base):
     # How many reminder DMs this person actually got (or that may have arrived, after a crash).
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    # For anonymous rounds only the day is kept, so it cannot be matched with an answer's time.
+    # Anonymous rounds keep the round's scheduled time, not when: it must not match an answer's time.
     responded_on: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class SurveyResponse(Base):
-    """What was answered. `slack_user_id` is NULL for anonymous rounds, and only the day is kept."""
+    """What was answered. Anonymous rounds: `slack_user_id` is NULL and `submitted_at` is the round's
+    scheduled time."""
 
     __tablename__ = "survey_responses"
 
@@ -541,10 +543,6 @@ class SurveyResponse(Base):
 
 # ---------------------------------------------------------------------------------------------------
 # Rounds
-
-
-def _day(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def open_round(
@@ -1109,7 +1107,7 @@ def submit_response(
                 SurveyDelivery.slack_user_id == slack_user_id,
                 SurveyDelivery.responded_on.is_(None),
             )
-            .values(responded_on=_day(now) if anonymous else now)
+            .values(responded_on=round_.scheduled_for if anonymous else now)
         ).rowcount
         if not marked:
             exists = session.scalar(
@@ -1127,7 +1125,7 @@ def submit_response(
                 role=person.role if person else None,
                 answers=clean,
                 comment=comment,
-                submitted_at=_day(now) if anonymous else now,
+                submitted_at=round_.scheduled_for if anonymous else now,
             )
         )
     return SubmitOutcome.ACCEPTED

@@ -122,7 +122,9 @@ def test_digest_numbers_trend_and_anonymity(seeded):
     assert pulse.satisfaction == round((4 + 5 + 4 + 4 + 3 + 4 + 2 + 5 + 4) / 9, 2)
     assert pulse.nps == nps_score([9, 10, 9, 8, 6, 9, 3, 10, 7])
     assert pulse.previous_satisfaction == 3.0
-    assert pulse.by_role == {"finance": round(24 / 6, 2)}  # warehouse (3 answers) is hidden
+    # Warehouse (3 answers) is hidden, and so is finance: with it and the overall mean shown, the
+    # warehouse mean would be (9 x overall - 6 x finance) / 3.
+    assert pulse.by_role == {}
     assert pulse.modules == {"inventory": pulse.satisfaction}
     assert (digest.bot.questions, digest.bot.answered, digest.bot.rated, digest.bot.helpful) == (8, 6, 4, 3)
     assert digest.top_topics == [("批次号", 6)]
@@ -362,3 +364,22 @@ def test_the_channel_breakdown_names_the_five_busiest_and_counts_the_rest(db):
     assert [f"<#C{n}>" in en for n in range(7)] == [False, False, True, True, True, True, True]
     assert en.index("<#C6>") < en.index("<#C2>")
     assert "and 2 more channels with 3 questions" in en
+
+
+@pytest.mark.parametrize(
+    ("sizes", "shown"),
+    [
+        ({"finance": 6, "warehouse": 5}, {"finance", "warehouse"}),
+        ({"finance": 6, "warehouse": 5, "hr": 1}, {"finance"}),  # hr's one answer stays unknowable
+        ({"finance": 6, "warehouse": 5, "hr": 5}, {"finance", "warehouse", "hr"}),
+        ({"finance": 5, "hr": 1}, set()),
+    ],
+)
+def test_a_role_breakdown_never_lets_a_small_group_be_worked_out(db, sizes, shown):
+    start = SINCE + dt.timedelta(days=1)
+    _round(db, start, {role: [(1 + i % 5, 7) for i in range(n)] for role, n in sizes.items()})
+    with db.begin() as session:
+        [pulse] = build_digest(session, SINCE, UNTIL).surveys
+    assert set(pulse.by_role) == shown
+    hidden = sum(n for role, n in sizes.items() if role not in shown)
+    assert hidden == 0 or hidden >= MIN_GROUP

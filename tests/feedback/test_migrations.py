@@ -50,3 +50,48 @@ def test_tickets_resolved_before_csat_keep_their_rating_and_its_window(db):
         rate_ticket(s, ids[0], "U1", 5, now=resolved + dt.timedelta(days=3))  # still changeable
     with db.begin() as s:
         assert s.get(Ticket, ids[0]).satisfaction == 5
+
+
+def test_anonymous_answers_stored_with_their_day_take_the_rounds_time(db):
+    import datetime as dt
+
+    from alembic import command
+
+    from feedback.db import alembic_config
+    from feedback.surveys import SurveyDelivery, SurveyResponse, SurveyRound
+
+    scheduled = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
+    answered_on = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)  # as the earlier code kept it: the day
+    with db.begin() as s:
+        for anonymous in (True, False):
+            round_ = SurveyRound(
+                survey_id="pulse" if anonymous else "named",
+                scheduled_for=scheduled,
+                send_after=scheduled,
+                closes_at=scheduled + dt.timedelta(days=5),
+                status="open",
+                anonymous=anonymous,
+                definition={},
+            )
+            s.add(round_)
+            s.flush()
+            s.add(
+                SurveyResponse(
+                    round_id=round_.id, role="hr", answers={"overall": 1}, submitted_at=answered_on
+                )
+            )
+            s.add(
+                SurveyDelivery(
+                    round_id=round_.id, slack_user_id="U1", status="sent", responded_on=answered_on
+                )
+            )
+    command.downgrade(alembic_config(db.url), "reporter_thread")
+    db.upgrade()
+    with db.begin() as s:
+        anonymous_round = s.scalars(select(SurveyRound).where(SurveyRound.anonymous.is_(True))).one()
+        for response in s.scalars(select(SurveyResponse)):
+            expected = scheduled if response.round_id == anonymous_round.id else answered_on
+            assert response.submitted_at == expected
+        for delivery in s.scalars(select(SurveyDelivery)):
+            expected = scheduled if delivery.round_id == anonymous_round.id else answered_on
+            assert delivery.responded_on == expected

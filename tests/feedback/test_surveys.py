@@ -366,8 +366,11 @@ def test_anonymous_answers_cannot_be_linked_to_people(db):
     staff = people(db, {"finance": 5})["finance"]
     round_ = open_round(db, parse_survey(survey_raw()), now_utc(), ANY_TIME)
     fan_out(db, round_.id, Recorder(), ANY_TIME)
+    # Two answer on the first day, one after the day-3 reminder: on its own day, that one answer
+    # would name its author.
     for i, uid in enumerate(staff[:3]):
-        submit_response(db, round_.id, uid, {"overall": i + 3, "nps": 8, "modules": {"sales": 4}})
+        at = now_utc() + dt.timedelta(days=0 if i < 2 else 3, hours=i)
+        submit_response(db, round_.id, uid, {"overall": i + 3, "nps": 8, "modules": {"sales": 4}}, now=at)
     with db.begin() as session:
         responses = list(session.scalars(select(SurveyResponse)))
         assert len(responses) == 3
@@ -376,12 +379,13 @@ def test_anonymous_answers_cannot_be_linked_to_people(db):
         for r in responses:
             assert r.slack_user_id is None
             assert staff[0] not in str(r.answers)
-            assert (r.submitted_at.hour, r.submitted_at.minute, r.submitted_at.second) == (0, 0, 0)
         markers = session.scalars(
             select(SurveyDelivery).where(SurveyDelivery.responded_on.is_not(None))
         ).all()
         assert {m.slack_user_id for m in markers} == set(staff[:3])  # reminders still know who answered
-        assert all(m.responded_on.time() == dt.time(0) for m in markers)  # ...but not when, to the second
+        # ...but neither side says when: every answer and every marker carries the round's time.
+        times = {r.submitted_at for r in responses} | {m.responded_on for m in markers}
+        assert times == {session.get(SurveyRound, round_.id).scheduled_for}
 
 
 def test_delivery_failures_are_recorded_and_slack_outages_stop_the_fan_out(db):

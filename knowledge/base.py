@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -143,23 +144,26 @@ class KnowledgeBase:
     ) -> IngestReport:
         """Index files and folders (each folder is a knowledge root: sources are relative to it).
 
-        Unchanged files cost nothing, changed files are replaced, and files that disappeared from an
-        ingested folder are removed from both indexes. Unreadable files are skipped with a reason."""
+        Unchanged files cost nothing and changed files are replaced. Files that no longer exist (whatever
+        root they were ingested from, so a moved or renamed folder leaves nothing behind) or that are gone
+        from an ingested folder are removed from both indexes. Files that cannot be loaded are skipped with
+        a reason; if an earlier version was indexed, it is removed too, so the bot stops quoting it."""
         started = time.perf_counter()
         report = IngestReport()
+        paths = list(paths)  # read twice: discovery and the roots
         with self._lock:
             if reset or self._model_changed():
                 self._clear()
-            files, missing_roots = self._discover(paths, report)
+            files = self._discover(paths, report)
             report.files_seen = len(files)
             seen_keys = {str(path) for path, _ in files}
-            # Files gone from a folder we were asked to ingest (or named explicitly but absent).
+            roots = self._roots(paths)
             gone = [
                 key
-                for key, entry in self._files.items()
+                for key in self._files
                 if not key.startswith("faq:")
                 and key not in seen_keys
-                and (any(_is_under(key, root) for root in self._roots(paths)) or key in missing_roots)
+                and (any(_is_under(key, root) for root in roots) or _missing_on_disk(key))
             ]
             for key in gone:
                 self._remove_file(key)
@@ -175,35 +179,38 @@ class KnowledgeBase:
                     report.chunks += len(pending)
                     pending.clear()
 
+            def skip(path: Path, root: Path, reason: str) -> None:
+                # Keeping the earlier version would go on quoting text the admin has emptied or broken.
+                if str(path) in self._files:
+                    self._remove_file(str(path))
+                    report.files_removed += 1
+                    reason += "; its earlier version was removed from the index"
+                report.skipped.append((_display(path, root), reason))
+                if progress:
+                    progress(done, len(files), report.chunks + len(pending))
+
             for path, root in files:
                 key = str(path)
+                done += 1
                 try:
                     data = path.read_bytes()
                 except OSError as exc:
-                    report.skipped.append(
-                        (_display(path, root), f"cannot read the file: {exc.strerror or exc}")
-                    )
-                    done += 1
+                    skip(path, root, f"cannot read the file: {exc.strerror or exc}")
                     continue
                 digest = hashlib.sha256(data + role_sig.encode()).hexdigest()
                 entry = self._files.get(key)
                 if entry is not None and entry["hash"] == digest:
                     report.files_unchanged += 1
-                    done += 1
                     if progress:
                         progress(done, len(files), report.chunks)
                     continue
                 try:
                     docs = load_file(path, root, self.config.role_folders)
                 except LoadError as exc:
-                    report.skipped.append((_display(path, root), str(exc)))
-                    done += 1
+                    skip(path, root, str(exc))
                     continue
                 except Exception as exc:  # noqa: BLE001 - one bad file must not stop the rest
-                    report.skipped.append(
-                        (_display(path, root), f"unexpected error: {exc.__class__.__name__}: {exc}")
-                    )
-                    done += 1
+                    skip(path, root, f"unexpected error: {exc.__class__.__name__}: {exc}")
                     continue
                 if entry is not None:
                     self._remove_file(key)
@@ -216,7 +223,6 @@ class KnowledgeBase:
                 report.files_indexed += 1
                 if len(pending) >= _EMBED_BATCH:
                     flush()
-                done += 1
                 if progress:
                     progress(done, len(files), report.chunks + len(pending))
             flush()
@@ -725,11 +731,8 @@ class KnowledgeBase:
     def _model_signature(self) -> str:
         return f"{self.embedder.model_name}:{self.embedder.dimension}"
 
-    def _discover(
-        self, paths: Iterable[str | Path], report: IngestReport
-    ) -> tuple[list[tuple[Path, Path]], set[str]]:
+    def _discover(self, paths: Iterable[str | Path], report: IngestReport) -> list[tuple[Path, Path]]:
         files: list[tuple[Path, Path]] = []
-        missing: set[str] = set()
         for raw in paths:
             path = Path(raw).expanduser().resolve()
             if path.is_dir():
@@ -748,9 +751,8 @@ class KnowledgeBase:
             elif path.is_file():
                 files.append((path, path.parent))
             else:
-                missing.add(str(path))
                 report.skipped.append((str(raw), "no such file or folder"))
-        return files, missing
+        return files
 
     def _roots(self, paths: Iterable[str | Path]) -> list[str]:
         return [str(Path(p).expanduser().resolve()) for p in paths if Path(p).expanduser().is_dir()]
@@ -966,6 +968,16 @@ class _SectionChooser:
         if self._howto and len(_STEP_LINE.findall(p.text)) >= 2:
             value += self._tuning.section_steps_bonus
         return value
+
+
+def _missing_on_disk(key: str) -> bool:
+    """True when the file of a manifest key is no longer on disk (deleted, or its folder moved away)."""
+    try:
+        return not stat.S_ISREG(os.stat(key).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False  # cannot tell (no permission, a share not answering): keep it rather than drop it
 
 
 def _is_under(key: str, root: str) -> bool:

@@ -100,8 +100,9 @@ def ingest(
     ] = False,
 ) -> None:
     """Index manuals (Markdown, text, HTML, PDF, DOCX) and FAQs (CSV, YAML). Unchanged files are skipped;
-    files deleted from an ingested folder are removed from the index. FAQ entries added in Slack (stored
-    in the database) are indexed again if the index lacks them, e.g. after --reset."""
+    files deleted from disk (also after a folder was moved or renamed) are removed from the index, and so
+    is the earlier version of a file that no longer loads. FAQ entries added in Slack (stored in the
+    database) are indexed again if the index lacks them, e.g. after --reset."""
     settings = load_settings()
     targets = list(paths or [Path(p) for p in settings.knowledge_dirs])
     if not targets:

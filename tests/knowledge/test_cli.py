@@ -100,6 +100,19 @@ def test_ingest_ask_and_eval(kb_dir, tmp_path):
     assert set(lines[0]) == {"id", "ranked_sources", "answered", "latency_ms"}
 
 
+def test_ingest_says_when_a_broken_file_was_withdrawn(kb_dir):
+    assert runner.invoke(app, ["ingest", str(kb_dir)]).exit_code == 0
+    (kb_dir / "仓库" / "两步收货.md").write_bytes(b"")
+    result = runner.invoke(app, ["ingest", str(kb_dir)])
+    assert result.exit_code == 0, result.output
+    assert "0 indexed, 2 unchanged, 1 removed, 2 skipped" in result.output
+    output = " ".join(result.output.split())  # rich wraps the reason inside its table cell
+    assert "仓库/两步收货.md" in output and "the file is empty; its earlier" in output
+
+    result = runner.invoke(app, ["ask", "怎么配置两步收货？", "--role", "warehouse"])
+    assert "勾选多步路线" not in result.output
+
+
 def test_user_mistakes_get_a_message_not_a_traceback(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["ingest", str(tmp_path / "missing")])

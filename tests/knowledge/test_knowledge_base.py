@@ -160,6 +160,99 @@ def test_deleted_file_leaves_both_indexes(kb, corpus, mode):
     assert kb.search("process a customer return").hits  # the other pages are still there
 
 
+REIMBURSEMENT = "# 报销流程\n\n## 提交报销\n\n1. 打开费用模块，点击新建报销单。\n2. 上传发票并填写金额。\n3. 点击“提交给经理”。\n"
+RECEIPT = "# 收货\n\n## 验证收货单\n\n1. 打开 库存 ‣ 收货。\n2. 核对数量后点击“验证”。\n"
+
+
+def _served(kb, question, source):
+    """Whether either side of the search (dense or lexical) still returns a passage of `source`."""
+    try:
+        return any(
+            source in [h.source for h in with_tuning(kb, mode=mode).search(question).hits]
+            for mode in ("dense", "lexical")
+        )
+    finally:
+        with_tuning(kb, mode="hybrid")
+
+
+def _write_finance(root):
+    (root / "财务").mkdir(parents=True)
+    (root / "财务" / "报销流程.md").write_text(REIMBURSEMENT, encoding="utf-8")
+    (root / "仓库").mkdir()
+    (root / "仓库" / "收货.md").write_text(RECEIPT, encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("broken", "reason"),
+    [("", "the file is empty"), ("---\ntitle: [报销\n---\n# 报销流程\n", "malformed YAML front matter")],
+)
+def test_a_file_that_no_longer_loads_stops_being_quoted(kb, tmp_path, embedder, broken, reason):
+    root = _write_finance(tmp_path / "kb")
+    kb.ingest([root])
+    assert "打开费用模块" in kb.search("如何报销").best.text
+
+    (root / "财务" / "报销流程.md").write_text(broken, encoding="utf-8")
+    report = kb.ingest([root])
+    assert (report.files_indexed, report.files_unchanged, report.files_removed) == (0, 1, 1)
+    skipped = dict(report.skipped)
+    assert skipped["财务/报销流程.md"].startswith(reason)
+    assert skipped["财务/报销流程.md"].endswith("its earlier version was removed from the index")
+    assert not _served(kb, "如何报销 打开费用模块 新建报销单", "财务/报销流程.md")
+    assert not any("打开费用模块" in h.text for h in kb.search("如何报销").hits)
+    # Gone from the manifest too: a fresh process does not know it, and the next run has nothing to withdraw.
+    reopened = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"), embedder)
+    assert reopened.sources == ["仓库/收货.md"]
+    again = reopened.ingest([root])
+    assert again.files_removed == 0 and dict(again.skipped)["财务/报销流程.md"].startswith(reason)
+    assert "earlier version" not in dict(again.skipped)["财务/报销流程.md"]
+
+    (root / "财务" / "报销流程.md").write_text(REIMBURSEMENT, encoding="utf-8")
+    assert reopened.ingest([root]).files_indexed == 1
+    assert "打开费用模块" in reopened.search("如何报销").best.text
+
+
+def test_a_moved_knowledge_folder_leaves_nothing_behind(kb, tmp_path, embedder):
+    old = _write_finance(tmp_path / "知识库")
+    kb.ingest([old])
+    new = old.rename(tmp_path / "知识库-2025")
+
+    report = kb.ingest([new])
+    assert (report.files_indexed, report.files_removed) == (2, 2)  # the old paths' entries
+    assert sorted(kb.sources) == ["仓库/收货.md", "财务/报销流程.md"]
+    hits = kb.search("如何报销").hits
+    assert [h.source for h in hits].count("财务/报销流程.md") == 1
+
+    (new / "财务" / "报销流程.md").unlink()
+    assert kb.ingest([new]).files_removed == 1
+    assert not _served(kb, "如何报销 打开费用模块 新建报销单", "财务/报销流程.md")
+    reopened = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"), embedder)
+    assert reopened.sources == ["仓库/收货.md"]
+    assert reopened.ingest([new]).chunks == 0  # unchanged files still cost nothing
+
+
+def test_ingesting_one_folder_keeps_other_folders_and_faqs_that_still_exist(kb, tmp_path, embedder):
+    finance = tmp_path / "财务手册"
+    finance.mkdir()
+    (finance / "报销流程.md").write_text(REIMBURSEMENT, encoding="utf-8")
+    warehouse = tmp_path / "仓库手册"
+    warehouse.mkdir()
+    (warehouse / "收货.md").write_text(RECEIPT, encoding="utf-8")
+    (warehouse / "盘点.md").write_text("# 盘点\n\n每月最后一天盘点货架。\n", encoding="utf-8")
+    kb.ingest([finance])
+    kb.ingest([warehouse])
+    kb.add_faq("T-20", "扫码枪没反应怎么办？", "重新插拔USB接口。", roles=["warehouse"], lang="zh")
+
+    (warehouse / "盘点.md").unlink()
+    before = embedder.texts_encoded
+    report = kb.ingest([finance])
+    assert (report.files_unchanged, report.files_removed) == (1, 1)  # only the deleted page
+    assert embedder.texts_encoded == before
+    assert sorted(kb.sources) == ["faq:T-20", "报销流程.md", "收货.md"]
+    assert kb.search("扫码枪没有反应").faq.source == "faq:T-20"
+    assert "打开 库存 ‣ 收货" in kb.search("怎么验证收货单").best.text
+
+
 def test_role_boost_ranks_own_pages_first_without_hiding_general_ones(kb, corpus):
     kb.ingest([corpus])
     question = "how do I process a customer return?"

@@ -289,9 +289,15 @@ def sync_jobs(
             scheduler.remove_job(job.id)
     for job_id, (func, trigger, kwargs) in wanted.items():
         existing = scheduler.get_job(job_id)
-        if existing is not None and str(existing.trigger) == str(trigger) and existing.kwargs == kwargs:
+        if existing is not None and _same_trigger(existing.trigger, trigger) and existing.kwargs == kwargs:
             continue
         scheduler.add_job(func, trigger=trigger, id=job_id, kwargs=kwargs, replace_existing=True, name=job_id)
+
+
+def _same_trigger(a: object, b: object) -> bool:
+    """Same schedule in the same zone: a cron trigger's text leaves its time zone out, and a changed
+    TIMEZONE must move every survey and digest to the new zone's clock."""
+    return str(a) == str(b) and str(getattr(a, "timezone", None)) == str(getattr(b, "timezone", None))
 
 
 def run_now(func: Callable[..., object], scheduled_for: dt.datetime, *args, **kwargs) -> object:

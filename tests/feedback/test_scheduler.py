@@ -140,6 +140,28 @@ def test_jobs_survive_a_restart_and_sync_replaces_only_managed_jobs(db):
     second.shutdown(wait=False)
 
 
+def test_a_changed_time_zone_moves_a_survey_to_the_new_clock(db):
+    from apscheduler.triggers.cron import CronTrigger
+
+    scheduler = build_scheduler(db, "UTC")
+    scheduler.start(paused=True)
+    try:
+        spec = ("survey:a", "tests.feedback.scheduled_jobs:send_round", {"db_url": db.url})
+        sync_jobs(
+            scheduler, [(spec[0], spec[1], CronTrigger(hour=10, timezone="UTC"), spec[2])], ("survey:",)
+        )
+        sync_jobs(
+            scheduler,
+            [(spec[0], spec[1], CronTrigger(hour=10, timezone="Asia/Shanghai"), spec[2])],
+            ("survey:",),
+        )
+        job = scheduler.get_job("survey:a")
+        assert str(job.trigger.timezone) == "Asia/Shanghai"
+        assert job.next_run_time.astimezone(ZoneInfo("Asia/Shanghai")).hour == 10  # 10:00 in Hangzhou
+    finally:
+        scheduler.shutdown(wait=False)
+
+
 def _audience(db: Database, n: int) -> list[str]:
     ids = [f"U{i:05d}" for i in range(n)]
     with db.begin() as session:

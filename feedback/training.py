@@ -180,19 +180,45 @@ def assign_plan(
         )
     )
     created = []
-    for module in plan_for(session, catalog, role):
+    plan = plan_for(session, catalog, role)
+    for module in plan:
         if module.id in have:
             continue
         assignment = _new_assignment(slack_user_id, role, module, now)
         session.add(assignment)
         created.append(assignment)
+    _retire_unfinished(session, {slack_user_id: (role, {m.id for m in plan})})
     session.flush()
     return created
 
 
+def _retire_unfinished(session: Session, plans: dict[str, tuple[str | None, set[str]]]) -> int:
+    """After a role change: the person's unfinished modules that their new role's plan lacks are no
+    longer owed (and no longer reminded); those it shares count for the new role. Finished ones stay, as
+    the record of what was done. `plans`: user id -> (current role or None, its plan's module ids)."""
+    retired = 0
+    if not plans:
+        return retired
+    for a in session.scalars(
+        select(TrainingAssignment).where(
+            TrainingAssignment.slack_user_id.in_(list(plans)), TrainingAssignment.completed_at.is_(None)
+        )
+    ):
+        role, module_ids = plans[a.slack_user_id]
+        if a.role == role:
+            continue
+        if role is not None and a.module_id in module_ids:
+            a.role = role
+        else:
+            session.delete(a)
+            retired += 1
+    return retired
+
+
 def assign_missing_plans(db: Database, catalog: TrainingCatalog, now: dt.datetime | None = None) -> int:
     """Give everyone with a role the modules of its plan they lack (new employees, role changes, modules
-    added to a plan). Idempotent; the scheduler's tick runs it. Returns how many modules were assigned."""
+    added to a plan), and retire the unfinished ones a role change left behind (`_retire_unfinished`).
+    Idempotent; the scheduler's tick runs it. Returns how many modules were assigned."""
     now = now or utcnow()
     created = 0
     with db.begin() as session:
@@ -201,16 +227,31 @@ def assign_missing_plans(db: Database, catalog: TrainingCatalog, now: dt.datetim
             tuple(row)
             for row in session.execute(select(TrainingAssignment.slack_user_id, TrainingAssignment.module_id))
         }
-        for user_id, role in session.execute(
-            select(User.slack_user_id, User.role).where(User.role.is_not(None))
-        ):
+        current: dict[str, tuple[str | None, set[str]]] = {}
+        for user_id, role in session.execute(select(User.slack_user_id, User.role)):
+            if role is None:
+                current[user_id] = (None, set())
+                continue
             if role not in plans:
                 plans[role] = plan_for(session, catalog, role)
+            current[user_id] = (role, {m.id for m in plans[role]})
             for module in plans[role]:
                 if (user_id, module.id) in have:
                     continue
                 session.add(_new_assignment(user_id, role, module, now))
                 created += 1
+        # Only people whose unfinished modules came with another role need looking at.
+        moved = set(
+            session.scalars(
+                select(TrainingAssignment.slack_user_id)
+                .join(User, User.slack_user_id == TrainingAssignment.slack_user_id)
+                .where(
+                    TrainingAssignment.completed_at.is_(None),
+                    (User.role.is_(None)) | (User.role != TrainingAssignment.role),
+                )
+            )
+        )
+        _retire_unfinished(session, {u: current[u] for u in moved if u in current})
     return created
 
 

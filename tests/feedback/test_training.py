@@ -44,15 +44,14 @@ def test_assigning_a_role_assigns_its_plan_once(db, catalog):
         assert [a.module_id for a in created] == ["fin-invoice", "fin-reconcile"]
         assert created[0].due_at == T0 + dt.timedelta(days=7)
         assert assign_plan(session, catalog, "U1", "finance", now=T0 + dt.timedelta(days=1)) == []
-        # A role change adds the new plan; the old modules stay in the plan.
+        items = pending_trainings(session, "U1", now=T0)
+        assert items[0].title["zh-CN"] == "创建并确认客户发票" and items[0].heading == "创建发票"
+        # A role change brings the new plan; the old role's unfinished modules are no longer owed.
         assert [a.module_id for a in assign_plan(session, catalog, "U1", "warehouse", now=T0)] == [
             "wh-receipt",
             "wh-count",
         ]
-        items = pending_trainings(session, "U1", now=T0)
-        assert [i.module_id for i in items] == ["wh-receipt", "fin-invoice", "fin-reconcile", "wh-count"]
-        assert items[1].title["zh-CN"] == "创建并确认客户发票"
-        assert items[1].heading == "创建发票"
+        assert [i.module_id for i in pending_trainings(session, "U1", now=T0)] == ["wh-receipt", "wh-count"]
 
 
 def test_mark_done_only_for_ones_own_open_module(db, catalog):
@@ -207,12 +206,18 @@ def test_new_employees_and_role_changes_get_their_plan_from_the_sweep(db, catalo
     assert assign_missing_plans(db, catalog, now=T0) == 2
     assert assign_missing_plans(db, catalog, now=T0) == 0
     with db.begin() as session:
+        [receipt] = [i for i in pending_trainings(session, "UNEW", now=T0) if i.module_id == "wh-receipt"]
+        mark_done(session, "UNEW", receipt.assignment_id, now=T0)
         set_role(session, "UNEW", "sales", ROLES)
     assert assign_missing_plans(db, catalog, now=T0) == 1
     with db.begin() as session:
-        assert {i.module_id for i in pending_trainings(session, "UNEW", now=T0)} == {
-            "wh-receipt",
-            "wh-count",
-            "sales-quote",
-        }
+        # The warehouse module not done is no longer owed (nor reminded); the one done stays on record.
+        assert {i.module_id for i in pending_trainings(session, "UNEW", now=T0)} == {"sales-quote"}
+        done = {i.module_id for i in training_plan(session, "UNEW", now=T0) if i.completed_at is not None}
+        assert done == {"wh-receipt"}
+    with db.begin() as session:
+        set_role(session, "UNEW", None, ROLES)
+    assign_missing_plans(db, catalog, now=T0)
+    with db.begin() as session:
+        assert pending_trainings(session, "UNEW", now=T0) == []
         assert pending_trainings(session, "UNOROLE") == []

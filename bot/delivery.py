@@ -105,5 +105,7 @@ class TrainingReminderSender:
         try:
             return post_dm(self.services, reminder.slack_user_id, text, blocks)
         except DeliveryFailed as exc:
+            if exc.retry:  # Slack down or unreachable: send_training_reminders tries again next run
+                raise
             log.warning("training reminder to %s failed: %s", reminder.slack_user_id, exc.reason)
             return None

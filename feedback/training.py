@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -23,7 +24,9 @@ from feedback.db import Base, Database, UTCDateTime, utcnow
 from feedback.people import User
 from feedback.questions import QuestionLog
 from feedback.scheduler import SendWindow
-from feedback.surveys import Localized, copy_example_once, read_yaml
+from feedback.surveys import DeliveryFailed, Localized, copy_example_once, read_yaml
+
+log = logging.getLogger("erp_coach.training")
 
 REMIND_BEFORE = dt.timedelta(days=2)
 OVERDUE_EVERY = dt.timedelta(days=3)
@@ -401,9 +404,27 @@ def send_training_reminders(
                     ).rowcount
                     if ok:
                         claimed.append(_item(a, moment))
-            if claimed:
-                send(TrainingReminder(kind, user_id, person.language if person else "zh-CN", tuple(claimed)))
-                messages += 1
+            if not claimed:
+                continue
+            reminder = TrainingReminder(kind, user_id, person.language if person else "zh-CN", tuple(claimed))
+            try:
+                send(reminder)
+            except DeliveryFailed as exc:
+                if not exc.retry:  # e.g. a deactivated account: trying again would not help
+                    log.warning("training reminder to %s failed: %s", user_id, exc.reason)
+                    continue
+                # Nothing reached Slack (it is down, or unreachable): hand the claims back so the next
+                # run reminds again, and stop this one rather than fail person after person.
+                with db.begin() as session:
+                    for a in assignments:
+                        session.execute(
+                            update(TrainingAssignment)
+                            .where(TrainingAssignment.id == a.id, column == moment)
+                            .values({column.key: getattr(a, column.key)})
+                        )
+                log.warning("training reminders paused until the next run: %s", exc.reason)
+                return messages
+            messages += 1
     return messages
 
 

@@ -10,6 +10,7 @@ import pytest
 from feedback.people import ensure_user, set_role
 from feedback.questions import log_question, rate_answer
 from feedback.scheduler import QuietHours, SendWindow
+from feedback.surveys import DeliveryFailed
 from feedback.training import (
     TrainingCatalog,
     TrainingConfigError,
@@ -86,6 +87,30 @@ def test_reminders_before_due_and_while_overdue_never_doubled(db, catalog):
         mark_done(session, "U1", sent[-1].items[0].assignment_id)
     send_training_reminders(db, sent.append, ANY_TIME, now=day(14))
     assert [i.module_id for i in sent[-1].items] == ["fin-reconcile"]  # the done one is never reminded
+
+
+def test_a_reminder_slack_could_not_take_is_sent_on_the_next_run(db, catalog):
+    with db.begin() as session:
+        ensure_user(session, "U1", role="finance")
+        assign_plan(session, catalog, "U1", "finance", now=T0)
+    at = lambda: T0 + dt.timedelta(days=5.5)  # noqa: E731 - fin-invoice is due within 2 days
+
+    def slack_down(reminder):
+        raise DeliveryFailed("connection refused", retry=True)
+
+    assert send_training_reminders(db, slack_down, ANY_TIME, now=at) == 0
+    sent = []
+    assert send_training_reminders(db, sent.append, ANY_TIME, now=at) == 1  # not lost with the outage
+    assert [i.module_id for i in sent[0].items] == ["fin-invoice"]
+
+    def gone(reminder):
+        raise DeliveryFailed("account_inactive")
+
+    with db.begin() as session:
+        ensure_user(session, "U2", role="finance")
+        assign_plan(session, catalog, "U2", "finance", now=T0)
+    assert send_training_reminders(db, gone, ANY_TIME, now=at) == 0  # logged, not retried forever
+    assert send_training_reminders(db, sent.append, ANY_TIME, now=at) == 0
 
 
 def test_training_reminders_respect_quiet_hours(db, catalog):

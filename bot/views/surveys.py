@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot import ids
 from bot.i18n import t
+from bot.views.text import slack_time
 from feedback.surveys import Question, localized
 
 
@@ -17,8 +17,10 @@ def _escape(text: str) -> str:
 
 
 def format_when(moment: dt.datetime, tz: str, lang: str) -> str:
-    local = moment.astimezone(ZoneInfo(tz))
-    return local.strftime("%m月%d日 %H:%M") if lang == "zh-CN" else local.strftime("%a %d %b %H:%M")
+    """A survey's deadline as Slack shows it to each reader, in their own time zone; in the company's
+    zone (`tz`) where a client cannot format dates."""
+    fallback = "%m月%d日 %H:%M" if lang == "zh-CN" else "%a %d %b %H:%M"
+    return slack_time(moment, tz, "{date_short_pretty} {time}", fallback_format=fallback)
 
 
 def time_left(left: dt.timedelta, lang: str) -> str:

@@ -108,10 +108,15 @@ def plain(text: str, limit: int) -> str:
 
 
 def slack_time(
-    moment: dt.datetime, tz: str, token: str = "{date_num} {time}", *, name_zone: bool = False
+    moment: dt.datetime,
+    tz: str,
+    token: str = "{date_num} {time}",
+    *,
+    name_zone: bool = False,
+    fallback_format: str = "%Y-%m-%d %H:%M",
 ) -> str:
     """A moment as Slack shows it to each reader, in their own time zone and clock (`token`: Slack's
-    date format); the time in `tz` (followed by its name with `name_zone`) where a client cannot format
-    dates."""
-    fallback = moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M") + (f" {tz}" if name_zone else "")
+    date format); the time in `tz` (as `fallback_format`, followed by the zone's name with `name_zone`)
+    where a client cannot format dates."""
+    fallback = moment.astimezone(ZoneInfo(tz)).strftime(fallback_format) + (f" {tz}" if name_zone else "")
     return f"<!date^{int(moment.timestamp())}^{token}|{fallback}>"

@@ -58,6 +58,8 @@ def test_invitation_escapes_titles_and_has_one_button(kind, lang):
             "&lt;满意度&gt; &amp;" in blocks[0]["text"]["text"]
             and "11月30日 10:00" in blocks[1]["elements"][0]["text"]
         )
+    # Each reader sees the deadline in their own time zone (Slack's date token), the company's as fallback.
+    assert f"<!date^{int(CLOSES.timestamp())}^" in blocks[1]["elements"][0]["text"]
 
 
 @pytest.mark.parametrize(

@@ -23,18 +23,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("erp_coach.delivery")
 
-# Errors that say "this person cannot get a DM": mark the delivery failed, go on with the others.
-_PERMANENT = {
-    "user_not_found",
-    "account_inactive",
-    "user_disabled",
-    "channel_not_found",
-    "cannot_dm_bot",
-    "not_in_channel",
-    "is_archived",
-    "user_not_visible",
-    "restricted_action",
-}
+# Slack's answers that say "not now" (an outage, a limit not waited out): hand the send back and try
+# again later. Every other error is about this message or this person (user_not_found, account_inactive,
+# invalid_blocks, msg_too_long, ...): retrying would fail the same way, so the delivery is marked failed
+# and the others go on.
+_TRANSIENT = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 
 
 def post_dm(services: Services, user_id: str, text: str, blocks: list[dict]) -> Sent:
@@ -43,7 +36,7 @@ def post_dm(services: Services, user_id: str, text: str, blocks: list[dict]) -> 
         response = services.slack_client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
     except SlackApiError as exc:
         error = str(exc.response.get("error", "")) if exc.response is not None else "unknown"
-        raise DeliveryFailed(error or "slack error", retry=error not in _PERMANENT) from exc
+        raise DeliveryFailed(error or "slack error", retry=not error or error in _TRANSIENT) from exc
     except TimeoutError as exc:
         raise DeliveryFailed(f"timeout: {exc}", sent_maybe=True) from exc
     except OSError as exc:  # connection refused / reset: the request did not get through

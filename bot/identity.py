@@ -50,14 +50,15 @@ class Directory:
         self._slack_admins: set[str] = set()
         self._groups: dict[str, tuple[float, frozenset[str]]] = {}
 
-    def person(self, user_id: str, client: WebClient | None = None) -> Person:
-        """The person, refreshing their Slack profile (users.info, include_locale) when stale."""
+    def person(self, user_id: str, client: WebClient | None = None, *, quick: bool = False) -> Person:
+        """The person, refreshing their Slack profile (users.info, include_locale) when stale. `quick`
+        (before an ack): that one call at most; the role from user groups waits for a later lookup."""
         if client is not None and self._profile_stale(user_id):
             self._refresh_profile(user_id, client)
         with self.db.begin() as session:
             user = get_user(session, user_id)
             role = user.role if user else None
-            if role is None and client is not None and self.usergroup_roles:
+            if role is None and client is not None and self.usergroup_roles and not quick:
                 role = self._role_from_groups(user_id, client)
                 if role is not None:
                     # Fill in the group's role so digests and surveys see it; an admin's choice is never overwritten.
@@ -124,8 +125,9 @@ class Directory:
         try:
             members = frozenset(client.usergroups_users_list(usergroup=group_id).get("users") or [])
         except (SlackApiError, OSError) as exc:
+            # Not cached: an empty list kept for GROUP_TTL would take everyone's role away meanwhile.
             log.warning("usergroups.users.list failed for %s: %s", group_id, exc)
-            members = cached[1] if cached else frozenset()
+            return cached[1] if cached else frozenset()
         with self._lock:
             self._groups[group_id] = (time.monotonic(), members)
         return members

@@ -26,9 +26,9 @@ def create_web_client(settings: Settings, token: str | None = None, *, ack_path:
         base_url=base_url,
         timeout=ACK_PATH_TIMEOUT if ack_path else 30,
         logger=logging.getLogger("erp_coach.slack"),
+        # slack_sdk's default retries a dropped connection once: not on the ack path.
+        retry_handlers=[]
+        if ack_path
+        else [ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=5)],
     )
-    if not ack_path:
-        client.retry_handlers.extend(
-            [ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=5)]
-        )
     return client

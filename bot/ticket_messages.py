@@ -155,35 +155,40 @@ def announce(services: Services, client: WebClient, ticket_id: int) -> bool:
     return True
 
 
-def tell_reporter(client: WebClient, ticket: store.Ticket, text: str) -> None:
+def tell_reporter(services: Services, client: WebClient, ticket: store.Ticket, text: str) -> None:
     """A message for the reporter: in the thread of their ticket's confirmation DM when there is one (a
-    reply there reaches support), else as a new DM."""
+    reply there reaches support), else as a new DM, whose thread then becomes the ticket's (tickets from
+    before the thread was kept, a confirmation Slack refused)."""
     if ticket.reporter_channel and ticket.reporter_ts:
         try:
             client.chat_postMessage(channel=ticket.reporter_channel, thread_ts=ticket.reporter_ts, text=text)
             return
         except SlackApiError as exc:
             log.info("reporter thread of %s: %s; sending a new DM", ticket.key, exc.response.get("error"))
-    dm(client, ticket.reporter_id, text)
+    posted = dm(client, ticket.reporter_id, text)
+    if posted is not None:
+        with services.db.begin() as session:
+            store.set_reporter_thread(session, ticket.id, *posted)
 
 
 CONFIRMATION_GRACE = dt.timedelta(minutes=1)
 
 
-def found_again(services: Services, client: WebClient, ticket_id: int, details_added: bool) -> None:
-    """A second report of the same thing by its reporter: which ticket it already is, in its thread.
-    Nothing while the first report's confirmation is still on its way (a double submit): it says it all."""
+def found_again(services: Services, client: WebClient, ticket_id: int, event_ids: Sequence[int]) -> None:
+    """A second report of the same thing by its reporter: which ticket it already is, in its thread, and
+    its new details (`event_ids`: the comment, and the return from waiting if it was) in triage.
+    The reporter hears nothing while the first report's confirmation is on its way (a double submit)."""
     with services.db.begin() as session:
         ticket = store.get_ticket(session, ticket_id)
         in_flight = ticket.reporter_ts is None and utcnow() - ticket.created_at < CONFIRMATION_GRACE
         lang = _lang_in(session, ticket.reporter_id)
         text = views.confirmation(lang, ticket, created=False)[0]
-        comment = _latest(ticket.events, "commented") if details_added else None
-    if comment is not None:
-        refresh(services, client, [ticket_id], [comment])  # support reads the new details in triage
+        events = [ev for ev in ticket.events if ev.id in set(event_ids)]
+    if events:
+        refresh(services, client, [ticket_id], events)  # support reads the new details in triage
         text += " " + t("tickets.confirm.details_added", lang)
     if not in_flight:
-        tell_reporter(client, ticket, text)
+        tell_reporter(services, client, ticket, text)
 
 
 def status_notices(services: Services, client: WebClient, events: Sequence[store.TicketEvent]) -> None:
@@ -206,7 +211,7 @@ def status_notices(services: Services, client: WebClient, events: Sequence[store
             else:
                 status = t(f"tickets.status.{ev.after}", lang)
                 text = t("tickets.notice.status_changed", lang, key=ticket.key, status=status)
-        tell_reporter(client, ticket, text)
+        tell_reporter(services, client, ticket, text)
 
 
 def reporter_reply(services: Services, client: WebClient, event: dict) -> bool:

@@ -112,7 +112,9 @@ def register(app: App, services: Services) -> None:
     # The Ask modal, from the global shortcut or the App Home button.
     def open_modal(ack: Ack, body: dict, client: WebClient) -> None:
         ack()
-        person = services.directory.person(body["user"]["id"], services.ack_client)  # within the trigger
+        person = services.directory.person(
+            body["user"]["id"], services.ack_client, quick=True
+        )  # within the trigger
         client.views_open(trigger_id=body["trigger_id"], view=ask_modal(person.lang))
 
     app.shortcut(ids.ASK_GLOBAL_SHORTCUT)(open_modal)

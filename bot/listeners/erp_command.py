@@ -71,7 +71,9 @@ def register(app: App, services: Services) -> None:
 
     def ack_command(ack: Ack, body: dict, client: WebClient) -> None:
         handler, args = split_subcommand(body.get("text", ""))
-        person = services.directory.person(body["user_id"], services.ack_client)  # before the ack: no waiting
+        person = services.directory.person(
+            body["user_id"], services.ack_client, quick=True
+        )  # before the ack: no waiting
         if handler is not None:
             reply = handler(CommandRequest(services, client, person, args, body))
             if reply is None:

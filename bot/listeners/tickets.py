@@ -161,12 +161,19 @@ def _ticket_subcommand(request: CommandRequest) -> None:
 
 
 def _report_key(session, draft: views.TicketDraft, view_id: str) -> str:
-    """The idempotency key of a report: the message or answer it is about (one ticket per person and
-    message), unless that ticket is done with; then, like a report with no origin, the modal's view."""
-    if draft.key:
-        existing = store.by_idempotency_key(session, draft.key)
-        if existing is None or existing.is_open:
-            return draft.key
+    """The idempotency key of a report: the message or answer it is about, so one person's reports of
+    one message make one ticket at a time. Once that ticket is done with, the next report is a new
+    ticket, keyed after the one before it ("shortcut:C1:17.2:U1#1" after ERP-1), and so on. Without an
+    origin: the modal's view."""
+    if not draft.key:
+        return _view_key(view_id)
+    key = draft.key
+    while (existing := store.by_idempotency_key(session, key)) is not None and not existing.is_open:
+        key = f"{draft.key}#{existing.number}"
+    return key
+
+
+def _view_key(view_id: str) -> str:
     return f"view:{view_id}"
 
 
@@ -175,7 +182,7 @@ class _Handlers:
         self.services = services
         self._lock = threading.Lock()
         self._opened: dict[str, tuple[str | None, str | None]] = {}  # trigger id -> report modal id, hash
-        self._found_again: dict[str, tuple[int, bool]] = {}  # view id -> (ticket id, details added)
+        self._found_again: dict[str, tuple[int, list[int]]] = {}  # view id -> (ticket, comment's events)
 
     # ---------------------------------------------------------------------------------- creating
 
@@ -279,13 +286,15 @@ class _Handlers:
                     **fields,
                 )
                 ticket = created.ticket
-                if not created.created and key == draft.key and ticket.reporter_id == user:
+                if not created.created and key != _view_key(view["id"]) and ticket.reporter_id == user:
                     details = (fields.get("description") or "").strip()
-                    added = bool(details) and details != ticket.description.strip()
-                    if added:
-                        store.add_comment(session, ticket.id, user, details)
+                    events: list[int] = []
+                    if details and details != ticket.description.strip():
+                        change = store.add_comment(session, ticket.id, user, details)
+                        session.flush()
+                        events = [ev.id for ev in change.events]
                     with self._lock:
-                        self._found_again[view["id"]] = (ticket.id, added)
+                        self._found_again[view["id"]] = (ticket.id, events)
         except store.TicketError as exc:
             block = views.error_block(exc.code) or views.ERROR_BLOCKS["description"]
             ack(
@@ -303,9 +312,7 @@ class _Handlers:
             return
         draft = views.TicketDraft.from_metadata(view.get("private_metadata", ""))
         with self.services.db.begin() as session:
-            ticket = store.by_idempotency_key(session, f"view:{view['id']}")
-            if ticket is None and draft.key:
-                ticket = store.by_idempotency_key(session, draft.key)
+            ticket = store.by_idempotency_key(session, _report_key(session, draft, view["id"]))
             ticket_id = ticket.id if ticket else None
         if ticket_id is not None:
             out.announce(self.services, client, ticket_id)

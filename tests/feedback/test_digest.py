@@ -342,7 +342,7 @@ def test_questions_by_channel_with_private_ones_on_one_line(db):
     # The DM, the command used in it and the Ask form: one private line, never a channel link to a DM.
     assert (
         lines[start + 3]
-        == "• 私下提问（私信、提问窗口）：3 个问题，已回答 67%；100% 被评为有帮助（1 个评价）"
+        == "• 私下提问（私信、提问表单）：3 个问题，已回答 67%；100% 被评为有帮助（1 个评价）"
     )
     assert "<#D0U1>" not in zh
     en = digest_text(digest, "en", "Asia/Shanghai")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot import ids
 from feedback.people import set_role
-from feedback.tickets import RatingRequest, Ticket, create_ticket, events_of, list_tickets
+from feedback.tickets import RatingRequest, Ticket, create_ticket, events_of, get_by_number, list_tickets
 
 TRIAGE = "C0TRIAGE"
 ROLES = ["finance", "warehouse", "purchasing", "support", "admin"]
@@ -391,7 +391,7 @@ def test_waiting_on_the_reporter_asks_in_their_thread_and_their_reply_goes_back_
     )
     app.settle()
     [ask] = _reporter_thread(app, ticket)
-    assert ticket.key in ask.text and "支持人员需要更多信息" in ask.text and "在此消息串中回复" in ask.text
+    assert ticket.key in ask.text and "支持团队需要更多信息" in ask.text and "在此消息串中回复" in ask.text
     assert "5 天内没有回复" in ask.text  # TICKET_WAITING_CLOSE_DAYS
 
     mark = app.fake.mark()
@@ -417,7 +417,7 @@ def test_waiting_on_the_reporter_asks_in_their_thread_and_their_reply_goes_back_
     triage_thread = [c.text for c in new if c.args.get("thread_ts") == ticket.triage_ts]
     assert any(reply in line and "<@U_REP>" in line for line in triage_thread), triage_thread
     [ack] = [c for c in new if c.method == "chat.postMessage" and c.args.get("channel") == "DU_REP"]
-    assert ack.args["thread_ts"] == ticket.reporter_ts and "回到支持人员处理中" in ack.text
+    assert ack.args["thread_ts"] == ticket.reporter_ts and "交回支持团队" in ack.text
     # A comment, not a question: no search, no answer, no "was this helpful?".
     assert not [c for c in new if c.method in ("chat.postEphemeral", "chat.scheduleMessage")]
     assert not any(
@@ -479,3 +479,47 @@ def test_reporting_the_same_message_again_adds_the_details_or_opens_a_new_ticket
         c for c in app.fake.calls("chat.postMessage") if "ERP-2" in c.text and c.args["channel"] == "DU_REP"
     ]
     assert confirmations and "已登记" in confirmations[0].text
+    # And again while ERP-2 is open: that one it is, not a third.
+    view = _report_via_shortcut(app)
+    _submit(app, view, user="U_REP", view_id="V4", description="补充：重新确认后还是报错")
+    app.settle()
+    assert sorted(t.key for t in _tickets(app)) == ["ERP-1", "ERP-2"]
+    with app.db.begin() as s:
+        erp2 = get_by_number(s, 2)
+        assert [c.body for c in erp2.comments] == ["补充：重新确认后还是报错"]
+
+
+def test_a_ticket_confirmed_without_a_thread_gets_one_with_its_first_notice(app):
+    ticket = _one_ticket(app)
+    with app.db.begin() as s:  # as before the thread was kept (or when Slack refused the confirmation)
+        t = s.get(Ticket, ticket.id)
+        t.reporter_channel = t.reporter_ts = None
+    app.sender.block_action(
+        ids.TICKET_SET_STATUS,
+        user_id="U_SUP",
+        value=None,
+        action={
+            "type": "static_select",
+            "selected_option": {"value": "waiting_on_reporter"},
+            "value": str(ticket.id),
+        },
+        channel_id=TRIAGE,
+    )
+    app.settle()
+    [ask] = [c for c in app.fake.calls("chat.postMessage") if "支持团队需要更多信息" in c.text]
+    assert not ask.args.get("thread_ts")  # a new DM...
+    app.sender.event(
+        {
+            "type": "message",
+            "channel": "DU_REP",
+            "channel_type": "im",
+            "user": "U_REP",
+            "text": "截图已发到 IT 邮箱",
+            "ts": "1700000950.000100",
+            "thread_ts": ask.response["ts"],  # ...whose thread the reporter answers in
+        }
+    )
+    app.settle()
+    with app.db.begin() as s:
+        t = s.get(Ticket, ticket.id)
+        assert t.status == "in_progress" and [c.body for c in t.comments] == ["截图已发到 IT 邮箱"]

@@ -13,7 +13,8 @@ reminder at most once, and one catch-up rather than a burst after downtime (see 
 Anonymous surveys keep "who has answered" (on the delivery, for reminders) apart from "what was
 answered" (`SurveyResponse`, with no user id). Neither keeps when: both carry the round's scheduled time,
 so an answer cannot be matched with a person by the day they answered (a day held the one answer after
-a reminder). The role is kept for breakdowns, which the digest shows only for groups of 5 and more.
+a reminder). The role is kept for breakdowns, which the digest shows only for groups of 5 and more; in
+the database a one-person role, or the order of the rows, can still point at someone.
 
 Nothing here talks to Slack: the caller passes a `send(Outgoing) -> Sent` function.
 """

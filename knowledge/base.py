@@ -179,12 +179,17 @@ class KnowledgeBase:
                     report.chunks += len(pending)
                     pending.clear()
 
-            def skip(path: Path, root: Path, reason: str) -> None:
+            def skip(path: Path, root: Path, reason: str, *, withdraw: bool = True) -> None:
                 # Keeping the earlier version would go on quoting text the admin has emptied or broken.
+                # A file that cannot be read at all (permissions, a share not answering) says nothing
+                # about its content: its earlier version stays until it can be read again.
                 if str(path) in self._files:
-                    self._remove_file(str(path))
-                    report.files_removed += 1
-                    reason += "; its earlier version was removed from the index"
+                    if withdraw:
+                        self._remove_file(str(path))
+                        report.files_removed += 1
+                        reason += "; its earlier version was removed from the index"
+                    else:
+                        reason += "; its earlier version stays in the index until it can be read"
                 report.skipped.append((_display(path, root), reason))
                 if progress:
                     progress(done, len(files), report.chunks + len(pending))
@@ -195,7 +200,7 @@ class KnowledgeBase:
                 try:
                     data = path.read_bytes()
                 except OSError as exc:
-                    skip(path, root, f"cannot read the file: {exc.strerror or exc}")
+                    skip(path, root, f"cannot read the file: {exc.strerror or exc}", withdraw=False)
                     continue
                 digest = hashlib.sha256(data + role_sig.encode()).hexdigest()
                 entry = self._files.get(key)

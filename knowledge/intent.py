@@ -54,7 +54,11 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern, re.IGNORECASE))
     for kind, pattern in (
         ("why", rf"为什么|为啥|为何|怎么会|是咋回事|怎么回事|{_CLAUSE}(?:why|how come)\b"),
-        ("when", rf"什么时候|何时|几点|几号|哪天|多久|多长时间|截止|{_CLAUSE}(?:when|how long|by when)\b"),
+        (
+            "when",
+            rf"什么时候|何时|几点|几号|哪天|多久|多长时间|多少天|几天|几个工作日|截止"
+            rf"|{_CLAUSE}(?:when|how long|by when|how many (?:days|hours|weeks))\b",
+        ),
         ("who", rf"谁|{_CLAUSE}(?:who|whom)\b"),
         ("how much", rf"多少|{_CLAUSE}how (?:much|many)\b"),
         (

@@ -55,6 +55,9 @@ def test_not_questions(text):
         ("旧系统的历史订单以后去哪查", {"how"}),
         ("采购订单可以取消吗", set()),
         ("How long does approval take?", {"when"}),
+        ("报销款多少天到账？", {"when"}),  # a time, not an amount
+        ("How many days until the refund arrives?", {"when"}),
+        ("报销限额是多少？", {"how much"}),
         ("physical count doesn't match system, how to fix it", {"how"}),
         ("what is 3 way matching and how do i turn it on", {"how"}),
         # Clause words, not question words: nothing is asked about a time or a person.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from knowledge.answers import compose
@@ -210,6 +212,26 @@ def test_a_file_that_no_longer_loads_stops_being_quoted(kb, tmp_path, embedder, 
     (root / "财务" / "报销流程.md").write_text(REIMBURSEMENT, encoding="utf-8")
     assert reopened.ingest([root]).files_indexed == 1
     assert "打开费用模块" in reopened.search("如何报销").best.text
+
+
+def test_a_file_that_cannot_be_read_for_now_keeps_its_earlier_version(kb, tmp_path, monkeypatch):
+    root = _write_finance(tmp_path / "kb")
+    kb.ingest([root])
+    page = root / "财务" / "报销流程.md"
+    real_read = Path.read_bytes
+
+    def denied(self):  # the OS refusing (tests run as root, so chmod cannot show it)
+        if self == page:
+            raise PermissionError(13, "Permission denied")
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    report = kb.ingest([root])
+    assert report.files_removed == 0
+    assert dict(report.skipped)["财务/报销流程.md"] == (
+        "cannot read the file: Permission denied; its earlier version stays in the index until it can be read"
+    )
+    assert "打开费用模块" in kb.search("如何报销").best.text  # still answered from what was indexed
 
 
 def test_a_moved_knowledge_folder_leaves_nothing_behind(kb, tmp_path, embedder):

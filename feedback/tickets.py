@@ -368,7 +368,13 @@ def _title_from(description: str) -> str:
 
 
 def _event(
-    ticket: Ticket, actor: str, kind: str, fld: str | None = None, before=None, after=None
+    ticket: Ticket,
+    actor: str,
+    kind: str,
+    fld: str | None = None,
+    before=None,
+    after=None,
+    at: dt.datetime | None = None,
 ) -> TicketEvent:
     ev = TicketEvent(
         actor=actor,
@@ -376,7 +382,7 @@ def _event(
         field=fld,
         before=None if before is None else str(before),
         after=None if after is None else str(after),
-        created_at=utcnow(),
+        created_at=at or utcnow(),
     )
     ticket.events.append(ev)
     return ev
@@ -642,10 +648,12 @@ def require_triager(session: Session, user_id: str, roles: Sequence[str] = TRIAG
         )
 
 
-def _set_status(ticket: Ticket, actor: str, new: Status, kind: str = "status") -> TicketEvent:
-    ev = _event(ticket, actor, kind, "status", ticket.status, new.value)
+def _set_status(
+    ticket: Ticket, actor: str, new: Status, kind: str = "status", at: dt.datetime | None = None
+) -> TicketEvent:
+    ev = _event(ticket, actor, kind, "status", ticket.status, new.value, at=at)
     ticket.status = new.value
-    ticket.status_changed_at = utcnow()
+    ticket.status_changed_at = ev.created_at
     if new == Status.CLOSED:
         ticket.closed_at = ticket.status_changed_at
     return ev
@@ -776,11 +784,11 @@ def resolve_ticket(
             before=current.value,
             after=Status.RESOLVED.value,
         )
-    _event(ticket, actor, "resolution", "resolution", ticket.resolution, text)
+    _event(ticket, actor, "resolution", "resolution", ticket.resolution, text, at=now)
     ticket.resolution = text
     ticket.resolved_by = actor
     ticket.resolved_at = now
-    _set_status(ticket, actor, Status.RESOLVED, kind="resolved")
+    _set_status(ticket, actor, Status.RESOLVED, kind="resolved", at=now)  # the SLA clock reads it
     _ask_for_ratings(session, ticket, now, csat_cooldown_days, csat_window_days)
     return closure_notices(session, ticket)
 
@@ -1003,12 +1011,15 @@ def merge_duplicate(session: Session, duplicate_id: int, original_id: int, actor
 # ----------------------------------------------------------------------------------- scheduled jobs
 
 
-def sla_elapsed(ticket: Ticket, now: dt.datetime) -> dt.timedelta:
-    """Time on the ticket's SLA clock: since it was reported, less the spells it was out of support's
-    hands (waiting on the reporter; resolved or closed before a reopen), read off its status events."""
+def _sla_clock(ticket: Ticket, now: dt.datetime) -> tuple[dt.timedelta, str | None]:
+    """(time on the SLA clock, status) as of `now`, from the status events up to then; status None when
+    the ticket did not exist yet."""
+    if ticket.created_at > now:
+        return dt.timedelta(0), None
     running = {s.value for s in SLA_STATUSES}
     changes = sorted(
-        (e for e in ticket.events if e.field == "status"), key=lambda e: (e.created_at, e.id or 0)
+        (e for e in ticket.events if e.field == "status" and e.created_at <= now),
+        key=lambda e: (e.created_at, e.id or 0),
     )
     elapsed, status, since = dt.timedelta(0), Status.NEW.value, ticket.created_at
     for ev in changes:
@@ -1017,25 +1028,39 @@ def sla_elapsed(ticket: Ticket, now: dt.datetime) -> dt.timedelta:
         status, since = ev.after, ev.created_at
     if status in running:
         elapsed += max(now - since, dt.timedelta(0))
-    return elapsed
+    return elapsed, status
+
+
+def sla_elapsed(ticket: Ticket, now: dt.datetime) -> dt.timedelta:
+    """Time on the ticket's SLA clock at `now`: since it was reported, less the spells it was out of
+    support's hands (waiting on the reporter; resolved or closed before a reopen), read off its status
+    events."""
+    return _sla_clock(ticket, now)[0]
 
 
 def sla_overdue_by(ticket: Ticket, now: dt.datetime, hours: float) -> dt.timedelta | None:
-    """How far past its SLA of `hours` the ticket's clock is; None while within it or paused."""
-    if ticket.status not in SLA_STATUSES:
+    """How far past its SLA of `hours` the ticket's clock is at `now`; None while within it or paused."""
+    elapsed, status = _sla_clock(ticket, now)
+    if status not in {s.value for s in SLA_STATUSES}:
         return None
-    late = sla_elapsed(ticket, now) - dt.timedelta(hours=hours)
+    late = elapsed - dt.timedelta(hours=hours)
     return late if late > dt.timedelta(0) else None
 
 
 def overdue_tickets(
     session: Session, now: dt.datetime, sla_hours: dict[str, float]
 ) -> list[tuple[Ticket, dt.timedelta]]:
-    """Tickets whose SLA clock (`sla_elapsed`, per priority) has run out, most overdue first."""
+    """Tickets whose SLA clock (`sla_elapsed`, per priority) had run out at `now`, most overdue first.
+    `now` may be past (a digest's period end): status changes since then do not count."""
     out = []
+    running = [s.value for s in SLA_STATUSES]
     stmt = (
         select(Ticket)
-        .where(Ticket.status.in_([s.value for s in SLA_STATUSES]))
+        .where(
+            Ticket.created_at <= now,
+            # Running now, or changed since `now` (so possibly running then).
+            Ticket.status.in_(running) | (Ticket.status_changed_at > now),
+        )
         .options(selectinload(Ticket.events))
     )
     for ticket in session.scalars(stmt):

@@ -392,3 +392,30 @@ def test_a_reopened_ticket_does_not_count_the_time_it_was_solved(db):
         assert overdue_tickets(s, reported + dt.timedelta(hours=79), SLA) == []
         [(_, late)] = overdue_tickets(s, reported + dt.timedelta(hours=81), SLA)
         assert late == dt.timedelta(hours=1)
+
+
+def test_overdue_at_a_past_moment_reads_the_status_then(db):
+    """What a digest for an earlier week counts: the tickets overdue at its end, not as they stand now."""
+    reported = dt.datetime(2026, 11, 2, 1, 0, tzinfo=dt.UTC)
+    period_end = reported + dt.timedelta(hours=30)
+    solved_later = _new(db, priority="normal")  # 24 h; in progress at the period's end, solved after
+    waiting_then = _new(db, priority="normal")
+    opened_after = _new(db, priority="urgent")
+    with db.begin() as s:
+        resolve_ticket(s, solved_later, "已修复", "U_SUP")
+        set_status(s, waiting_then, "waiting_on_reporter", "U_SUP")
+        set_status(s, opened_after, "in_progress", "U_SUP")
+    with db.begin() as s:
+        resolved_events = len([e for e in events_of(s, solved_later) if e.field == "status"]) - 1
+    _history_at(db, solved_later, reported, [35] * resolved_events)
+    _history_at(db, waiting_then, reported, [2])
+    _history_at(db, opened_after, reported + dt.timedelta(hours=40), [1])
+    with db.begin() as s:
+        s.get(Ticket, solved_later).status_changed_at = reported + dt.timedelta(hours=35)
+        s.get(Ticket, waiting_then).status_changed_at = reported + dt.timedelta(hours=2)
+    with db.begin() as s:
+        [(ticket, late)] = overdue_tickets(s, period_end, SLA)
+        assert ticket.id == solved_later and late == dt.timedelta(hours=6)
+        assert overdue_tickets(s, reported + dt.timedelta(hours=36), SLA) == []  # solved; the other not yet
+        [(ticket, late)] = overdue_tickets(s, reported + dt.timedelta(hours=46), SLA)
+        assert ticket.id == opened_after and late == dt.timedelta(hours=2)  # urgent: 4 h from +40 h

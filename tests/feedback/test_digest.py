@@ -1,4 +1,4 @@
-"""The manager digest: numbers, trend, anonymity threshold, ticket seam, and CJK charts."""
+"""The manager digest: numbers, trend, anonymity threshold, ticket numbers, and CJK charts."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from bot.views.digest import chart_labels, digest_blocks, digest_text
+from feedback import tickets
 from feedback.digest import MIN_GROUP, build_digest, cjk_font_path, nps_score, previous_week, render_charts
 from feedback.people import ensure_user
 from feedback.questions import QuestionLog, log_question, rate_answer
@@ -204,9 +205,6 @@ def test_previous_week_is_the_last_full_week_in_the_company_zone():
 
 
 def test_ticket_numbers_come_from_the_tickets_tables(db):
-    tickets = pytest.importorskip(
-        "feedback.tickets", reason="the tickets feature has not been merged here yet"
-    )
     with db.begin() as session:
         for uid in ("UREP", "USUP"):
             ensure_user(session, uid, role="support")
@@ -246,7 +244,6 @@ def test_ticket_numbers_come_from_the_tickets_tables(db):
 def _rated_week(db, ratings: list[int], unrated: int, *, before: list[int] = ()) -> None:
     """Tickets resolved in the digest's week, one reporter each, rated as given; `unrated` more were
     asked and not answered; `before` were asked the week before and rated in this one."""
-    tickets = pytest.importorskip("feedback.tickets")
     inside = SINCE + dt.timedelta(days=2)
     plan = [(inside, inside + dt.timedelta(hours=5), r) for r in ratings]
     plan += [(inside, None, None)] * unrated

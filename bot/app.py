@@ -94,7 +94,10 @@ class _DeduplicatingLazyRunner(ThreadLazyListenerRunner):
             if not fresh:
                 log.info("ignoring redelivery of %s (retry %s)", event_id, retry)
                 return
-            self._maybe_prune()
+            try:
+                self._maybe_prune()
+            except Exception:  # housekeeping: never at the cost of the event it rides on
+                self.logger.exception("could not prune old deliveries")
             runnable()
 
         self.executor.submit(once)

@@ -595,8 +595,9 @@ class KnowledgeBase:
         return out
 
     def _scope_view(self, scope: Scope) -> _ScopeView:
-        """The passages `scope` admits: pages under its prefixes, and FAQ entries that are under them or
-        cite a page that is. Cached per scope until the indexes change."""
+        """The passages `scope` admits: pages under its prefixes, FAQ entries that are under them or cite a
+        page that is, and FAQ entries added at run time that cite no page. Cached per scope until the
+        indexes change."""
         with self._lock:
             view = self._scopes.get(scope)
             if view is not None:
@@ -606,7 +607,10 @@ class KnowledgeBase:
             for source, source_pids in self._by_source.items():
                 first = self._passages[source_pids[0]]
                 cited = self._cited_page(first.cites) if first.kind == "faq" else None
-                if in_scope(source, scope) or (cited is not None and in_scope(cited, scope)):
+                # A FAQ entry that cites no page here (one added from a resolved ticket) belongs to no
+                # folder: it answers in every scope, as it does unscoped.
+                unplaced = first.kind == "faq" and cited is None and source.startswith("faq:")
+                if in_scope(source, scope) or unplaced or (cited is not None and in_scope(cited, scope)):
                     pids.update(source_pids)
                     sources.add(source)
             frozen = frozenset(pids)

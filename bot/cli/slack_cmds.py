@@ -71,7 +71,9 @@ def chat(
     """A local terminal chat over the knowledge base; reads questions line by line (works when piped)."""
     settings = load_settings()
     with _stops_with_a_message():
-        _chat(Services(settings), role=role, lang=lang)
+        services = Services(settings)
+        services.db.upgrade()  # questions are logged: the tables must exist on a fresh data dir
+        _chat(services, role=role, lang=lang)
 
 
 def run() -> None:
@@ -107,6 +109,7 @@ def _serve(services: Services, *, http: bool, host: str, port: int, scheduler: b
     from bot.server import serve_http, serve_socket_mode
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    services.db.upgrade()  # a fresh data dir, or a new release's migrations: before the first event
     # Load the model and indexes now, not on the first question.
     services.knowledge.search("warm up")
     app = create_app(services)

@@ -117,3 +117,22 @@ def test_scope_parsing_and_matching():
     assert in_scope("inventory/receipts.md", ("Inventory",))
     assert in_scope("财务/费用报销.md", ("财务",)) and not in_scope("财务2/费用报销.md", ("财务",))
     assert in_scope("faq.yaml#pw", ("faq.yaml",)) and in_scope("x.md", ())
+
+
+def test_a_faq_entry_added_from_a_ticket_answers_in_every_scope(kb):
+    """Support's answers (resolve -> Add to FAQ) cite no page: they belong to no folder, so a channel
+    that searches only 财务 gets them as much as an unscoped one."""
+    kb.add_faq(
+        "db-7",
+        "打印机连不上ERP怎么办？",
+        "在 设置 ‣ 打印机 里重新选择默认打印机，然后重新登录。",
+        roles=[],
+        source="faq/db/7",
+    )
+    try:
+        for scope in (None, ("财务",), ("仓库",)):
+            result = kb.search("打印机连不上ERP怎么办", scope=scope)
+            assert result.answered and result.faq is not None, (scope, result.reason)
+            assert "重新选择默认打印机" in result.faq.answer
+    finally:
+        kb.remove_faq("db-7")

@@ -541,6 +541,18 @@ def list_tickets(
     return list(session.scalars(stmt))
 
 
+def open_tickets_of(session: Session, reporter: str, limit: int = 5) -> list[Ticket]:
+    """The person's open tickets, newest first (for their App Home)."""
+    return list(
+        session.scalars(
+            select(Ticket)
+            .where(Ticket.reporter_id == reporter, Ticket.status.in_([s.value for s in OPEN_STATUSES]))
+            .order_by(Ticket.number.desc())
+            .limit(limit)
+        )
+    )
+
+
 def events_of(session: Session, ticket_id: int) -> list[TicketEvent]:
     return list(
         session.scalars(

@@ -16,6 +16,7 @@ from bot.i18n import t
 from bot.services import Services
 from bot.views.home import HomeData, HomeItem, home_view
 from feedback.questions import recent_questions
+from feedback.tickets import open_tickets_of
 
 log = logging.getLogger("erp_coach.home")
 
@@ -51,6 +52,13 @@ def home_data(services: Services, client: WebClient | None, user_id: str) -> Hom
             )
             for q in recent_questions(session, user_id, limit=5)
         ]
+        tickets = [
+            HomeItem(
+                text=f"{tk.key} · {tk.title}",
+                note=t(f"tickets.status.{tk.status}", lang),
+            )
+            for tk in open_tickets_of(session, user_id)
+        ]
     label = t(f"slack.lang.{lang}", lang)
     if not person.language_override:
         label += " (Slack)"
@@ -60,6 +68,7 @@ def home_data(services: Services, client: WebClient | None, user_id: str) -> Hom
         role=person.role,
         language_label=label,
         recent_questions=recent,
+        open_tickets=tickets,
         pending_trainings=trainings,
         extra_blocks=training_buttons,
     )

@@ -523,3 +523,17 @@ def test_a_ticket_confirmed_without_a_thread_gets_one_with_its_first_notice(app)
     with app.db.begin() as s:
         t = s.get(Ticket, ticket.id)
         assert t.status == "in_progress" and [c.body for c in t.comments] == ["截图已发到 IT 邮箱"]
+
+
+def test_the_reporters_home_lists_their_open_tickets(app):
+    ticket = _one_ticket(app)
+    mark = app.fake.mark()
+    app.sender.home_opened("U_REP")
+    home = app.fake.wait_for("views.publish", after=mark)
+    assert "ERP-1" in home.text and "采购订单确认时报错" in home.text and "新建" in home.text
+    _resolve(app, ticket, "U_SUP", "已补录供应商价格表。")
+    app.settle()
+    mark = app.fake.mark()
+    app.sender.home_opened("U_REP")
+    home = app.fake.wait_for("views.publish", after=mark)
+    assert "ERP-1" not in home.text  # solved: no longer open

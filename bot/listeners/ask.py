@@ -46,7 +46,7 @@ def register(app: App, services: Services) -> None:
     def is_dm_question(event: dict) -> bool:
         return (
             event.get("channel_type") == "im"
-            and not event.get("subtype")
+            and event.get("subtype") in (None, "file_share")  # a question with a screenshot is one too
             and not event.get("bot_id")
             and bool(event.get("user"))
         )

@@ -63,6 +63,22 @@ def test_chinese_question_from_zh_user_gets_a_chinese_answer_and_ui(answering_ap
     assert _wait_log(app)[0].lang == "zh"
 
 
+def test_a_dm_question_with_a_screenshot_is_answered(answering_app):
+    app, fake = answering_app, answering_app.fake
+    fake.add_user("UZH", locale="zh-CN")
+    event = {
+        "type": "message",
+        "subtype": "file_share",
+        "channel": "DUZH",
+        "channel_type": "im",
+        "user": "UZH",
+        "text": "怎么提交报销单？截图在这里",
+        "files": [{"id": "F1", "name": "报错截图.png", "mimetype": "image/png"}],
+    }
+    app.sender.event(event)
+    assert "新建报销单" in fake.wait_for("chat.postMessage").text
+
+
 def test_unanswerable_question_gets_the_abstain_view_with_a_prefilled_ticket(answering_app):
     app, fake = answering_app, answering_app.fake
     fake.add_user("UZH", locale="zh-CN")

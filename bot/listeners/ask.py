@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import ids, rating_reminders
 from bot.answering import channel_scope, find, record, remember_message, ui_language
+from bot.i18n import DEFAULT_LANGUAGE
 from bot.identity import Person
 from bot.services import Services
 from bot.ticket_messages import reporter_reply
@@ -261,6 +262,52 @@ def _answer(
     """Search (within the channel's scope), log, render, send. Every failure ends in a message the user
     can act on, except when `quiet` (nobody addressed the bot): then only an answer is ever posted.
     `claim` is asked before anything is logged or sent; False means another path answers this message."""
+    try:
+        _answer_steps(
+            services,
+            client,
+            user_id,
+            question,
+            surface,
+            channel_id,
+            send,
+            shareable=shareable,
+            show_question=show_question,
+            follows=follows,
+            thread_ts=thread_ts,
+            quiet=quiet,
+            claim=claim,
+        )
+    except Exception:  # the database, Slack: the asker hears that it failed rather than nothing
+        log.exception("answering %r failed", question[:80])
+        if quiet:
+            return
+        try:
+            lang = services.directory.person(user_id).lang
+        except Exception:
+            lang = DEFAULT_LANGUAGE
+        try:
+            send(error_message(lang))
+        except Exception:
+            log.exception("could not tell %s that answering failed", user_id)
+
+
+def _answer_steps(
+    services: Services,
+    client: WebClient,
+    user_id: str,
+    question: str,
+    surface: str,
+    channel_id: str | None,
+    send: Send,
+    *,
+    shareable: bool = False,
+    show_question: bool = False,
+    follows: str | None = None,
+    thread_ts: str | None = None,
+    quiet: bool = False,
+    claim: Callable[[], bool] | None = None,
+) -> None:
     question = question.strip()[:MAX_QUESTION]
     if quiet and not question:
         return

@@ -79,6 +79,20 @@ def test_a_dm_question_with_a_screenshot_is_answered(answering_app):
     assert "新建报销单" in fake.wait_for("chat.postMessage").text
 
 
+def test_when_storing_the_question_fails_the_asker_hears_so(answering_app):
+    """The search works but the question log cannot be written (a broken or half-migrated database):
+    the asker gets the error message, not silence."""
+    app, fake = answering_app, answering_app.fake
+    fake.add_user("UZH", locale="zh-CN")
+    with app.db.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "DROP TABLE questions CASCADE" if app.db.url.startswith("postgresql") else "DROP TABLE questions"
+        )
+    app.sender.dm("UZH", "怎么提交报销单？")
+    reply = fake.wait_for("chat.postMessage")
+    assert "查找时出错了" in reply.text
+
+
 def test_unanswerable_question_gets_the_abstain_view_with_a_prefilled_ticket(answering_app):
     app, fake = answering_app, answering_app.fake
     fake.add_user("UZH", locale="zh-CN")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import sys
 from collections.abc import Iterator
@@ -25,6 +26,9 @@ DEFAULT_KB = "./sample_kb"
 @contextlib.contextmanager
 def _stops_with_a_message() -> Iterator[None]:
     """A knowledge base that cannot start (model, Chroma, index, synonyms file) says why, not a traceback."""
+    from slack_bolt.error import BoltError
+    from slack_sdk.errors import SlackApiError
+
     from knowledge.base import KnowledgeBaseError
     from knowledge.embedding import EmbeddingModelError
     from knowledge.index import VectorStoreError
@@ -34,6 +38,18 @@ def _stops_with_a_message() -> Iterator[None]:
     except (EmbeddingModelError, VectorStoreError, KnowledgeBaseError) as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
+    except (BoltError, SlackApiError) as exc:  # e.g. invalid_auth from auth.test or apps.connections.open
+        err.print(
+            f"[red]Slack refused to start the bot: {exc}[/red]\n"
+            "Check SLACK_BOT_TOKEN (xoxb-…) and, for Socket Mode, SLACK_APP_TOKEN (xapp-…, connections:write); "
+            "README, “Connect to Slack”."
+        )
+        raise typer.Exit(1) from None
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            err.print(f"[red]The port is already in use ({exc.strerror}); pick another with --port.[/red]")
+            raise typer.Exit(1) from None
+        raise
 
 
 def register(app: typer.Typer) -> None:

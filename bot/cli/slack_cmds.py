@@ -177,8 +177,10 @@ def _chat(services: Services, *, role: str | None, lang: str) -> None:
     from bot.answering import ask, ui_language
 
     interactive = sys.stdin.isatty()
-    services.knowledge  # noqa: B018 - load the model and indexes before the first prompt, not after it
+    kb = services.knowledge  # load the model and indexes before the first prompt, not after it
     console.print(f"[bold]{t('slack.chat.banner', lang)}[/bold]")
+    if not kb.sources:  # every answer would be "not found": say why once
+        err.print(f"[yellow]{t('slack.chat.empty_index', lang)}[/yellow]")
     while True:
         try:
             line = (

@@ -45,11 +45,16 @@ def create_app(services: Services) -> App:
     )
 
     @app.error
-    def _on_error(error: Exception, body: dict, logger: logging.Logger) -> BoltResponse | None:
+    def _on_error(error: Exception, body: dict, logger: logging.Logger, request) -> BoltResponse | None:
         if isinstance(error, BoltUnhandledRequestError):
             # Events we subscribe to but do not act on (e.g. message edits) are fine: 200, no noise.
             return BoltResponse(status=200, body="")
         logger.exception("listener failed for %s", body.get("type"), exc_info=error)
+        acked = getattr(getattr(request.context, "ack", None), "response", None)
+        if acked is not None:
+            # Failed after ack() (a views.open Slack refused, say): what was acked stands. A 500 would
+            # have Slack show the user its generic error for a request that was answered.
+            return BoltResponse(status=acked.status, body=acked.body, headers=acked.headers)
         return BoltResponse(status=500, body="")
 
     from bot.listeners import register_all

@@ -38,7 +38,9 @@ def register(app: App, services: Services) -> None:
 def channel_command(req: CommandRequest) -> Message:
     lang = req.person.lang
     channel = req.body.get("channel_id") or ""
-    if not channel or channel.startswith("D") or req.body.get("channel_name") == "directmessage":
+    name = req.body.get("channel_name") or ""
+    # A group DM (mpdm-…) is no channel either: the bot gets no message events from it.
+    if not channel or channel.startswith("D") or name == "directmessage" or name.startswith("mpdm-"):
         return note_message(t("slack.channel.not_in_dm", lang))
     word, _, rest = req.args.strip().partition(" ")
     word, rest = word.lower(), rest.strip()

@@ -154,7 +154,14 @@ class SlackSender:
 
     # -- slash commands ------------------------------------------------------------------------------------
     def command(
-        self, command: str, text: str, *, user_id: str, channel_id: str = "C0GENERAL", **kw: Any
+        self,
+        command: str,
+        text: str,
+        *,
+        user_id: str,
+        channel_id: str = "C0GENERAL",
+        channel_name: str = "general",
+        **kw: Any,
     ) -> SlackResponse:
         """A slash command (form-encoded), with a response_url on the fake when one is configured."""
         n = next(_counter)
@@ -163,7 +170,7 @@ class SlackSender:
             "team_id": self.team_id,
             "team_domain": "erp-coach-test",
             "channel_id": channel_id,
-            "channel_name": "general",
+            "channel_name": channel_name,
             "user_id": user_id,
             "user_name": user_id.lower(),
             "command": command,

@@ -113,6 +113,12 @@ def test_channel_settings_are_not_for_direct_messages(answering_app):
     reply = app.sender.command("/erp", "channel mode all", user_id=ADMIN, channel_id="DADMIN").json()
     assert "Run `/erp channel` in the channel" in reply["text"]
     assert _config(app, "DADMIN").answer_mode == MENTION
+    # Nor for a group DM: the bot gets no message events from one, so "answer all" could never work.
+    group = app.sender.command(
+        "/erp", "channel mode all", user_id=ADMIN, channel_id="C0MPDM", channel_name="mpdm-admin--u1-1"
+    ).json()
+    assert "Run `/erp channel` in the channel" in group["text"]
+    assert _config(app, "C0MPDM").answer_mode == MENTION
 
 
 def test_help_mentions_channel_settings(answering_app):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import ids
 from feedback.people import get_user, set_role
 
 
@@ -119,3 +120,12 @@ def test_a_rate_limited_profile_lookup_does_not_hold_up_the_ack(slack_app):
     r = slack_app.sender.command("/erp", "help", user_id="U9")
     assert "如何使用" in _ephemeral_text(r)
     assert [c.method for c in fake.calls() if c.method.startswith("users.info")] == ["users.info:429"]
+
+
+def test_a_modal_slack_refuses_to_open_still_acks_the_click(slack_app):
+    """The Ask button acks, then opens the modal; when Slack refuses the modal (an expired trigger), the
+    click was still answered: 200, not a 500 that makes Slack show the user its own error."""
+    slack_app.fake.add_user("U5", locale="zh-CN")
+    slack_app.fake.respond_with("views.open", {"ok": False, "error": "expired_trigger_id"})
+    r = slack_app.sender.block_action(ids.HOME_ASK, user_id="U5", value="ask")
+    assert r.status == 200

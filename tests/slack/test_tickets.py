@@ -372,42 +372,48 @@ def _reporter_thread(app, ticket: Ticket) -> list:
     ]
 
 
-def test_waiting_on_the_reporter_asks_in_their_thread_and_their_reply_goes_back_to_support(app):
-    ticket = _one_ticket(app)
-    [confirmation] = [c for c in app.fake.calls("chat.postMessage") if c.args["channel"] == "DU_REP"]
-    assert (ticket.reporter_channel, ticket.reporter_ts) == ("DU_REP", confirmation.response["ts"])
-    assert "在此消息串中回复即可补充信息" in confirmation.text  # what the confirmation promises
-
+def _set_status(app, ticket: Ticket, status: str, user: str = "U_SUP") -> None:
+    """The Status menu on the triage card, as someone picks `status` in it."""
     app.sender.block_action(
         ids.TICKET_SET_STATUS,
-        user_id="U_SUP",
+        user_id=user,
         value=None,
-        action={
-            "type": "static_select",
-            "selected_option": {"value": "waiting_on_reporter"},
-            "value": str(ticket.id),
-        },
+        action={"type": "static_select", "selected_option": {"value": status}, "value": str(ticket.id)},
         channel_id=TRIAGE,
     )
     app.settle()
-    [ask] = _reporter_thread(app, ticket)
-    assert ticket.key in ask.text and "支持团队需要更多信息" in ask.text and "在此消息串中回复" in ask.text
-    assert "5 天内没有回复" in ask.text  # TICKET_WAITING_CLOSE_DAYS
 
-    mark = app.fake.mark()
-    reply = "供应商是宁波华东，价格表在合同附件里"
+
+def _reply_in_dm(app, text: str, *, thread_ts: str, ts: str) -> None:
+    """The reporter (U_REP) writes in a thread of their DM with the bot."""
     app.sender.event(
         {
             "type": "message",
             "channel": "DU_REP",
             "channel_type": "im",
             "user": "U_REP",
-            "text": reply,
-            "ts": "1700000900.000100",
-            "thread_ts": ticket.reporter_ts,
+            "text": text,
+            "ts": ts,
+            "thread_ts": thread_ts,
         }
     )
     app.settle()
+
+
+def test_waiting_on_the_reporter_asks_in_their_thread_and_their_reply_goes_back_to_support(app):
+    ticket = _one_ticket(app)
+    [confirmation] = [c for c in app.fake.calls("chat.postMessage") if c.args["channel"] == "DU_REP"]
+    assert (ticket.reporter_channel, ticket.reporter_ts) == ("DU_REP", confirmation.response["ts"])
+    assert "在此消息串中回复即可补充信息" in confirmation.text  # what the confirmation promises
+
+    _set_status(app, ticket, "waiting_on_reporter")
+    [ask] = _reporter_thread(app, ticket)
+    assert ticket.key in ask.text and "支持团队需要更多信息" in ask.text and "在此消息串中回复" in ask.text
+    assert "5 天内没有回复" in ask.text  # TICKET_WAITING_CLOSE_DAYS
+
+    mark = app.fake.mark()
+    reply = "供应商是宁波华东，价格表在合同附件里"
+    _reply_in_dm(app, reply, thread_ts=ticket.reporter_ts, ts="1700000900.000100")
     with app.db.begin() as s:
         t = s.get(Ticket, ticket.id)
         assert t.status == "in_progress"
@@ -427,29 +433,11 @@ def test_waiting_on_the_reporter_asks_in_their_thread_and_their_reply_goes_back_
 
 def test_a_support_status_change_tells_the_reporter_in_their_thread(app):
     ticket = _one_ticket(app)
-    app.sender.block_action(
-        ids.TICKET_SET_STATUS,
-        user_id="U_SUP",
-        value=None,
-        action={
-            "type": "static_select",
-            "selected_option": {"value": "in_progress"},
-            "value": str(ticket.id),
-        },
-        channel_id=TRIAGE,
-    )
-    app.settle()
+    _set_status(app, ticket, "in_progress")
     [notice] = _reporter_thread(app, ticket)
     assert ticket.key in notice.text and "处理中" in notice.text
     # A forged change by someone who is not support tells nobody anything.
-    app.sender.block_action(
-        ids.TICKET_SET_STATUS,
-        user_id="U_FIN",
-        value=None,
-        action={"type": "static_select", "selected_option": {"value": "closed"}, "value": str(ticket.id)},
-        channel_id=TRIAGE,
-    )
-    app.settle()
+    _set_status(app, ticket, "closed", user="U_FIN")
     assert len(_reporter_thread(app, ticket)) == 1
 
 
@@ -494,32 +482,10 @@ def test_a_ticket_confirmed_without_a_thread_gets_one_with_its_first_notice(app)
     with app.db.begin() as s:  # as before the thread was kept (or when Slack refused the confirmation)
         t = s.get(Ticket, ticket.id)
         t.reporter_channel = t.reporter_ts = None
-    app.sender.block_action(
-        ids.TICKET_SET_STATUS,
-        user_id="U_SUP",
-        value=None,
-        action={
-            "type": "static_select",
-            "selected_option": {"value": "waiting_on_reporter"},
-            "value": str(ticket.id),
-        },
-        channel_id=TRIAGE,
-    )
-    app.settle()
+    _set_status(app, ticket, "waiting_on_reporter")
     [ask] = [c for c in app.fake.calls("chat.postMessage") if "支持团队需要更多信息" in c.text]
     assert not ask.args.get("thread_ts")  # a new DM...
-    app.sender.event(
-        {
-            "type": "message",
-            "channel": "DU_REP",
-            "channel_type": "im",
-            "user": "U_REP",
-            "text": "截图已发到 IT 邮箱",
-            "ts": "1700000950.000100",
-            "thread_ts": ask.response["ts"],  # ...whose thread the reporter answers in
-        }
-    )
-    app.settle()
+    _reply_in_dm(app, "截图已发到 IT 邮箱", thread_ts=ask.response["ts"], ts="1700000950.000100")
     with app.db.begin() as s:
         t = s.get(Ticket, ticket.id)
         assert t.status == "in_progress" and [c.body for c in t.comments] == ["截图已发到 IT 邮箱"]

@@ -263,21 +263,57 @@ def _answer(
     can act on, except when `quiet` (nobody addressed the bot): then only an answer is ever posted.
     `claim` is asked before anything is logged or sent; False means another path answers this message."""
     try:
-        _answer_steps(
+        question = question.strip()[:MAX_QUESTION]
+        if quiet and not question:
+            return
+        person = services.directory.person(user_id, client)
+        if not question:
+            send(error_message(person.lang, "slack.answer.empty_question"))
+            return
+        started = time.perf_counter()
+        try:
+            scope = channel_scope(services, channel_id)
+            result = find(services, question, role=person.role, follows=follows, scope=scope)
+        except Exception:
+            log.exception("search failed for %r", question)
+            if not quiet:
+                send(error_message(person.lang))
+            return
+        if quiet and not result.answered:
+            return
+        if claim is not None and not claim():
+            log.info("question %r already answered by another path", question[:80])
+            return
+        answer = record(
             services,
-            client,
-            user_id,
             question,
-            surface,
-            channel_id,
-            send,
-            shareable=shareable,
-            show_question=show_question,
-            follows=follows,
-            thread_ts=thread_ts,
-            quiet=quiet,
-            claim=claim,
+            result,
+            (time.perf_counter() - started) * 1000,
+            user_id=user_id,
+            role=person.role,
+            surface=surface,
+            channel_id=channel_id,
         )
+        lang = ui_language(answer.result.lang, override=person.language_override, fallback=person.lang)
+        message = answer_message(
+            answer.result,
+            AnswerContext(
+                lang=lang,
+                question_id=answer.question_id,
+                docs_base_url=services.settings.docs_base_url,
+                asker=user_id,
+                show_question=show_question,
+                shareable=shareable,
+                role=person.role,
+            ),
+        )
+        channel, ts = send(message)
+        if ts:
+            remember_message(services, answer.question_id, channel, ts, thread_ts)
+            if answer.result.answered and surface in _ANSWERED_SURFACES:
+                rating_reminders.schedule(
+                    services, client, answer.question_id, user_id, channel, thread_ts or ts, lang
+                )
     except Exception:  # the database, Slack: the asker hears that it failed rather than nothing
         log.exception("answering %r failed", question[:80])
         if quiet:
@@ -290,75 +326,6 @@ def _answer(
             send(error_message(lang))
         except Exception:
             log.exception("could not tell %s that answering failed", user_id)
-
-
-def _answer_steps(
-    services: Services,
-    client: WebClient,
-    user_id: str,
-    question: str,
-    surface: str,
-    channel_id: str | None,
-    send: Send,
-    *,
-    shareable: bool = False,
-    show_question: bool = False,
-    follows: str | None = None,
-    thread_ts: str | None = None,
-    quiet: bool = False,
-    claim: Callable[[], bool] | None = None,
-) -> None:
-    question = question.strip()[:MAX_QUESTION]
-    if quiet and not question:
-        return
-    person = services.directory.person(user_id, client)
-    if not question:
-        send(error_message(person.lang, "slack.answer.empty_question"))
-        return
-    started = time.perf_counter()
-    try:
-        scope = channel_scope(services, channel_id)
-        result = find(services, question, role=person.role, follows=follows, scope=scope)
-    except Exception:
-        log.exception("search failed for %r", question)
-        if not quiet:
-            send(error_message(person.lang))
-        return
-    if quiet and not result.answered:
-        return
-    if claim is not None and not claim():
-        log.info("question %r already answered by another path", question[:80])
-        return
-    answer = record(
-        services,
-        question,
-        result,
-        (time.perf_counter() - started) * 1000,
-        user_id=user_id,
-        role=person.role,
-        surface=surface,
-        channel_id=channel_id,
-    )
-    lang = ui_language(answer.result.lang, override=person.language_override, fallback=person.lang)
-    message = answer_message(
-        answer.result,
-        AnswerContext(
-            lang=lang,
-            question_id=answer.question_id,
-            docs_base_url=services.settings.docs_base_url,
-            asker=user_id,
-            show_question=show_question,
-            shareable=shareable,
-            role=person.role,
-        ),
-    )
-    channel, ts = send(message)
-    if ts:
-        remember_message(services, answer.question_id, channel, ts, thread_ts)
-        if answer.result.answered and surface in _ANSWERED_SURFACES:
-            rating_reminders.schedule(
-                services, client, answer.question_id, user_id, channel, thread_ts or ts, lang
-            )
 
 
 def _with_indicator(client: WebClient, event: dict, work: Callable[[], None]) -> None:

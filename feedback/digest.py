@@ -239,15 +239,17 @@ def _shown_groups(groups: dict[str, list[int]], total: int) -> dict[str, list[in
 
 def _bot_stats(session: Session, since: dt.datetime, until: dt.datetime) -> BotStats:
     window = (QuestionLog.created_at >= since, QuestionLog.created_at < until)
-    row = session.execute(
-        select(
-            func.count(),
-            func.count().filter(QuestionLog.answered.is_(True)),
-            func.count(QuestionLog.rating),
-            func.count().filter(QuestionLog.rating == 1),
-        ).where(*window)
-    ).one()
-    return BotStats(*row)
+    return BotStats(*session.execute(select(*_bot_counts()).where(*window)).one())
+
+
+def _bot_counts() -> tuple:
+    """BotStats' fields, in order, as SQL aggregates over QuestionLog."""
+    return (
+        func.count(),
+        func.count().filter(QuestionLog.answered.is_(True)),
+        func.count(QuestionLog.rating),
+        func.count().filter(QuestionLog.rating == 1),
+    )
 
 
 PRIVATE_SURFACES = ("dm", "home", "modal", "cli")  # asked where only the asker sees the answer
@@ -260,13 +262,7 @@ def _by_channel(session: Session, since: dt.datetime, until: dt.datetime) -> lis
     surface = func.coalesce(QuestionLog.surface, "")
     conversation = case((surface.in_(PRIVATE_SURFACES), None), else_=QuestionLog.channel_id)
     rows = session.execute(
-        select(
-            conversation,
-            func.count(),
-            func.count().filter(QuestionLog.answered.is_(True)),
-            func.count(QuestionLog.rating),
-            func.count().filter(QuestionLog.rating == 1),
-        )
+        select(conversation, *_bot_counts())
         .where(QuestionLog.created_at >= since, QuestionLog.created_at < until)
         .group_by(conversation)
     ).all()

@@ -425,7 +425,12 @@ def _load_faq_yaml(text: str, source: str) -> list[Document]:
 def _load_faq_rows(rows: list[dict], source: str) -> list[Document]:
     if not rows:
         raise LoadError("no FAQ entries found")
-    keys = {str(k).strip().lower().lstrip("\ufeff"): k for k in rows[0] if k is not None}
+    # Every row's keys, not the first one's: a YAML entry may leave out what it does not need (source, roles).
+    keys: dict[str, object] = {}
+    for row in rows:
+        for k in row:
+            if k is not None:
+                keys.setdefault(str(k).strip().lower().lstrip("\ufeff"), k)
 
     def col(name: str) -> str | None:
         return next((keys[k] for k in _FAQ_KEYS[name] if k in keys), None)

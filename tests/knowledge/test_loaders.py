@@ -136,6 +136,18 @@ def test_faq_csv_and_yaml(tmp_path):
     assert en.roles == ("hr", "sales") and en.lang == "en"
 
 
+def test_yaml_faq_entries_each_keep_their_own_optional_fields(tmp_path):
+    # Only the second entry names a source and roles; they used to be read off the first entry's keys.
+    (tmp_path / "常见问题.yaml").write_text(
+        "- question: 忘记密码怎么办？\n  answer: 点击“忘记密码”。\n"
+        "- question: 报销单能撤回吗？\n  answer: 审批前可以撤回。\n  roles: [finance]\n  source: 财务/费用报销.md\n",
+        encoding="utf-8",
+    )
+    first, second = load_file(tmp_path / "常见问题.yaml", tmp_path)
+    assert (first.cites, first.roles) == (None, ())
+    assert (second.cites, second.roles) == ("财务/费用报销.md", ("finance",))
+
+
 def test_csv_without_question_column_is_refused(tmp_path):
     (tmp_path / "pages.csv").write_text("path,title\na.md,A\n", encoding="utf-8")
     with pytest.raises(LoadError, match="'question' and 'answer'"):

@@ -34,14 +34,14 @@ def compose(result: SearchResult, n_related: int = 3) -> Answer:
         related = [_ref(h) for h in _distinct_pages(result.hits)[:n_related]]
         return Answer("abstain", result.lang, related=related, reason=result.reason)
     best = result.best
-    related_hits = [h for h in _distinct_pages(result.hits) if h.page != best.page][:n_related]
+    related_hits = result.related(n_related)
     if best.kind == "faq":
         return Answer(
             "faq",
             result.lang,
             text=best.answer or "",
             question=best.text,
-            reference=Reference(best.cites, best.cites) if best.cites else None,
+            reference=Reference(best.cites, best.cites_title or best.cites) if best.cites else None,
             related=[_ref(h) for h in related_hits],
             reason=result.reason,
         )

@@ -494,6 +494,7 @@ class KnowledgeBase:
             pid = sections.best(pid, self._by_source.get(source, ()), self._passages)
             p = self._passages[pid]
             dsim, drank, lscore, lrank, _cov = cand.get(pid, [None, None, None, None, 0.0])
+            cites = self._cited_page(p.cites)
             hits.append(
                 Hit(
                     source=source,
@@ -509,7 +510,8 @@ class KnowledgeBase:
                     dense_score=dsim,
                     lexical_rank=lrank,
                     lexical_score=lscore,
-                    cites=self._cited_page(p.cites),
+                    cites=cites,
+                    cites_title=self._passages[self._by_source[cites][0]].title if cites else None,
                 )
             )
         page_coverage = max((page_cov.get(h.source, 0.0) for h in hits[:3]), default=0.0)
@@ -536,8 +538,9 @@ class KnowledgeBase:
         question covers most of the asker's terms (not one that shares only "谁" and "审批"); equal
         coverage, up to float noise (0.9999 against 1.0), goes to the better scored. An entry that covers
         less than `faq_min_coverage` of the question, or asks a different kind of question ("报销款什么时候
-        到账？" for "如何报销"), answers a neighbouring question: it is not preferred, and one of another kind
-        that ranks first gives way to the best page within the margin."""
+        到账？" for "如何报销", "报销单提交以后还能撤回吗？" for "怎么提交报销单"), answers a neighbouring
+        question: it is not preferred, and one of another kind that ranks first gives way to the best page
+        however far behind (a short entry's BM25 can be well above the page it was written from)."""
         top_score = ranked[0][1][0]
 
         def faq(i: int) -> _Passage | None:
@@ -556,7 +559,7 @@ class KnowledgeBase:
         if matching:
             lead = max(matching, key=lambda i: (coverage(i), -i))
         elif faq(0) and not fits(0):
-            lead = next((i for i in close if not faq(i)), 0)
+            lead = next((i for i in window if not faq(i)), 0)
         else:
             lead = 0
         if lead:

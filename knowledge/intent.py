@@ -1,7 +1,7 @@
 """What a chat message asks. `looks_like_question`: does it ask something at all? Used where nobody
 addressed the bot (a channel set to answer every question), so it errs on the side of silence: a short
 question with a question mark or a question word, not a greeting, an announcement or a long discussion
-post. `question_kinds`: what it asks for (how, when, who, why, how much), so that a FAQ entry asking for
+post. `question_kinds`: what it asks for (how, when, who, why, how much, yes/no), so that a FAQ entry asking for
 something else does not answer it.
 """
 
@@ -69,19 +69,40 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 
 
+# A yes/no question: "采购订单可以取消吗",
+# "Can I edit a receipt after validating it?". Its answer says yes or no, not how.
+_YES_NO = re.compile(
+    r"吗|能否|能不能|可不可以|可否|是否|有没有|会不会|行不行|是不是|对不对"
+    rf"|{_CLAUSE}(?:can|could|is|are|am|do|does|did|should|would|will|may|must|has|have|was|were)\s+\w",
+    re.IGNORECASE,
+)
+YES_NO = "yes/no"
+
+
 def question_kinds(text: str) -> frozenset[str]:
     """What `text` asks for: a set of "why", "when", "who", "how much" and "how" (where to find
-    something counts as how). Empty for yes/no and what-is questions, which fit any kind."""
+    something counts as how), and "yes/no". Empty for what-is questions and bare topics, which fit any kind."""
     found: set[str] = set()
     rest = " ".join((text or "").split())
     for kind, pattern in _KINDS:
         if pattern.search(rest):
             found.add(kind)
             rest = pattern.sub(" , ", rest)
+    # On the whole text: "do" in "how do I" does not start a clause, "can" in "who can approve" neither.
+    if _YES_NO.search(" ".join((text or "").split())):
+        found.add(YES_NO)
     return frozenset(found)
 
 
 def same_kind(asked: str, entry: str) -> bool:
-    """False when both questions say what they ask for and they ask for different things."""
+    """Whether a FAQ entry asking `entry` answers the question `asked`: False when both say what they ask
+    for and it differs. An entry that shows how (or when, who...) also answers "can I...?" (its steps say
+    yes); a yes/no entry answers only a question that asks yes or no: "Can I edit a receipt after
+    validating it?" does not answer "how do I validate a receipt?", whose steps are on the page."""
     a, b = question_kinds(asked), question_kinds(entry)
-    return not a or not b or bool(a & b)
+    if not a or not b:
+        return True
+    a_core, b_core = a - {YES_NO}, b - {YES_NO}
+    if not b_core:
+        return YES_NO in a
+    return not a_core or bool(a_core & b_core)

@@ -25,6 +25,7 @@ class Hit:
     lexical_rank: int | None = None
     lexical_score: float | None = None
     cites: str | None = None  # FAQ entries: the manual page the answer comes from (a source, when indexed)
+    cites_title: str | None = None  # FAQ entries: that page's title, for the citation
 
     @property
     def page(self) -> str:
@@ -57,11 +58,19 @@ class SearchResult:
         return best if self.answered and best is not None and best.kind == "faq" else None
 
     def related(self, n: int = 3) -> list[Hit]:
-        """Up to n further sections from other pages than the best one (a FAQ counts as the page it cites)."""
-        seen = {self.best.page} if self.best else set()
+        """Up to n further sections, best first: one per other page (a FAQ counts as the page it cites),
+        plus the FAQ entries about the best page itself. Those answer the neighbouring questions
+        ("报销款什么时候到账？" under the steps of 提交报销) and beat a weak section of an unrelated page;
+        a section of the page already cited does not."""
+        best = self.best
+        if best is None:
+            return []
+        seen = {best.page}
         out: list[Hit] = []
         for hit in self.hits[1:]:
-            if hit.page not in seen:
+            if hit.kind == "faq" and hit.page == best.page:
+                out.append(hit)
+            elif hit.page not in seen:
                 seen.add(hit.page)
                 out.append(hit)
             if len(out) == n:

@@ -218,10 +218,14 @@ def _print_answer(result, lang: str, latency_ms: float) -> None:
         console.print(Panel(body, border_style="yellow"))
         return
     text = f"**{best.text}**\n\n{best.answer}" if best.kind == "faq" and best.answer else best.text
-    source = f"{t('slack.chat.faq', lang)}: {best.citation}" if best.kind == "faq" else best.citation
+    source = best.citation
+    if best.kind == "faq":  # its question heads the panel already: name the page it cites
+        faq = t("slack.chat.faq", lang)
+        source = f"{faq} · {best.cites_title}" if best.cites_title else faq
     console.print(Panel(Markdown(text), title=source, border_style="green", subtitle=f"{latency_ms:.0f} ms"))
     related = result.related(3)
     if related:
         console.print(f"[bold]{t('slack.chat.related', lang)}:[/bold]")
         for hit in related:
-            console.print(f"  • {hit.citation}  [dim]{hit.source}[/dim]")
+            label = f"{t('slack.chat.faq', lang)}: {hit.citation}" if hit.kind == "faq" else hit.citation
+            console.print(f"  • {label}  [dim]{hit.page}[/dim]")

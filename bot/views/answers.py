@@ -92,7 +92,8 @@ def answer_message(result: SearchResult, ctx: AnswerContext) -> Message:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": chunk}})
     if truncated:
         blocks.append(_context(t("slack.answer.truncated", lang)))
-    blocks.append(_context(t("slack.answer.source", lang, citation=citation(best, ctx.docs_base_url, lang))))
+    source = citation(best, ctx.docs_base_url, lang, answer=True)
+    blocks.append(_context(t("slack.answer.source", lang, citation=source)))
     related = result.related(3)
     if related:
         lines = [t("slack.answer.related", lang)]
@@ -146,12 +147,16 @@ def error_message(lang: str, key: str = "slack.answer.error") -> Message:
     return Message(text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
 
 
-def citation(hit: Hit, docs_base_url: str, lang: str) -> str:
-    """`Title › Heading` as mrkdwn, linked to the manual when DOCS_BASE_URL is set; FAQ entries say so."""
+def citation(hit: Hit, docs_base_url: str, lang: str, *, answer: bool = False) -> str:
+    """`Title › Heading` as mrkdwn, linked to the manual when DOCS_BASE_URL is set. A FAQ entry says so and
+    links to the page it cites; as the source of an answer (`answer`, its question is shown above) it
+    names that page instead of repeating its question."""
     label = hit.citation or hit.source
     if hit.kind == "faq":
-        label = f"{t('slack.answer.faq', lang)}: {label}"
-    return link(docs_url(docs_base_url, hit.source), label)
+        faq = t("slack.answer.faq", lang)
+        named = f"{faq} · {hit.cites_title}" if hit.cites_title else faq
+        label = named if answer else f"{faq}: {label}"
+    return link(docs_url(docs_base_url, hit.page), label)
 
 
 def ticket_value(question: str, question_id: int | None, sources: list[str]) -> str:

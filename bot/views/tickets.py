@@ -141,7 +141,13 @@ def deflection_blocks(result: SearchResult, lang: str, docs_base_url: str = "") 
         {
             "type": "context",
             "elements": [
-                _md(t("tickets.deflect.source", lang, citation=citation(best, docs_base_url, lang)))
+                _md(
+                    t(
+                        "tickets.deflect.source",
+                        lang,
+                        citation=citation(best, docs_base_url, lang, answer=True),
+                    )
+                )
             ],
         },
     ]

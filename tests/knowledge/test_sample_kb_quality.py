@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from knowledge import evaluation
+from knowledge.answers import compose
 from knowledge.base import KnowledgeBase, KnowledgeConfig
 
 REPO = Path(__file__).resolve().parents[2]
@@ -73,3 +74,22 @@ def test_a_how_question_quotes_the_steps_not_a_faq_entry_about_when_the_money_ar
     when = sample_kb.search("报销款什么时候到账", role=None)
     assert when.faq is not None and when.faq.title == "报销款什么时候到账？", when.hits[0].title
     assert "每周二、周五" in when.faq.answer
+
+
+def test_a_yes_no_entry_does_not_answer_a_how_question_but_is_one_click_away(sample_kb):
+    # "Can I edit a receipt after validating it?" shares every word of the question and used to be its answer.
+    how = sample_kb.search("how do I validate a receipt?", role="warehouse")
+    assert how.answered, how.reason
+    assert how.faq is None, how.hits[0].title
+    related = [h.text for h in how.related()]
+    assert "Can I edit a receipt after validating it?" in related, related
+    can = sample_kb.search("can I still edit a receipt after it was validated?", role="warehouse")
+    assert can.faq is not None and can.faq.title == "Can I edit a receipt after validating it?"
+
+
+def test_related_lists_the_faq_entries_about_the_quoted_page_and_the_faq_cites_its_page_by_title(sample_kb):
+    how = sample_kb.search("如何报销", role=None)
+    assert "报销款什么时候到账？" in [h.text for h in how.related()]
+    answer = compose(sample_kb.search("报销款什么时候到账", role=None))
+    assert answer.kind == "faq"
+    assert (answer.reference.source, answer.reference.citation) == ("hr/费用报销.md", "费用报销")

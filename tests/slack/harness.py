@@ -188,6 +188,8 @@ SAMPLE_KB = {
         "  lang: en\n"
         "- id: pw-zh\n  question: 忘记 ERP 密码怎么办？\n"
         "  answer: 在登录页点击“忘记密码”，重置链接会发送到你的公司邮箱。\n  lang: zh\n"
+        "- id: recall\n  question: 报销单提交以后还能撤回吗？\n"
+        "  answer: 审批前可以：打开报销单，点击“撤回”，修改后再提交。\n  lang: zh\n  source: 财务/费用报销.md\n"
     ),
 }
 

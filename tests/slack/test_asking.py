@@ -268,6 +268,25 @@ def test_citation_links_to_the_docs_site(answering_app):
     assert f"<{encoded}|费用报销 › 提交报销单>" in call.text
 
 
+@pytest.mark.parametrize("slack_overrides", [{"DOCS_BASE_URL": "https://docs.example.com/erp/"}])
+def test_a_faq_answer_cites_the_page_it_comes_from_and_neighbouring_entries_are_related(answering_app):
+    app, fake = answering_app, answering_app.fake
+    fake.add_user("UZH", locale="zh-CN")
+    page = "https://docs.example.com/erp/%E8%B4%A2%E5%8A%A1/%E8%B4%B9%E7%94%A8%E6%8A%A5%E9%94%80.md"
+    app.sender.dm("UZH", "报销单提交了还能撤回吗？", channel="DUZH")
+    faq = fake.wait_for("chat.postMessage", lambda c: c.args["channel"] == "DUZH")
+    assert "*报销单提交以后还能撤回吗？*" in faq.text and "点击“撤回”" in faq.text
+    # The source line names the manual page (the question is already shown above), not the question again.
+    assert f"来源：<{page}|常见问题 · 费用报销>" in faq.text
+    mark = fake.mark()
+    app.sender.dm("UZH", "怎么提交报销单？", channel="DUZH")
+    steps = fake.wait_for("chat.postMessage", lambda c: c.args["channel"] == "DUZH", after=mark)
+    assert "提交审批" in steps.text
+    # The FAQ entry about the same page is a related item: a neighbouring question, not a repeat.
+    related = steps.text[steps.text.index("相关") :]
+    assert f"<{page}|常见问题: 报销单提交以后还能撤回吗？>" in related
+
+
 def test_home_lists_recent_questions(answering_app):
     app, fake = answering_app, answering_app.fake
     fake.add_user("U1", locale="en-US")

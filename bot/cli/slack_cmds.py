@@ -227,5 +227,7 @@ def _print_answer(result, lang: str, latency_ms: float) -> None:
     if related:
         console.print(f"[bold]{t('slack.chat.related', lang)}:[/bold]")
         for hit in related:
-            label = f"{t('slack.chat.faq', lang)}: {hit.citation}" if hit.kind == "faq" else hit.citation
+            label = (
+                t("slack.chat.faq_item", lang, question=hit.citation) if hit.kind == "faq" else hit.citation
+            )
             console.print(f"  • {label}  [dim]{hit.page}[/dim]")

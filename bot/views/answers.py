@@ -155,7 +155,7 @@ def citation(hit: Hit, docs_base_url: str, lang: str, *, answer: bool = False) -
     if hit.kind == "faq":
         faq = t("slack.answer.faq", lang)
         named = f"{faq} · {hit.cites_title}" if hit.cites_title else faq
-        label = named if answer else f"{faq}: {label}"
+        label = named if answer else t("slack.answer.faq_item", lang, question=label)
     return link(docs_url(docs_base_url, hit.page), label)
 
 

@@ -284,7 +284,7 @@ def test_a_faq_answer_cites_the_page_it_comes_from_and_neighbouring_entries_are_
     assert "提交审批" in steps.text
     # The FAQ entry about the same page is a related item: a neighbouring question, not a repeat.
     related = steps.text[steps.text.index("相关") :]
-    assert f"<{page}|常见问题: 报销单提交以后还能撤回吗？>" in related
+    assert f"<{page}|常见问题：报销单提交以后还能撤回吗？>" in related
 
 
 def test_home_lists_recent_questions(answering_app):

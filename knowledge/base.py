@@ -98,6 +98,7 @@ class KnowledgeBase:
         self._stored_model: str | None = None
         self._store_stamp: tuple[int, int] | None = None
         self._scopes: dict[Scope, _ScopeView] = {}
+        self._whole: _ScopeView | None = None
         try:
             self._lexical = LexicalIndex(lexical_dir)
             self._load_store()
@@ -339,8 +340,9 @@ class KnowledgeBase:
         dense_text = english or (own if qlang == "en" else question)
         vec = None if tuning.mode == "lexical" else self.embedder.encode([dense_text])[0]
         lexical_results = lexical[0].result() if lexical else []  # before taking the lock
-        if view is not None and vec is not None:
-            self._load_scope_vectors(view)  # a Chroma read, once per scope and index state
+        dense_view = view if view is not None else self._whole_view()
+        if dense_view is not None and vec is not None:
+            self._load_scope_vectors(dense_view)  # a Chroma read, once per scope and index state
         with self._lock:
             hits, evidence = self._rank(
                 question, vec, qlang, role, rendering, lexical_results, synonyms, view
@@ -623,6 +625,21 @@ class KnowledgeBase:
             self._scopes[scope] = view
             return view
 
+    def _whole_view(self) -> _ScopeView | None:
+        """Every passage, as a view whose vectors the dense side ranks exactly, when the index is small
+        enough (`scope_exact_limit`). Chroma's HNSW graph is rebuilt at random on each start from the
+        vectors not yet persisted in it, and then misses true neighbours: on the Odoo corpus (1,968
+        passages) the best passage was absent from its top 100 in some starts, so the same question was
+        answered in one process and abstained in the next. Exact ranking costs ~1 ms at 20k vectors."""
+        if len(self._passages) > self.tuning.scope_exact_limit:
+            return None
+        with self._lock:
+            if self._whole is None:
+                pids = frozenset(self._passages)
+                rows = np.ones(len(self._lexical), dtype=bool)
+                self._whole = _ScopeView((), pids, frozenset(self._by_source), rows)
+            return self._whole
+
     def _load_scope_vectors(self, view: _ScopeView) -> None:
         """Fetch the scope's vectors by id (not with a metadata filter: ~25x slower at 100k), when the
         scope is small enough to rank exactly in numpy (`SearchTuning.scope_exact_limit`)."""
@@ -639,7 +656,10 @@ class KnowledgeBase:
         ranked exactly over the scope's vectors when it is small, else from a query widened until the
         out-of-scope passages cannot crowd the in-scope ones out, then filtered in Python."""
         if view is None:
-            return self._vectors.query(vec, k)
+            whole = self._whole  # exact when the whole index is small (see `_whole_view`)
+            if whole is None or whole.vectors is None:
+                return self._vectors.query(vec, k)
+            view = whole
         k = min(k, len(view.pids))
         if view.vectors is not None and view.vector_ids:
             q = vec / max(float(np.linalg.norm(vec)), 1e-12)
@@ -834,6 +854,7 @@ class KnowledgeBase:
 
     def _rebuild_lookups(self) -> None:
         self._scopes = {}  # scope views describe the old indexes
+        self._whole = None
         by_source: dict[str, list[str]] = {}
         for pid, p in self._passages.items():
             by_source.setdefault(p.source, []).append(pid)

@@ -83,13 +83,14 @@ def question_kinds(text: str) -> frozenset[str]:
     """What `text` asks for: a set of "why", "when", "who", "how much" and "how" (where to find
     something counts as how), and "yes/no". Empty for what-is questions and bare topics, which fit any kind."""
     found: set[str] = set()
-    rest = " ".join((text or "").split())
+    text = " ".join((text or "").split())
+    rest = text
     for kind, pattern in _KINDS:
         if pattern.search(rest):
             found.add(kind)
             rest = pattern.sub(" , ", rest)
     # On the whole text: "do" in "how do I" does not start a clause, "can" in "who can approve" neither.
-    if _YES_NO.search(" ".join((text or "").split())):
+    if _YES_NO.search(text):
         found.add(YES_NO)
     return frozenset(found)
 

@@ -17,6 +17,7 @@ from rich.panel import Panel
 from bot.config import Settings, load_settings
 from bot.i18n import t
 from bot.services import Services
+from bot.views.answers import citation_label
 
 console = Console()
 err = Console(stderr=True)
@@ -218,16 +219,10 @@ def _print_answer(result, lang: str, latency_ms: float) -> None:
         console.print(Panel(body, border_style="yellow"))
         return
     text = f"**{best.text}**\n\n{best.answer}" if best.kind == "faq" and best.answer else best.text
-    source = best.citation
-    if best.kind == "faq":  # its question heads the panel already: name the page it cites
-        faq = t("slack.chat.faq", lang)
-        source = f"{faq} · {best.cites_title}" if best.cites_title else faq
+    source = citation_label(best, lang, answer=True)  # a FAQ's question heads the panel already
     console.print(Panel(Markdown(text), title=source, border_style="green", subtitle=f"{latency_ms:.0f} ms"))
     related = result.related(3)
     if related:
         console.print(f"[bold]{t('slack.chat.related', lang)}:[/bold]")
         for hit in related:
-            label = (
-                t("slack.chat.faq_item", lang, question=hit.citation) if hit.kind == "faq" else hit.citation
-            )
-            console.print(f"  • {label}  [dim]{hit.page}[/dim]")
+            console.print(f"  • {citation_label(hit, lang)}  [dim]{hit.page}[/dim]")

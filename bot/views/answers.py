@@ -147,16 +147,22 @@ def error_message(lang: str, key: str = "slack.answer.error") -> Message:
     return Message(text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
 
 
-def citation(hit: Hit, docs_base_url: str, lang: str, *, answer: bool = False) -> str:
-    """`Title › Heading` as mrkdwn, linked to the manual when DOCS_BASE_URL is set. A FAQ entry says so and
-    links to the page it cites; as the source of an answer (`answer`, its question is shown above) it
-    names that page instead of repeating its question."""
+def citation_label(hit: Hit, lang: str, *, answer: bool = False) -> str:
+    """`Title › Heading` (plain text). A FAQ entry says so; as the source of an answer (`answer`: its
+    question is shown above) it names the page it cites instead of repeating its question."""
     label = hit.citation or hit.source
-    if hit.kind == "faq":
-        faq = t("slack.answer.faq", lang)
-        named = f"{faq} · {hit.cites_title}" if hit.cites_title else faq
-        label = named if answer else t("slack.answer.faq_item", lang, question=label)
-    return link(docs_url(docs_base_url, hit.page), label)
+    if hit.kind != "faq":
+        return label
+    if not answer:
+        return t("slack.answer.faq_item", lang, question=label)
+    faq = t("slack.answer.faq", lang)
+    return f"{faq} · {hit.cites_title}" if hit.cites_title else faq
+
+
+def citation(hit: Hit, docs_base_url: str, lang: str, *, answer: bool = False) -> str:
+    """`citation_label` as mrkdwn, linked to the manual (for a FAQ entry, the page it cites) when
+    DOCS_BASE_URL is set."""
+    return link(docs_url(docs_base_url, hit.page), citation_label(hit, lang, answer=answer))
 
 
 def ticket_value(question: str, question_id: int | None, sources: list[str]) -> str:

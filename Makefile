@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/fanout.py
 	$(BIN)/python benchmarks/ticket_similarity.py
+	$(BIN)/python benchmarks/similar_tickets.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -407,9 +407,17 @@ class KnowledgeBase:
         else:
             # Baselines are plain: one side alone, no role, language, translation or FAQ preferences.
             wd = 1.0 if tuning.mode == "dense" else 0.0
-            tuning = replace(tuning, role_boost=0.0, lang_boost=0.0, counterpart_share=0.0, faq_margin=-1.0)
+            tuning = replace(
+                tuning,
+                role_boost=0.0,
+                lang_boost=0.0,
+                counterpart_share=0.0,
+                faq_margin=-1.0,
+                second_passage_weight=0.0,
+            )
         # Best passage per source, with role and language preferences applied.
         best: dict[str, tuple[float, str]] = {}
+        second: dict[str, float] = {}  # the score of each page's second-best candidate passage
         passage_score: dict[str, float] = {}
         for pid, (dsim, _dr, _ls, _lr, _cov) in cand.items():
             p = self._passages.get(pid)
@@ -429,7 +437,16 @@ class KnowledgeBase:
             passage_score[pid] = score
             prev = best.get(p.source)
             if prev is None or score > prev[0]:
+                if prev is not None:
+                    second[p.source] = max(second.get(p.source, 0.0), prev[0])
                 best[p.source] = (score, pid)
+            else:
+                second[p.source] = max(second.get(p.source, 0.0), score)
+        # A page with a second matching passage is more likely about the question than one lucky passage.
+        bonus = {source: tuning.second_passage_weight * extra for source, extra in second.items()}
+        for source, extra in bonus.items():
+            score, pid = best[source]
+            best[source] = (score + extra, pid)
         # A page's translation shares its relevance (the question may be answered in either language).
         if tuning.counterpart_share > 0:
             for source, (score, _pid) in list(best.items()):
@@ -489,7 +506,7 @@ class KnowledgeBase:
         if tuning.mode == "hybrid":
             ranked = self._question_language_first(ranked, qlang)
         if ranked and tuning.faq_margin >= 0:
-            ranked = self._faq_first(ranked, cand, question, tuning)
+            ranked = self._faq_first(ranked, cand, question, tuning, bonus)
         hits = []
         sections = _SectionChooser(self._lexical, question, passage_score, tuning)
         for source, (score, pid) in ranked[: tuning.max_hits]:
@@ -535,15 +552,24 @@ class KnowledgeBase:
         )
         return hits, evidence
 
-    def _faq_first(self, ranked: list, cand: dict[str, list], question: str, tuning: SearchTuning) -> list:
+    def _faq_first(
+        self,
+        ranked: list,
+        cand: dict[str, list],
+        question: str,
+        tuning: SearchTuning,
+        bonus: Mapping[str, float],
+    ) -> list:
         """A matching FAQ entry leads when it is about as good as the best page: of those, the one whose
         question covers most of the asker's terms (not one that shares only "谁" and "审批"); equal
         coverage, up to float noise (0.9999 against 1.0), goes to the better scored. An entry that covers
         less than `faq_min_coverage` of the question, or asks a different kind of question ("报销款什么时候
         到账？" for "如何报销", "报销单提交以后还能撤回吗？" for "怎么提交报销单"), answers a neighbouring
         question: it is not preferred, and one of another kind that ranks first gives way to the best page
-        however far behind (a short entry's BM25 can be well above the page it was written from)."""
-        top_score = ranked[0][1][0]
+        however far behind (a short entry's BM25 can be well above the page it was written from). An entry
+        is one passage: it is held against the pages' scores without their second-passage `bonus`."""
+        window = range(min(len(ranked), tuning.max_hits))
+        top_score = max(ranked[i][1][0] - bonus.get(ranked[i][0], 0.0) for i in window)
 
         def faq(i: int) -> _Passage | None:
             p = self._passages[ranked[i][1][1]]
@@ -555,7 +581,6 @@ class KnowledgeBase:
         def fits(i: int) -> bool:
             return not tuning.faq_same_kind or same_kind(question, faq(i).title)
 
-        window = range(min(len(ranked), tuning.max_hits))
         close = [i for i in window if ranked[i][1][0] >= top_score - tuning.faq_margin]
         matching = [i for i in close if faq(i) and coverage(i) >= tuning.faq_min_coverage and fits(i)]
         if matching:

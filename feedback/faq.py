@@ -116,7 +116,9 @@ def ticket_entries(session: Session, ticket_id: int) -> list[FaqEntry]:
 def get_entry(session: Session, faq_id: int) -> FaqEntry:
     entry = session.get(FaqEntry, faq_id)
     if entry is None:
-        raise FaqNotFound(f"no FAQ entry #{faq_id}; `erp-coach faq list --all` shows them all", id=faq_id)
+        raise FaqNotFound(
+            f"no FAQ entry #{faq_id}; `erp-coach faq list --all` shows them all", id=str(faq_id)
+        )  # an id, not a count: "#1234"
     return entry
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
+import os
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -39,11 +39,14 @@ def _ticket_key(session, entry: faq_store.FaqEntry) -> str:
 
 
 def _cli_user() -> str:
-    """Who withdrew it, as the audit log shows it: the login running the command (not a Slack user)."""
+    """Who withdrew it, as the audit log shows it: the account running the command (not a Slack user).
+    Read from the system's user database, not the environment (only bot/config.py reads that)."""
     try:
-        login = getpass.getuser()
-    except (KeyError, OSError):  # no login name (some containers)
-        login = "unknown"
+        import pwd
+
+        login = pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):  # Windows, or a uid without a name (some containers)
+        login = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
     return f"cli:{login}"[: faq_store.ACTOR_MAX]
 
 

@@ -1,13 +1,17 @@
-"""FAQ entries written in Slack live in the database; the knowledge index holds a copy.
+"""FAQ entries written in Slack live in the database; the knowledge index holds a copy of the active ones.
 
-`index_faq` copies one entry in when support adds it; `reindex_faqs` copies back every entry the index
-lacks, after `erp-coach ingest --reset`, a new embedding model, or a lost data folder (`erp-coach run`).
-This module is the bridge because `knowledge/` and `feedback/` must not import each other.
+`index_faq` copies one entry in when support adds it, `unindex_faq` takes it out when it is withdrawn;
+`reindex_faqs` makes the index agree with the database: it copies back every active entry the index
+lacks (after `erp-coach ingest --reset`, a new embedding model, or a lost data folder) and removes every
+withdrawn one it still holds (withdrawn where this index could not be reached). `erp-coach run`,
+`serve` and `ingest` call it at start. This module is the bridge because `knowledge/` and `feedback/`
+must not import each other.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import inspect
@@ -19,8 +23,18 @@ from knowledge.base import KnowledgeBase
 log = logging.getLogger("erp_coach.faq")
 
 
+@dataclass(frozen=True)
+class Reindexed:
+    indexed: int = 0  # active entries the index lacked, now in it
+    removed: int = 0  # withdrawn entries the index still held, now out of it
+
+
 def _index_lang(lang: str) -> str:
     return "en" if lang.startswith("en") else "zh"
+
+
+def _key(entry: faq_store.FaqEntry) -> str:
+    return f"faq:{entry.faq_id}"  # how KnowledgeBase.sources names an entry added with add_faq
 
 
 def index_faq(kb: KnowledgeBase, entry: faq_store.FaqEntry) -> None:
@@ -35,6 +49,11 @@ def index_faq(kb: KnowledgeBase, entry: faq_store.FaqEntry) -> None:
     )
 
 
+def unindex_faq(kb: KnowledgeBase, entry: faq_store.FaqEntry) -> bool:
+    """Take a withdrawn entry out of the index now; False when the index did not hold it."""
+    return kb.remove_faq(entry.faq_id)
+
+
 def _has_faq_table(db: Database) -> bool:
     url = db.engine.url
     local = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
@@ -43,18 +62,20 @@ def _has_faq_table(db: Database) -> bool:
     return inspect(db.engine).has_table(faq_store.FaqEntry.__tablename__)
 
 
-def reindex_faqs(db: Database, kb: KnowledgeBase, *, only_missing: bool = True) -> int:
-    """Index the database's FAQ entries the index lacks (all of them with only_missing=False).
-
-    Returns how many were indexed; 0 when the database has no FAQ table yet (not migrated)."""
+def reindex_faqs(db: Database, kb: KnowledgeBase, *, only_missing: bool = True) -> Reindexed:
+    """Index the active entries the index lacks (all of them with only_missing=False) and remove the
+    withdrawn ones it holds. Nothing to do when the database has no FAQ table yet (not migrated)."""
     if not _has_faq_table(db):
-        return 0
+        return Reindexed()
     with db.begin() as session:
         entries = faq_store.all_entries(session)
-    present = set(kb.sources) if only_missing else set()
-    missing = [e for e in entries if f"faq:{e.faq_id}" not in present]
+    kb.refresh()  # what other processes wrote (say `erp-coach faq withdraw`), not this one's old copy
+    present = set(kb.sources)
+    missing = [e for e in entries if not e.withdrawn and (not only_missing or _key(e) not in present)]
+    stale = [e for e in entries if e.withdrawn and _key(e) in present]
     for entry in missing:
         index_faq(kb, entry)
-    if missing:
-        log.info("re-indexed %d FAQ entries from the database", len(missing))
-    return len(missing)
+    removed = sum(unindex_faq(kb, entry) for entry in stale)
+    if missing or removed:
+        log.info("FAQ index: %d entries re-indexed, %d withdrawn removed", len(missing), removed)
+    return Reindexed(indexed=len(missing), removed=removed)

@@ -43,6 +43,9 @@ TICKET_SET_STATUS = "ticket_set_status"
 TICKET_RESOLVE = "ticket_resolve"
 TICKET_REOPEN = "ticket_reopen"
 TICKET_MERGE = "ticket_merge"  # value JSON {"t": duplicate id, "into": original id}
+# "Withdraw FAQ" under a FAQ entry made from the ticket: faq_withdraw_<entry id> (unique per card when a
+# reopened ticket made two); value = the entry's database id.
+FAQ_WITHDRAW_PREFIX = "faq_withdraw_"
 TICKET_RESOLVE_MODAL = "ticket_resolve_modal"
 RESOLVE_TEXT_BLOCK = "resolve_text"
 RESOLVE_TEXT_INPUT = "resolution"

@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.i18n import DEFAULT_LANGUAGE, t
 from bot.views import tickets as views
+from feedback import faq as faq_store
 from feedback import tickets as store
 from feedback.db import utcnow
 from feedback.people import get_user
@@ -114,6 +115,10 @@ def card(
     if ticket.duplicate_of_id is not None:
         dup_key = store.get_ticket(session, ticket.duplicate_of_id).key
     late, hours = _overdue(services, ticket, now or utcnow())
+    faqs = [
+        views.FaqCard(e.id, e.question, e.withdrawn_by, e.withdrawn_at, e.withdrawn_reason)
+        for e in faq_store.ticket_entries(session, ticket.id)
+    ]
     return views.triage_card(
         triage_lang(services),
         ticket,
@@ -121,6 +126,8 @@ def card(
         duplicate_of_key=dup_key,
         overdue_by=late,
         sla_hours=hours,
+        faqs=faqs,
+        tz=services.settings.timezone,
     )
 
 

@@ -1,23 +1,33 @@
 """FAQ entries written by support (usually from a resolved ticket), kept in the database.
 
-The database is the source of truth; the knowledge index is a copy. `all_entries` lets
-`erp-coach ingest --reset` put them back into the index after a rebuild.
+The database is the source of truth; the knowledge index is a copy of the active entries.
+`active_entries` is what the index should hold (`erp-coach ingest --reset` puts them back after a
+rebuild); `all_entries` includes the withdrawn ones, which stay on record (who took them back, why).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from feedback.db import Base, UTCDateTime, utcnow
-from feedback.tickets import InvalidTicket, _clean_text, _event, get_ticket
+from feedback.tickets import InvalidTicket, TicketError, TicketEvent, _clean_text, _event, get_ticket
 
 QUESTION_MAX = 1_000
 ANSWER_MAX = 10_000
 LANGS = ("zh-CN", "en")
+REASON_MAX = 1_000
+ACTOR_MAX = 32  # a Slack user id, or "cli:<login>"; the width of ticket_events.actor
+
+
+class FaqNotFound(TicketError):
+    """No FAQ entry has this id (a typo, or another database)."""
+
+    code = "faq_not_found"
 
 
 class FaqEntry(Base):
@@ -31,6 +41,13 @@ class FaqEntry(Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     created_by: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_by: Mapped[str | None] = mapped_column(String(32))
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
     @property
     def faq_id(self) -> str:
@@ -78,5 +95,64 @@ def add_entry(
 
 
 def all_entries(session: Session) -> list[FaqEntry]:
-    """Every FAQ entry in the database, oldest first (for re-indexing after `ingest --reset`)."""
+    """Every FAQ entry in the database, withdrawn ones included, oldest first."""
     return list(session.scalars(select(FaqEntry).order_by(FaqEntry.id)))
+
+
+def active_entries(session: Session) -> list[FaqEntry]:
+    """The entries the bot may quote (not withdrawn), oldest first: what the knowledge index should hold."""
+    return list(
+        session.scalars(select(FaqEntry).where(FaqEntry.withdrawn_at.is_(None)).order_by(FaqEntry.id))
+    )
+
+
+def ticket_entries(session: Session, ticket_id: int) -> list[FaqEntry]:
+    """The FAQ entries made from one ticket's resolutions, oldest first (what its triage card shows)."""
+    return list(
+        session.scalars(select(FaqEntry).where(FaqEntry.ticket_id == ticket_id).order_by(FaqEntry.id))
+    )
+
+
+def get_entry(session: Session, faq_id: int) -> FaqEntry:
+    entry = session.get(FaqEntry, faq_id)
+    if entry is None:
+        raise FaqNotFound(
+            f"no FAQ entry #{faq_id}; `erp-coach faq list --all` shows them all", id=str(faq_id)
+        )  # an id, not a count: "#1234"
+    return entry
+
+
+@dataclass
+class Withdrawal:
+    """The outcome of `withdraw_entry`. `already`: it had been withdrawn before, and that first record
+    (who, when, why) was kept. `events`: the audit events written on the entry's ticket (none if already)."""
+
+    entry: FaqEntry
+    already: bool
+    events: list[TicketEvent] = field(default_factory=list)
+
+
+def withdraw_entry(session: Session, faq_id: int, by: str, reason: str | None = None) -> Withdrawal:
+    """Take a FAQ entry back: the bot stops quoting it once the index copy is removed (the caller's job:
+    `bot.faq_index.unindex_faq`). Idempotent: a second withdrawal, even a concurrent one (a double click
+    in two threads, or the CLI and Slack at once), changes nothing and reports `already`."""
+    actor = (by or "").strip()[:ACTOR_MAX]
+    if not actor:
+        raise InvalidTicket("invalid", "say who withdraws the FAQ entry")
+    why = _clean_text(reason, "withdrawn_reason", REASON_MAX, required=False)
+    entry = get_entry(session, faq_id)
+    # One conditional UPDATE, not read-then-write: of two withdrawals racing, exactly one matches the row.
+    won = session.execute(
+        update(FaqEntry)
+        .where(FaqEntry.id == faq_id, FaqEntry.withdrawn_at.is_(None))
+        .values(withdrawn_at=utcnow(), withdrawn_by=actor, withdrawn_reason=why)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(entry)
+    if not won:
+        return Withdrawal(entry, already=True)
+    events = []
+    if entry.ticket_id is not None:
+        ticket = get_ticket(session, entry.ticket_id)
+        events.append(_event(ticket, actor, "faq_withdrawn", "faq", entry.faq_id, why, at=entry.withdrawn_at))
+    return Withdrawal(entry, already=False, events=events)

@@ -259,6 +259,7 @@ class KnowledgeBase:
             cites=source,
         )
         with self._lock:
+            self.refresh()  # start from the store on disk, or this write would undo another process's
             self._remove_file(key)
             items = list(self._passages_for(doc, key))
             self._add_passages(items)
@@ -269,6 +270,7 @@ class KnowledgeBase:
         """Remove a FAQ entry added with `add_faq`; False when there was none."""
         key = f"faq:{faq_id}"
         with self._lock:
+            self.refresh()  # another process may have removed it, or written since this one last looked
             if key not in self._files:
                 return False
             self._remove_file(key)

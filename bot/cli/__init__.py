@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import db_cmds, knowledge_cmds, slack_cmds, survey_cmds, ticket_cmds
+from bot.cli import db_cmds, faq_cmds, knowledge_cmds, slack_cmds, survey_cmds, ticket_cmds
 
 app = typer.Typer(
     name="erp-coach",
@@ -17,6 +17,7 @@ app.add_typer(db_cmds.app, name="db")
 knowledge_cmds.register(app)
 slack_cmds.register(app)
 ticket_cmds.register(app)
+faq_cmds.register(app)
 survey_cmds.register(app)  # surveys, training, digest, scheduler
 
 

@@ -41,8 +41,9 @@ def _embedder(model_name: str):
     return Embedder(model_name)
 
 
-def _knowledge(settings: Settings, data_dir: Path | None = None):
-    """The embedder and knowledge base, with errors turned into a message and exit code 1."""
+def open_knowledge(settings: Settings, data_dir: Path | None = None):
+    """The embedder and knowledge base, with errors turned into a message and exit code 1 (the `faq`
+    commands open it this way too)."""
     from bot.services import knowledge_config
     from knowledge.base import KnowledgeBase, KnowledgeBaseError
     from knowledge.embedding import EmbeddingModelError
@@ -112,15 +113,15 @@ def ingest(
     if missing:
         err.print(f"[red]No such file or folder: {', '.join(missing)}[/red]")
         raise typer.Exit(2)
-    kb = _knowledge(settings)
+    kb = open_knowledge(settings)
     report = _ingest_with_progress(kb, targets, reset)
     _print_report(report)
     _restore_db_faqs(settings, kb)
 
 
 def _restore_db_faqs(settings: Settings, kb) -> None:
-    """FAQ entries added in Slack (support's "Add to FAQ") live in the database: put back any the index
-    lacks, so `--reset` or a new model never loses them."""
+    """FAQ entries added in Slack (support's "Add to FAQ") live in the database: put back any active one
+    the index lacks, so `--reset` or a new model never loses them, and take out any withdrawn one."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.faq_index import reindex_faqs
@@ -128,7 +129,7 @@ def _restore_db_faqs(settings: Settings, kb) -> None:
 
     db = Database(settings.resolved_database_url)
     try:
-        count = reindex_faqs(db, kb)
+        done = reindex_faqs(db, kb)
     except SQLAlchemyError as exc:
         err.print(
             f"[yellow]FAQ entries in the database were not re-indexed: {exc.__class__.__name__}: {exc}[/yellow]"
@@ -136,8 +137,10 @@ def _restore_db_faqs(settings: Settings, kb) -> None:
         return
     finally:
         db.dispose()
-    if count:
-        console.print(f"FAQ entries from the database re-indexed: {count}")
+    if done.indexed:
+        console.print(f"FAQ entries from the database re-indexed: {done.indexed}")
+    if done.removed:
+        console.print(f"Withdrawn FAQ entries removed from the index: {done.removed}")
 
 
 def ask(
@@ -158,7 +161,7 @@ def ask(
     if role and settings.roles and role not in settings.roles:
         err.print(f"[red]Unknown role {role!r}; choose one of: {', '.join(settings.roles)}[/red]")
         raise typer.Exit(2)
-    kb = _knowledge(settings)
+    kb = open_knowledge(settings)
     if not len(kb):
         err.print("[yellow]The knowledge base is empty: run `erp-coach ingest` first.[/yellow]")
     result = kb.search(question, role=role, lang=lang)
@@ -247,7 +250,7 @@ def evaluate(
         raise typer.Exit(2) from None
     settings = load_settings()
     with tempfile.TemporaryDirectory(prefix="erp-coach-eval-") as tmp:
-        kb = _knowledge(settings, data_dir or Path(tmp))
+        kb = open_knowledge(settings, data_dir or Path(tmp))
         report = _ingest_with_progress(kb, [kb_dir], reset=False)
         _print_report(report)
         with_tuning(kb, mode=mode.value)

@@ -129,6 +129,7 @@ def _serve(services: Services, *, http: bool, host: str, port: int, scheduler: b
     services.db.upgrade()  # a fresh data dir, or a new release's migrations: before the first event
     # Load the model and indexes now, not on the first question.
     services.knowledge.search("warm up")
+    _restore_faqs(services, lang="en")  # the index agrees with the database's FAQ entries before any answer
     app = create_app(services)
     if scheduler:
         from bot.jobs import start_scheduler
@@ -166,12 +167,15 @@ def _ingest(services: Services, *, lang: str) -> None:
 
 
 def _restore_faqs(services: Services, *, lang: str) -> None:
-    """FAQ entries support added in Slack live in the database; put back any the index lost."""
+    """FAQ entries support added in Slack live in the database; put back any active one the index lost
+    and take out any withdrawn one it still holds (withdrawn by the CLI where this index was out of reach)."""
     from bot.faq_index import reindex_faqs
 
-    count = reindex_faqs(services.db, services.knowledge)
-    if count:
-        err.print(t("slack.chat.faqs_restored", lang, count=count))
+    done = reindex_faqs(services.db, services.knowledge)
+    if done.indexed:
+        err.print(t("slack.chat.faqs_restored", lang, count=done.indexed))
+    if done.removed:
+        err.print(t("slack.chat.faqs_withdrawn", lang, count=done.removed))
 
 
 def _chat(services: Services, *, role: str | None, lang: str) -> None:

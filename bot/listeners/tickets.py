@@ -1,5 +1,5 @@
 """Ticket surfaces: `/erp ticket`, the "Report an ERP issue" shortcut, the 🎫 reaction, "Open a ticket"
-under answers, the triage buttons, the resolve modal and the closure-notice buttons.
+under answers, the triage buttons, the resolve modal, *Withdraw FAQ* and the closure-notice buttons.
 
 Shape of every handler: parse the payload, authorize on the server (triage needs a support/admin role,
 closure buttons need the reporter), call `feedback.tickets`, then render with `bot.views.tickets` and send
@@ -34,6 +34,7 @@ from feedback.db import utcnow
 
 log = logging.getLogger("erp_coach.tickets")
 _RATE = re.compile(rf"^{re.escape(ids.TICKET_RATE_PREFIX)}[1-5]$")
+_FAQ_WITHDRAW = re.compile(rf"^{re.escape(ids.FAQ_WITHDRAW_PREFIX)}\d+$")
 
 
 def register(app: App, services: Services) -> None:
@@ -49,6 +50,7 @@ def register(app: App, services: Services) -> None:
     app.action(ids.TICKET_REOPEN)(ack=_ack_only, lazy=[h.on_triage_reopen])
     app.action(ids.TICKET_RESOLVE)(h.on_resolve_button)
     app.view(ids.TICKET_RESOLVE_MODAL)(ack=h.on_resolve_submitted, lazy=[h.after_resolve_submitted])
+    app.action(_FAQ_WITHDRAW)(ack=_ack_only, lazy=[h.on_faq_withdraw])
     app.action(ids.TICKET_FIXED)(ack=_ack_only, lazy=[h.on_fixed])
     app.action(ids.TICKET_STILL_PROBLEM)(ack=_ack_only, lazy=[h.on_still_problem])
     app.action(_RATE)(ack=_ack_only, lazy=[h.on_rating])
@@ -499,6 +501,24 @@ class _Handlers:
         out.send_closure_notices(self.services, client, notices)
         out.refresh(self.services, client, [ticket_id], events)
 
+    def on_faq_withdraw(self, body: dict, client: WebClient) -> None:
+        """*Withdraw FAQ* on the triage card (after Slack's confirm dialog): support only, checked here.
+        A double click, or a withdrawal made meanwhile elsewhere, finds it withdrawn: nothing is written
+        again, and the card is redrawn as it stands."""
+        user = body["user"]["id"]
+        try:
+            faq_id = _ticket_id(_action(body))  # the same kind of value: a database id
+            with self.services.db.begin() as session:
+                store.require_triager(session, user, self.services.settings.triage_roles)
+                done = faq_store.withdraw_entry(session, faq_id, user)
+        except store.TicketError as exc:
+            self._tell_error(client, body, exc)
+            return
+        if not done.already:
+            unindex_faq(self.services, done.entry)
+        if done.entry.ticket_id is not None:
+            out.refresh(self.services, client, [done.entry.ticket_id], done.events)
+
     # -------------------------------------------------------------------------- closure notice
 
     def _reporter_action(self, body: dict, client: WebClient, change, reply) -> None:
@@ -616,6 +636,14 @@ def index_faq(services: Services, entry: faq_store.FaqEntry) -> None:
         faq_index.index_faq(services.knowledge, entry)
     except Exception:  # noqa: BLE001 - the entry is saved; `erp-coach run`/`ingest --reset` re-index it
         log.exception("could not index FAQ %s", entry.faq_id)
+
+
+def unindex_faq(services: Services, entry: faq_store.FaqEntry) -> None:
+    """Take a withdrawn entry out of the knowledge index now (the DB already says it is withdrawn)."""
+    try:
+        faq_index.unindex_faq(services.knowledge, entry)
+    except Exception:  # noqa: BLE001 - withdrawn in the DB; the next start or `ingest` removes the copy
+        log.exception("could not remove withdrawn FAQ %s from the index", entry.faq_id)
 
 
 def _shown_sources(raw: Any) -> list[dict[str, Any]]:

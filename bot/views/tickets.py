@@ -316,6 +316,65 @@ class SimilarCard:
     score: float
 
 
+@dataclass(frozen=True)
+class FaqCard:
+    """A FAQ entry made from the ticket, as its triage card shows it."""
+
+    faq_id: int
+    question: str
+    withdrawn_by: str | None = None
+    withdrawn_at: dt.datetime | None = None
+    withdrawn_reason: str | None = None
+
+
+_FAQS_SHOWN = 3  # the latest entries of a ticket reopened and resolved again; the card keeps room
+
+
+def actor_text(actor: str | None) -> str:
+    """A Slack user as a mention; the CLI's "cli:alice" as plain text (Slack ids never hold a colon)."""
+    actor = actor or ""
+    return esc(actor) if ":" in actor or not actor else f"<@{actor}>"
+
+
+def _faq_blocks(lang: str, faqs: Sequence[FaqCard], tz: str) -> list[dict]:
+    blocks: list[dict] = []
+    for faq in list(faqs)[-_FAQS_SHOWN:]:
+        text = t("tickets.triage.faq", lang, id=faq.faq_id, question=esc(faq.question))
+        section: dict = {"type": "section", "block_id": f"faq_{faq.faq_id}", "text": _md(text)}
+        if faq.withdrawn_at is None:
+            section["accessory"] = {
+                **_button(
+                    t("tickets.triage.faq_withdraw", lang),
+                    f"{ids.FAQ_WITHDRAW_PREFIX}{faq.faq_id}",
+                    str(faq.faq_id),
+                    "danger",
+                ),
+                "confirm": {
+                    "title": _plain(t("tickets.triage.faq_withdraw_title", lang), 100),
+                    "text": _plain(
+                        t("tickets.triage.faq_withdraw_confirm", lang, id=faq.faq_id, question=faq.question),
+                        300,
+                    ),
+                    "confirm": _plain(t("tickets.triage.faq_withdraw_yes", lang), 30),
+                    "deny": _plain(t("tickets.triage.faq_withdraw_no", lang), 30),
+                    "style": "danger",
+                },
+            }
+            blocks.append(section)
+            continue
+        blocks.append(section)
+        line = t(
+            "tickets.triage.faq_withdrawn",
+            lang,
+            who=actor_text(faq.withdrawn_by),
+            when=slack_time(faq.withdrawn_at, tz),
+        )
+        if faq.withdrawn_reason:
+            line += " · " + t("tickets.triage.faq_withdrawn_reason", lang, reason=esc(faq.withdrawn_reason))
+        blocks.append({"type": "context", "elements": [_md(line)]})
+    return blocks
+
+
 def triage_card(
     lang: str,
     ticket: Ticket,
@@ -324,8 +383,13 @@ def triage_card(
     duplicate_of_key: str | None = None,
     overdue_by: dt.timedelta | None = None,
     sla_hours: float | None = None,
+    faqs: Sequence[FaqCard] = (),
+    tz: str = "UTC",
 ) -> tuple[str, list[dict]]:
-    """(fallback text, blocks) of the ticket's message in the triage channel; updated in place."""
+    """(fallback text, blocks) of the ticket's message in the triage channel; updated in place.
+
+    `faqs`: the FAQ entries made from its resolutions, each with *Withdraw FAQ* until it is withdrawn,
+    then who withdrew it and when (`tz` where a Slack client cannot show the time in the reader's zone)."""
     status = Status(ticket.status)
     fallback = t("tickets.triage.fallback", lang, key=ticket.key, title=esc(ticket.title))
     assignee = f"<@{ticket.assignee_id}>" if ticket.assignee_id else t("tickets.triage.nobody", lang)
@@ -372,6 +436,7 @@ def triage_card(
         blocks.append(
             {"type": "section", "text": _md(t("tickets.triage.duplicate_of", lang, key=duplicate_of_key))}
         )
+    blocks += _faq_blocks(lang, faqs, tz)
     value = str(ticket.id)
     if ticket.is_open:
         status_options = [
@@ -452,6 +517,11 @@ def change_line(lang: str, kind: str, actor: str, before: str | None, after: str
 
     if kind in ("resolution", "reopen_reason", "created", "rating_requested"):
         return None
+    if kind == "faq_withdrawn":  # by support in Slack, or by a knowledge admin's CLI (no Slack user)
+        who, faq = actor_text(actor), "#" + esc((before or "").removeprefix("db-faq-"))  # FaqEntry.faq_id
+        if after:
+            return t("tickets.change.faq_withdrawn_reason", lang, who=who, faq=faq, reason=esc(after))
+        return t("tickets.change.faq_withdrawn", lang, who=who, faq=faq)
     if kind == "commented":  # the words themselves, so support need not open anything to read them
         return t("tickets.change.commented", lang, actor=actor, after=esc(after))
     if kind == "assigned":

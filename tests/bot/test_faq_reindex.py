@@ -83,3 +83,35 @@ def test_run_restores_database_faqs_into_a_fresh_index(env, tmp_path, monkeypatc
     assert result.exit_code == 0, result.output
     assert "已重新索引 1 条" in result.output
     assert "导出 Excel" in result.output and "常见问题" in result.output  # the chat answered from the FAQ
+
+
+def _faq_sources(kb, question: str) -> list[str]:
+    return [h.source for h in kb.search(question).hits if h.kind == "faq"]
+
+
+def test_reindex_leaves_withdrawn_entries_out_and_takes_indexed_ones_out(db, env, tmp_path, embedder):
+    from bot.faq_index import Reindexed, reindex_faqs
+    from feedback.faq import withdraw_entry
+    from knowledge.base import KnowledgeBase, KnowledgeConfig
+
+    kb = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "kb-data"), embedder)
+    kb.ingest([env])
+    with db.begin() as s:
+        wrong = add_entry(s, question=QUESTION, answer=ANSWER, created_by="U_SUP").id
+        kept = add_entry(s, question="报销款什么时候到账？", answer="财务审核通过后五个工作日内。").id
+    assert reindex_faqs(db, kb) == Reindexed(indexed=2)
+    assert _faq_sources(kb, QUESTION)[:1] == [f"faq:db-faq-{wrong}"]
+
+    # Withdrawn where this index was out of reach (another machine's CLI): the next reindex takes it out.
+    with db.begin() as s:
+        withdraw_entry(s, wrong, "cli:admin", "流程已改")
+    assert reindex_faqs(db, kb) == Reindexed(removed=1)
+    assert f"faq:db-faq-{wrong}" not in _faq_sources(kb, QUESTION)
+    assert reindex_faqs(db, kb) == Reindexed()  # nothing left to do
+
+    # A rebuilt index gets the active entries back, never the withdrawn one.
+    kb.ingest([env], reset=True)
+    assert reindex_faqs(db, kb) == Reindexed(indexed=1)
+    assert f"faq:db-faq-{kept}" in kb.sources and f"faq:db-faq-{wrong}" not in kb.sources
+    assert reindex_faqs(db, kb, only_missing=False) == Reindexed(indexed=1)
+    assert f"faq:db-faq-{wrong}" not in _faq_sources(kb, QUESTION)

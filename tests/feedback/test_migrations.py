@@ -95,3 +95,25 @@ def test_anonymous_answers_stored_with_their_day_take_the_rounds_time(db):
         for delivery in s.scalars(select(SurveyDelivery)):
             expected = scheduled if delivery.round_id == anonymous_round.id else answered_on
             assert delivery.responded_on == expected
+
+
+def test_faq_withdrawal_goes_down_and_up_keeping_the_entries(db):
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from feedback.db import alembic_config, current_revision
+    from feedback.faq import active_entries, add_entry, withdraw_entry
+
+    with db.begin() as s:
+        kept = add_entry(s, question="报销款什么时候到账？", answer="审批后五个工作日内。").id
+        gone = add_entry(s, question="发票抬头写什么？", answer="公司全称。").id
+        withdraw_entry(s, gone, "U_SUP", "抬头规则已改")
+    command.downgrade(alembic_config(db.url), "anonymous_times")
+    columns = {c["name"] for c in inspect(db.engine).get_columns("faq_entries")}
+    assert not columns & {"withdrawn_at", "withdrawn_by", "withdrawn_reason"}
+    assert "question" in columns
+    db.upgrade()
+    assert current_revision(db) == "faq_withdrawal"
+    with db.begin() as s:
+        # The older schema could not say an entry was withdrawn: after the round trip both are active.
+        assert [e.id for e in active_entries(s)] == [kept, gone]

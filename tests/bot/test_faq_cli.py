@@ -1,0 +1,111 @@
+"""`erp-coach faq list|withdraw` on both backends, as a knowledge admin runs them while the bot runs."""
+
+from __future__ import annotations
+
+import pytest
+from rich.cells import cell_len
+from typer.testing import CliRunner
+
+from bot.cli import app
+from feedback.db import Database
+from feedback.faq import add_entry, all_entries
+from feedback.tickets import create_ticket, resolve_ticket
+from knowledge.base import KnowledgeBase, KnowledgeConfig
+
+runner = CliRunner()
+QUESTION = "月底怎么导出供应商对账单？"
+ANSWER = "在“采购”应用打开“供应商”，选中供应商后点击“对账单”，再点“导出 Excel”。"
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path, db_url):
+    monkeypatch.chdir(tmp_path)  # no developer .env
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "KNOWLEDGE_DIRS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("ERP_COACH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COLUMNS", "120")
+    kb = tmp_path / "知识库"
+    (kb / "财务").mkdir(parents=True)
+    (kb / "财务" / "费用报销.md").write_text(
+        "---\ntitle: 费用报销\nlang: zh\n---\n# 费用报销\n\n## 提交报销单\n\n"
+        "打开“费用”应用，点击“新建报销单”，填写金额，上传发票照片，然后点击“提交审批”。\n",
+        encoding="utf-8",
+    )
+    return kb
+
+
+def _faq_from_ticket(db_url: str) -> int:
+    db = Database(db_url)
+    with db.begin() as s:
+        ticket = create_ticket(s, reporter="U1", description=QUESTION).ticket
+        resolve_ticket(s, ticket.id, ANSWER, "U_SUP")
+        faq_id = add_entry(s, question=QUESTION, answer=ANSWER, ticket_id=ticket.id, created_by="U_SUP").id
+        add_entry(s, question="How do I print a delivery slip?", answer="Open the delivery and click Print.")
+    db.dispose()
+    return faq_id
+
+
+def _faq_sources(kb: KnowledgeBase) -> list[str]:
+    return [h.source for h in kb.search(QUESTION).hits if h.kind == "faq"]
+
+
+def _table_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line[:1] in "┏┃┡│└"]
+
+
+def test_list_and_withdraw_while_the_bot_runs(env, db_url, tmp_path, embedder):
+    result = runner.invoke(app, ["faq", "list"])
+    assert result.exit_code == 0, result.output
+    assert "没有有效的常见问题" in result.output
+
+    assert runner.invoke(app, ["ingest", str(env)]).exit_code == 0
+    faq_id = _faq_from_ticket(db_url)
+    assert runner.invoke(app, ["ingest", str(env)]).exit_code == 0  # indexes the database's entries
+    bot = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"), embedder)  # the running bot's copy
+    assert _faq_sources(bot)[:1] == [f"faq:db-faq-{faq_id}"]
+
+    result = runner.invoke(app, ["faq", "list"])
+    assert result.exit_code == 0, result.output
+    assert QUESTION in result.output and "ERP-1" in result.output and "有效" in result.output
+    assert "How do I print a delivery slip?" in result.output
+    lines = _table_lines(result.output)
+    assert len(lines) >= 5 and len({cell_len(line) for line in lines}) == 1  # Chinese text keeps the columns
+
+    result = runner.invoke(app, ["faq", "withdraw", "999", "--reason", "写错了"])
+    assert result.exit_code == 1
+    assert "没有编号为 #999 的常见问题" in result.output
+
+    result = runner.invoke(app, ["faq", "withdraw", str(faq_id), "--reason", "对账单已改到“会计”应用"])
+    assert result.exit_code == 0, result.output
+    assert f"已撤回常见问题 #{faq_id}：{QUESTION}" in result.output
+    assert "来源工单：ERP-1" in result.output and "对账单已改到“会计”应用" in result.output
+    assert "已从知识库索引中移除" in result.output
+    # The running bot's next search reads the index the command changed: the entry is no longer quoted.
+    assert f"faq:db-faq-{faq_id}" not in _faq_sources(bot)
+
+    result = runner.invoke(app, ["faq", "withdraw", str(faq_id), "--reason", "again", "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert (
+        f"FAQ entry #{faq_id} was already withdrawn" in result.output and "nothing changed" in result.output
+    )
+    db = Database(db_url)
+    with db.begin() as s:
+        entry = next(e for e in all_entries(s) if e.id == faq_id)
+        assert entry.withdrawn_reason == "对账单已改到“会计”应用"  # the first record stands
+        assert entry.withdrawn_by.startswith("cli:")
+    db.dispose()
+
+    result = runner.invoke(app, ["faq", "list"])
+    assert QUESTION not in result.output and "--all" in result.output
+    result = runner.invoke(app, ["faq", "list", "--all"])
+    assert result.exit_code == 0, result.output
+    assert QUESTION in result.output and "已撤回" in result.output and "cli:" in result.output
+    lines = _table_lines(result.output)
+    assert len({cell_len(line) for line in lines}) == 1
+
+    result = runner.invoke(app, ["ingest", str(env), "--reset"])  # a rebuilt index leaves it out
+    assert result.exit_code == 0, result.output
+    assert "re-indexed: 1" in result.output
+    rebuilt = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"), embedder)
+    assert f"faq:db-faq-{faq_id}" not in rebuilt.sources and f"faq:db-faq-{faq_id + 1}" in rebuilt.sources

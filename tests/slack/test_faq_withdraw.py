@@ -1,0 +1,182 @@
+"""Withdrawing a FAQ entry from its ticket's triage card, through signed Slack requests only:
+support resolves a ticket with "Add to FAQ" → the card shows the entry with *Withdraw FAQ* → a
+non-support user is refused → support withdraws it (a double click withdraws once) → the card says who
+withdrew it → the same question is no longer answered from it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot import ids
+from feedback.faq import all_entries
+from feedback.people import set_role
+from feedback.tickets import events_of, list_tickets
+from knowledge.base import KnowledgeBase, KnowledgeConfig
+from tests.slack.harness import start_app
+
+TRIAGE = "C0TRIAGE"
+QUESTION = "月底怎么导出供应商对账单？"
+FAQ_ANSWER = "在“采购”应用打开“供应商”，选中供应商后点击“对账单”，再点“导出 Excel”即可。"
+KB = {
+    "财务/费用报销.md": (
+        "---\ntitle: 费用报销\nlang: zh\n---\n# 费用报销\n\n## 提交报销单\n\n"
+        "打开“费用”应用，点击“新建报销单”，填写金额和日期，上传发票照片，然后点击“提交审批”。\n"
+    ),
+}
+
+
+@pytest.fixture
+def slack_overrides():
+    return {"TRIAGE_CHANNEL": TRIAGE}
+
+
+@pytest.fixture
+def app(slack_services, fake_slack, embedder, tmp_path):
+    root = tmp_path / "知识库"
+    for rel, text in KB.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    kb = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "kb-data"), embedder)
+    assert kb.ingest([root]).files_indexed == 1
+    slack_services.__dict__["knowledge"] = kb  # this test's own index: it gains and loses a FAQ entry
+    running = start_app(slack_services, fake_slack)
+    for user in ("U_REP", "U_SUP", "U_FIN"):
+        fake_slack.add_user(user, locale="zh-CN")
+    with running.db.begin() as s:
+        set_role(s, "U_SUP", "support", slack_services.settings.roles)
+        set_role(s, "U_FIN", "finance", slack_services.settings.roles)
+    yield running
+    running.stop()
+
+
+def _ticket_resolved_into_a_faq(app) -> tuple[int, str, int]:
+    """Report by the message shortcut, then support resolves it with "Add to FAQ"."""
+    r = app.sender.message_shortcut(ids.TICKET_SHORTCUT, user_id="U_REP", text=QUESTION, message_user="U_REP")
+    assert r.status == 200
+    view = app.fake.wait_for("views.open").args["view"]
+    values = {
+        ids.TICKET_DESCRIPTION_BLOCK: {
+            ids.TICKET_DESCRIPTION_INPUT: {"type": "plain_text_input", "value": QUESTION}
+        },
+        ids.TICKET_CATEGORY_BLOCK: {
+            ids.TICKET_CATEGORY_INPUT: {"type": "static_select", "selected_option": {"value": "how_to_gap"}}
+        },
+        ids.TICKET_PRIORITY_BLOCK: {
+            ids.TICKET_PRIORITY_INPUT: {"type": "static_select", "selected_option": {"value": "normal"}}
+        },
+    }
+    r = app.sender.view_submission(
+        ids.TICKET_MODAL, values, user_id="U_REP", private_metadata=view["private_metadata"]
+    )
+    assert r.status == 200
+    app.settle()
+    with app.db.begin() as s:
+        [ticket] = list_tickets(s)
+        ticket_id, triage_ts = ticket.id, ticket.triage_ts
+    r = app.sender.view_submission(
+        ids.TICKET_RESOLVE_MODAL,
+        {
+            ids.RESOLVE_TEXT_BLOCK: {
+                ids.RESOLVE_TEXT_INPUT: {"type": "plain_text_input", "value": FAQ_ANSWER}
+            },
+            ids.RESOLVE_FAQ_BLOCK: {
+                ids.RESOLVE_FAQ_INPUT: {"type": "checkboxes", "selected_options": [{"value": "faq"}]}
+            },
+            ids.RESOLVE_FAQ_QUESTION_BLOCK: {
+                ids.RESOLVE_FAQ_QUESTION_INPUT: {"type": "plain_text_input", "value": QUESTION}
+            },
+        },
+        user_id="U_SUP",
+        private_metadata=json.dumps({"t": ticket_id}),
+    )
+    assert (r.status, r.body) == (200, b"")
+    app.settle()
+    with app.db.begin() as s:
+        [entry] = all_entries(s)
+    return ticket_id, triage_ts, entry.id
+
+
+def _card(app, triage_ts: str, after: int = 0):
+    updates = [
+        c for c in app.fake.calls()[after:] if c.method == "chat.update" and c.args.get("ts") == triage_ts
+    ]
+    assert updates, "the triage card was not updated"
+    return updates[-1]
+
+
+def _press(app, faq_id: int, user: str, triage_ts: str):
+    return app.sender.block_action(
+        f"{ids.FAQ_WITHDRAW_PREFIX}{faq_id}",
+        user_id=user,
+        value=str(faq_id),
+        block_id=f"faq_{faq_id}",
+        channel_id=TRIAGE,
+        message_ts=triage_ts,
+    )
+
+
+def _faq_sources(app) -> list[str]:
+    return [h.source for h in app.services.knowledge.search(QUESTION).hits if h.kind == "faq"]
+
+
+def test_support_withdraws_a_faq_from_the_triage_card_once_and_the_bot_stops_quoting_it(app):
+    fake = app.fake
+    ticket_id, triage_ts, faq_id = _ticket_resolved_into_a_faq(app)
+
+    # The card shows the entry made from the resolution, with the button and Slack's confirm dialog.
+    card = _card(app, triage_ts)
+    action = f"{ids.FAQ_WITHDRAW_PREFIX}{faq_id}"
+    assert action in card.action_ids() and QUESTION in card.text
+    button = card.element(action)
+    assert button["text"]["text"] == "撤回常见问题" and button["style"] == "danger"
+    assert button["confirm"]["confirm"]["text"] == "撤回" and QUESTION in button["confirm"]["text"]["text"]
+    assert _faq_sources(app)[:1] == [f"faq:db-faq-{faq_id}"]
+
+    # Someone without a support role is refused; nothing changes, the card stays as it was.
+    mark = fake.mark()
+    assert _press(app, faq_id, "U_FIN", triage_ts).status == 200
+    app.settle()
+    [refusal] = [c for c in fake.calls()[mark:] if c.method == "chat.postEphemeral"]
+    assert refusal.args["user"] == "U_FIN" and "support" in refusal.text
+    assert not [c for c in fake.calls()[mark:] if c.method == "chat.update"]
+    with app.db.begin() as s:
+        assert not all_entries(s)[0].withdrawn
+
+    # Support double-clicks: both acknowledged at once, one withdrawal, one line in the thread.
+    mark = fake.mark()
+    first, second = _press(app, faq_id, "U_SUP", triage_ts), _press(app, faq_id, "U_SUP", triage_ts)
+    assert (first.status, second.status) == (200, 200)
+    app.settle()
+    with app.db.begin() as s:
+        [entry] = all_entries(s)
+        assert (entry.withdrawn, entry.withdrawn_by) == (True, "U_SUP")
+        assert [e.kind for e in events_of(s, ticket_id)].count("faq_withdrawn") == 1
+    assert not [c for c in fake.calls()[mark:] if c.method == "chat.postEphemeral"]  # no error shown
+    thread = [
+        c.text
+        for c in fake.calls()[mark:]
+        if c.method == "chat.postMessage" and c.args.get("thread_ts") == triage_ts
+    ]
+    assert thread == [f":wastebasket: <@U_SUP> 撤回了常见问题 #{faq_id}"]
+    card = _card(app, triage_ts, after=mark)
+    assert action not in card.action_ids()  # updated in place: who withdrew it, no button
+    assert "已由 <@U_SUP>" in card.text and "撤回" in card.text and QUESTION in card.text
+
+    # The bot no longer quotes it: the index lost it at once, and a DM asking again is not answered by it.
+    assert f"faq:db-faq-{faq_id}" not in _faq_sources(app)
+    mark = fake.mark()
+    app.sender.dm("U_REP", QUESTION, channel="DU_REP")
+    answer = fake.wait_for(
+        "chat.postMessage", lambda c: c.args["channel"] == "DU_REP" and c.blocks, after=mark
+    )
+    assert "导出 Excel" not in answer.text
+
+
+def test_a_forged_withdraw_of_an_unknown_entry_says_so(app):
+    mark = app.fake.mark()
+    assert _press(app, 4242, "U_SUP", "1700000000.000100").status == 200
+    app.settle()
+    [error] = [c for c in app.fake.calls()[mark:] if c.method == "chat.postEphemeral"]
+    assert error.args["user"] == "U_SUP" and "#4242" in error.text

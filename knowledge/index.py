@@ -60,8 +60,20 @@ class VectorIndex:
             configuration={"hnsw": {"space": "cosine", "ef_search": 128, "ef_construction": 128}},
         )
 
+    def _do(self, call):
+        """Run `call(collection)`; when another process rebuilt the index (`erp-coach ingest --reset`
+        deletes and re-creates the collection), this handle points at the deleted one: re-open it by name
+        and try once more."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            return call(self._collection)
+        except NotFoundError:
+            self._collection = self._open()
+            return call(self._collection)
+
     def count(self) -> int:
-        return self._collection.count()
+        return self._do(lambda c: c.count())
 
     def add(
         self, ids: Sequence[str], embeddings: np.ndarray, metadatas: Sequence[dict] | None = None
@@ -71,17 +83,19 @@ class VectorIndex:
         step = max(1, min(self._client.get_max_batch_size(), 5000))
         for start in range(0, len(ids), step):
             end = start + step
-            self._collection.upsert(
-                ids=list(ids[start:end]),
-                embeddings=embeddings[start:end],
-                metadatas=list(metadatas[start:end]) if metadatas is not None else None,
+            self._do(
+                lambda c, start=start, end=end: c.upsert(
+                    ids=list(ids[start:end]),
+                    embeddings=embeddings[start:end],
+                    metadatas=list(metadatas[start:end]) if metadatas is not None else None,
+                )
             )
 
     def delete(self, ids: Sequence[str]) -> None:
         ids = list(ids)
         step = 5000
         for start in range(0, len(ids), step):
-            self._collection.delete(ids=ids[start : start + step])
+            self._do(lambda c, part=ids[start : start + step]: c.delete(ids=part))
 
     def clear(self) -> None:
         with contextlib.suppress(Exception):  # an absent collection is fine
@@ -92,8 +106,8 @@ class VectorIndex:
         """Top-k ids and cosine similarities (higher is better); k must not exceed the stored count."""
         if k <= 0:
             return [], np.zeros(0, dtype=np.float32)
-        result = self._collection.query(
-            query_embeddings=embedding.reshape(1, -1), n_results=k, include=["distances"]
+        result = self._do(
+            lambda c: c.query(query_embeddings=embedding.reshape(1, -1), n_results=k, include=["distances"])
         )
         ids = result["ids"][0]
         sims = 1.0 - np.asarray(result["distances"][0], dtype=np.float32)
@@ -106,7 +120,7 @@ class VectorIndex:
         ids = list(ids)
         step = 5000
         for start in range(0, len(ids), step):
-            got = self._collection.get(ids=ids[start : start + step], include=["embeddings"])
+            got = self._do(lambda c, part=ids[start : start + step]: c.get(ids=part, include=["embeddings"]))
             if len(got["ids"]):
                 out_ids.extend(got["ids"])
                 parts.append(np.asarray(got["embeddings"], dtype=np.float32))

@@ -364,6 +364,23 @@ def test_a_running_bot_sees_an_ingest_made_by_another_process(kb, corpus, tmp_pa
     assert result.best.source == "manuals/general/vpn.md"
 
 
+def test_a_running_bot_keeps_answering_after_another_process_rebuilds_the_index(
+    kb, corpus, tmp_path, embedder
+):
+    # `erp-coach ingest --reset` deletes and re-creates the Chroma collection: the bot's handle pointed at
+    # the deleted one and every search failed with "Collection does not exist" until a restart.
+    kb.ingest([corpus])
+    before = kb.search("每月什么时候盘点货架？").best.source
+    other = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"), embedder)
+    other.ingest([corpus], reset=True)
+    result = kb.search("每月什么时候盘点货架？")
+    assert result.answered and result.best.source == before, result.reason
+    kb.add_faq(
+        "T-19", "退货单在哪里打印？", "库存 ‣ 退货 ‣ 打印。", roles=[]
+    )  # a write after the rebuild too
+    assert other.search("退货单在哪里打印").best.source == "faq:T-19"
+
+
 def test_services_build_the_knowledge_base_from_settings(settings, embedder):
     from bot.services import Services
 

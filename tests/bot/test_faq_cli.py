@@ -107,5 +107,6 @@ def test_list_and_withdraw_while_the_bot_runs(env, db_url, tmp_path, embedder):
     result = runner.invoke(app, ["ingest", str(env), "--reset"])  # a rebuilt index leaves it out
     assert result.exit_code == 0, result.output
     assert "re-indexed: 1" in result.output
-    rebuilt = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"), embedder)
-    assert f"faq:db-faq-{faq_id}" not in rebuilt.sources and f"faq:db-faq-{faq_id + 1}" in rebuilt.sources
+    bot.refresh()  # the running bot, after the rebuild
+    assert f"faq:db-faq-{faq_id}" not in bot.sources and f"faq:db-faq-{faq_id + 1}" in bot.sources
+    assert f"faq:db-faq-{faq_id}" not in _faq_sources(bot)

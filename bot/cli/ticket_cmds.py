@@ -19,7 +19,7 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings, load_settings
-from feedback.db import Database
+from feedback.db import Database, current_revision
 from feedback.tickets import InvalidTicket, Status, Ticket, list_tickets
 
 app = typer.Typer(help="Feedback tickets: list them, export them for Excel.", no_args_is_help=True)
@@ -78,6 +78,11 @@ def _load(settings: Settings, status: list[str] | None) -> list[dict[str, object
     tz = ZoneInfo(settings.timezone)
     db = _database(settings)
     try:
+        if current_revision(db) is None:
+            raise _fail(
+                f"The database at {make_url(db.url).render_as_string(hide_password=True)} has no tables yet; "
+                "run `erp-coach db upgrade` (or `make run`) first."
+            )
         with db.begin() as session:
             return [_row(t, tz) for t in list_tickets(session, status=status or None)]
     except InvalidTicket as exc:

@@ -140,3 +140,15 @@ def test_postgres_backup_prints_pg_dump_and_runs_it(monkeypatch, tmp_path, postg
     assert result.exit_code == 0, result.output
     assert out.stat().st_size > 0 and out.read_bytes().startswith(b"PGDMP")
     assert "restore with: pg_restore" in runner.invoke(app, ["restore", str(out)]).output
+
+
+@pytest.mark.parametrize("command", [["tickets", "list"], ["tickets", "export", "out.csv"]])
+def test_a_fresh_data_dir_says_to_migrate_first(monkeypatch, tmp_path, command):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ERP_COACH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    result = runner.invoke(app, command)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and "no such table" not in result.output
+    assert "erp-coach db upgrade" in " ".join(result.output.split())
+    assert not (tmp_path / "out.csv").exists()

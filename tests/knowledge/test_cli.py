@@ -160,3 +160,34 @@ def test_a_malformed_synonyms_file_stops_with_its_line_not_a_traceback(
     output = " ".join(result.output.split())  # rich wraps long lines
     assert "公司用语.tsv:2: expected 'phrase<TAB>manual words', got '红冲 贷项通知单'" in output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        ('{"question": "怎么报销", "relevant": ["hr/报销.md"]}\n[1, 2]\n', "q.jsonl:2: not a question line"),
+        ('{"id": "q4"}\n', 'q.jsonl:1: no "question"'),
+        ('{"question": "  ", "answerable": false}\n', 'q.jsonl:1: no "question"'),
+        # a misspelt key must not turn an answerable question into an unanswerable one
+        ('{"question": "怎么报销", "expected": ["hr/报销.md"]}\n', "q.jsonl:1: say which pages answer it"),
+        ('{"question": "怎么报销", "answerable": true}\n', "q.jsonl:1: say which pages answer it"),
+        ('{"question": "怎么报销", "relevant": [1]}\n', 'q.jsonl:1: "relevant" must be'),
+    ],
+)
+def test_a_malformed_question_file_names_the_line(tmp_path, monkeypatch, lines, expected):
+    monkeypatch.chdir(tmp_path)
+    bad = tmp_path / "q.jsonl"
+    bad.write_text(lines, encoding="utf-8")
+    result = runner.invoke(app, ["eval", str(bad), "--kb", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert expected in " ".join(result.output.split()) and "Traceback" not in result.output
+
+
+def test_question_files_in_gbk_and_with_one_page_as_text_are_read(tmp_path):
+    from knowledge.evaluation import load_questions
+
+    path = tmp_path / "q.jsonl"
+    path.write_bytes('{"question": "怎么报销", "relevant": "hr/费用报销.md"}\n'.encode("gbk"))
+    (question,) = load_questions(path)
+    assert question.question == "怎么报销" and question.relevant == ["hr/费用报销.md"] and question.answerable
+    assert question.lang == "zh"  # no "lang": the question's own, not English

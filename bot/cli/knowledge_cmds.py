@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bot.cli._options import known_role, question_language
 from bot.config import Settings, load_settings
 from bot.i18n import t
 
@@ -143,7 +144,12 @@ def _restore_db_faqs(settings: Settings, kb) -> None:
 def ask(
     question: Annotated[str, typer.Argument(help="The question, as an employee would ask it.")],
     role: Annotated[str | None, typer.Option("--role", help="The asker's role, e.g. warehouse.")] = None,
-    lang: Annotated[str | None, typer.Option("--lang", help="zh or en; default: detected.")] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang", help="The question's language, zh or en; default: detected.", callback=question_language
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the search result as JSON.")] = False,
     explain: Annotated[
         bool, typer.Option("--explain", help="Show dense, lexical and fused ranks and why it answered.")
@@ -154,10 +160,12 @@ def ask(
 
     from knowledge.answers import compose
 
-    settings = load_settings()
-    if role and settings.roles and role not in settings.roles:
-        err.print(f"[red]Unknown role {role!r}; choose one of: {', '.join(settings.roles)}[/red]")
+    if not question.strip():
+        err.print(f"[red]{t('slack.answer.empty_question', 'zh-CN')}[/red]")
+        err.print(f"[red]{t('slack.answer.empty_question', 'en')}[/red]")
         raise typer.Exit(2)
+    settings = load_settings()
+    role = known_role(settings, role, err)
     kb = _knowledge(settings)
     if not len(kb):
         err.print("[yellow]The knowledge base is empty: run `erp-coach ingest` first.[/yellow]")

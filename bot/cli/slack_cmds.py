@@ -14,8 +14,10 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.panel import Panel
 
+from bot.cli._options import known_role, ui_language
 from bot.config import Settings, load_settings
 from bot.i18n import t
+from bot.listeners.ask import MAX_QUESTION
 from bot.services import Services
 from bot.views.answers import citation_label
 
@@ -83,10 +85,11 @@ def serve(
 
 def chat(
     role: str = typer.Option(None, "--role", help="Answer as this role (e.g. finance)."),
-    lang: str = typer.Option("zh-CN", "--lang", help="UI language: zh-CN or en."),
+    lang: str = typer.Option("zh-CN", "--lang", help="UI language: zh-CN or en.", callback=ui_language),
 ) -> None:
     """A local terminal chat over the knowledge base; reads questions line by line (works when piped)."""
     settings = load_settings()
+    role = known_role(settings, role, err)
     with _stops_with_a_message():
         services = Services(settings)
         services.db.upgrade()  # questions are logged: the tables must exist on a fresh data dir
@@ -193,7 +196,7 @@ def _chat(services: Services, *, role: str | None, lang: str) -> None:
             break
         if not interactive and line == "":
             break  # EOF
-        question = line.strip()
+        question = line.strip()[:MAX_QUESTION]  # as in Slack: a pasted page is not a question
         if not question:
             continue
         if not interactive:
@@ -223,6 +226,6 @@ def _print_answer(result, lang: str, latency_ms: float) -> None:
     console.print(Panel(Markdown(text), title=source, border_style="green", subtitle=f"{latency_ms:.0f} ms"))
     related = result.related(3)
     if related:
-        console.print(f"[bold]{t('slack.chat.related', lang)}:[/bold]")
+        console.print(f"[bold]{t('slack.chat.related', lang)}[/bold]")
         for hit in related:
             console.print(f"  • {citation_label(hit, lang)}  [dim]{hit.page}[/dim]")

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot.cli._options import ui_language
 from bot.config import load_settings
 from bot.services import Services
 from feedback.scheduler import InvalidSchedule
@@ -324,7 +325,9 @@ def digest(
     out: Path = typer.Option("digest-preview", "--out", help="Folder for the preview files."),  # noqa: B008
     since: str = typer.Option(None, "--since", help="First day (YYYY-MM-DD); default: last full week."),
     until: str = typer.Option(None, "--until", help="Day after the last day (YYYY-MM-DD)."),
-    lang: str = typer.Option("zh-CN", "--lang", help="Language of the preview: zh-CN or en."),
+    lang: str = typer.Option(
+        "zh-CN", "--lang", help="Language of the preview: zh-CN or en.", callback=ui_language
+    ),
 ) -> None:
     """The manager digest: `--preview` renders it without Slack; without it, sends it now."""
     services = _services()

@@ -191,3 +191,41 @@ def test_question_files_in_gbk_and_with_one_page_as_text_are_read(tmp_path):
     (question,) = load_questions(path)
     assert question.question == "怎么报销" and question.relevant == ["hr/费用报销.md"] and question.answerable
     assert question.lang == "zh"  # no "lang": the question's own, not English
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_an_empty_question_is_refused_with_an_example(kb_dir, question):
+    result = runner.invoke(app, ["ask", question])
+    assert result.exit_code == 2, result.output
+    assert "如何提交报销单" in result.output and "won't guess" not in result.output
+
+
+def test_ask_and_chat_take_the_same_roles_and_languages(kb_dir):
+    assert runner.invoke(app, ["ingest", str(kb_dir)]).exit_code == 0
+    result = runner.invoke(app, ["ask", "怎么配置两步收货？", "--role", "Warehouse", "--lang", "zh-CN"])
+    assert result.exit_code == 0, result.output
+    assert "2. 勾选多步路线。" in result.output
+
+    for command in (["ask", "--lang", "fr", "how do I fix an invoice"], ["chat", "--lang", "fr"]):
+        result = runner.invoke(app, command, input="")
+        assert result.exit_code == 2, result.output
+        assert "'fr'" in result.output and "zh" in result.output and "en" in result.output
+
+    for command in (["ask", "--role", "nobody", "怎么收货"], ["chat", "--role", "nobody"]):
+        result = runner.invoke(app, command, input="怎么收货\n")
+        assert result.exit_code == 2, result.output
+        assert "Unknown role 'nobody'" in " ".join(result.output.split())
+
+    result = runner.invoke(app, ["chat", "--role", "WAREHOUSE", "--lang", "en"], input="怎么配置两步收货？\n")
+    assert result.exit_code == 0, result.output
+    assert "勾选多步路线" in result.output and "Bye." in result.output
+
+
+def test_chat_cuts_a_pasted_wall_of_text_as_slack_does(kb_dir):
+    from bot.listeners.ask import MAX_QUESTION
+
+    assert runner.invoke(app, ["ingest", str(kb_dir)]).exit_code == 0
+    result = runner.invoke(app, ["chat"], input="两步收货" * 5000 + "\n")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("两步收货") < MAX_QUESTION // 4 + 20  # echoed once, cut where Slack cuts
+    assert "相关内容：" in result.output  # with the Chinese colon

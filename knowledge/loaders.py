@@ -414,7 +414,9 @@ def _load_faq_yaml(text: str, source: str) -> list[Document]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise LoadError(f"malformed YAML: {getattr(exc, 'problem', exc)}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise LoadError(f"malformed YAML{where}: {getattr(exc, 'problem', exc)}") from None
     if isinstance(data, dict):
         data = data.get("faq") or data.get("faqs") or data.get("entries") or data.get("questions")
     if not isinstance(data, list):
@@ -437,7 +439,11 @@ def _load_faq_rows(rows: list[dict], source: str) -> list[Document]:
 
     q_col, a_col = col("question"), col("answer")
     if q_col is None or a_col is None:
-        raise LoadError(f"a FAQ file needs 'question' and 'answer' columns; found {sorted(keys)}")
+        missing = [name for name, c in (("question", q_col), ("answer", a_col)) if c is None]
+        wanted = " and ".join(f"no {name} column ({', '.join(_FAQ_KEYS[name])})" for name in missing)
+        raise LoadError(
+            f"a FAQ file needs 'question' and 'answer' columns: {wanted}; found {', '.join(map(repr, keys))}"
+        )
     r_col, l_col, s_col, i_col = col("roles"), col("lang"), col("source"), col("id")
     docs = []
     for n, row in enumerate(rows, 1):

@@ -208,7 +208,7 @@ class KnowledgeBase:
                 if entry is not None and entry["hash"] == digest:
                     report.files_unchanged += 1
                     if progress:
-                        progress(done, len(files), report.chunks)
+                        progress(done, len(files), report.chunks + len(pending))
                     continue
                 try:
                     docs = load_file(path, root, self.config.role_folders)

@@ -437,3 +437,14 @@ def test_question_about_another_section_of_the_same_page_quotes_that_section(exp
     answer = compose(expenses_kb.search("报销被退回了怎么办？"))
     assert answer.kind == "passage"
     assert answer.reference.citation == "费用报销 › 报销被退回了"
+
+
+def test_progress_counts_the_passages_still_to_embed(kb, tmp_path):
+    root = _write_finance(tmp_path / "kb")
+    kb.ingest([root])
+    (root / "a-new-page.md").write_text("# New page\n\nSomething new to embed.\n", encoding="utf-8")
+    calls = []
+    report = kb.ingest([root], progress=lambda done, total, chunks: calls.append((done, total, chunks)))
+    assert report.files_indexed == 1 and report.chunks >= 1
+    # the new page comes first; the unchanged pages after it must not show 0 passages again
+    assert calls[-1] == (report.files_seen, report.files_seen, report.chunks)

@@ -1,6 +1,8 @@
-"""What several commands take the same way: --lang and --role."""
+"""What several commands share: --lang, --role, and how their help text is laid out."""
 
 from __future__ import annotations
+
+import inspect
 
 import typer
 
@@ -35,3 +37,10 @@ def known_role(settings: Settings, role: str | None, err) -> str | None:
         err.print(f"[red]Unknown role {role!r}; choose one of: {', '.join(settings.roles)}[/red]")
         raise typer.Exit(2)
     return role
+
+
+def help_text(doc: str | None) -> str:
+    """A docstring as --help shows it well: typer joins the lines of the first paragraph only, so the
+    others would keep the source's line breaks in the middle of the terminal's own wrapping."""
+    paragraphs = inspect.cleandoc(doc or "").split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.cli._options import known_role, question_language
+from bot.cli._options import help_text, known_role, question_language
 from bot.config import Settings, load_settings
 from bot.i18n import t
 
@@ -29,9 +29,9 @@ class Mode(StrEnum):
 
 
 def register(app: typer.Typer) -> None:
-    app.command("ingest")(ingest)
+    app.command("ingest", help=help_text(ingest.__doc__))(ingest)
     app.command("ask")(ask)
-    app.command("eval")(evaluate)
+    app.command("eval", help=help_text(evaluate.__doc__))(evaluate)
 
 
 @functools.cache
@@ -100,10 +100,11 @@ def ingest(
         bool, typer.Option("--reset", help="Drop the existing indexes and rebuild from scratch.")
     ] = False,
 ) -> None:
-    """Index manuals (Markdown, text, HTML, PDF, DOCX) and FAQs (CSV, YAML). Unchanged files are skipped;
-    files deleted from disk (also after a folder was moved or renamed) are removed from the index, and so
-    is the earlier version of a file that no longer loads. FAQ entries added in Slack (stored in the
-    database) are indexed again if the index lacks them, e.g. after --reset."""
+    """Index manuals (Markdown, text, HTML, PDF, DOCX) and FAQs (CSV, YAML).
+
+    Unchanged files are skipped; files deleted from disk (also after a folder was moved or renamed) are
+    removed from the index, and so is the earlier version of a file that no longer loads. FAQ entries
+    added in Slack (stored in the database) are indexed again if the index lacks them, e.g. after --reset."""
     settings = load_settings()
     targets = list(paths or [Path(p) for p in settings.knowledge_dirs])
     if not targets:
@@ -244,7 +245,11 @@ def evaluate(
         Mode, typer.Option("--mode", help="hybrid (the bot), or one side alone as a baseline.")
     ] = (Mode.hybrid),
 ) -> None:
-    """Index KB_DIR, ask every question, print hit@1/hit@5/MRR@10 per language, abstention and latency."""
+    """Measure answer quality: index the --kb folder, ask every question, print hit@1/hit@5/MRR@10.
+
+    Per language, with the abstention rates of answerable and unanswerable questions and latency p50/p95.
+    QUESTIONS has one JSON object a line: "question", the pages that answer it ("relevant") or
+    "answerable": false, optionally "id", "lang" and "role"."""
     from knowledge import evaluation
     from knowledge.base import with_tuning
 

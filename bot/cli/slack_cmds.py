@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.panel import Panel
 
-from bot.cli._options import known_role, ui_language
+from bot.cli._options import help_text, known_role, ui_language
 from bot.config import Settings, load_settings
 from bot.i18n import t
 from bot.listeners.ask import MAX_QUESTION
@@ -56,9 +56,9 @@ def _stops_with_a_message() -> Iterator[None]:
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(serve)
+    app.command(help=help_text(serve.__doc__))(serve)
     app.command()(chat)
-    app.command()(run)
+    app.command(help=help_text(run.__doc__))(run)
 
 
 def serve(
@@ -71,8 +71,10 @@ def serve(
         help="Also run scheduled jobs here (off if `erp-coach scheduler` runs).",
     ),
 ) -> None:
-    """Run the Slack bot: Socket Mode (SLACK_BOT_TOKEN + SLACK_APP_TOKEN), or with --http serve
-    POST /slack/events and GET /healthz (SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET)."""
+    """Run the Slack bot (Socket Mode, or HTTP with --http).
+
+    Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN; --http serves POST /slack/events and
+    GET /healthz and needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET."""
     settings = load_settings()
     missing = missing_slack_settings(settings, http=http)
     lang = "en"
@@ -97,8 +99,10 @@ def chat(
 
 
 def run() -> None:
-    """What `make run` does: migrate the database, index KNOWLEDGE_DIRS (default ./sample_kb, only new or
-    changed files), then serve Slack if it is configured, otherwise start the terminal chat."""
+    """What `make run` does: migrate, index, then serve Slack or start the terminal chat.
+
+    Migrates the database, indexes KNOWLEDGE_DIRS (default ./sample_kb, only new or changed files), then
+    serves Slack if it is configured, otherwise starts the terminal chat."""
     settings = load_settings()
     services = Services(settings)
     services.db.upgrade()

@@ -115,7 +115,7 @@ def run() -> None:
             return
         for lang in ("zh-CN", "en"):
             err.print(f"[yellow]{t('common.missing_settings', lang, names=', '.join(missing))}[/yellow]")
-            err.print(t("common.starting_chat", lang))
+            err.print(t("common.starting_chat", lang), markup=False)
         _chat(services, role=None, lang="zh-CN")
 
 
@@ -153,8 +153,10 @@ def _serve(services: Services, *, http: bool, host: str, port: int, scheduler: b
 def _ingest(services: Services, *, lang: str) -> None:
     dirs = services.settings.knowledge_dirs or [DEFAULT_KB]
     existing = [d for d in dirs if Path(d).exists()]
+    missing = [d for d in dirs if d not in existing]
+    if missing:
+        err.print(t("slack.chat.no_dirs", lang, dirs=", ".join(missing)), style="yellow", markup=False)
     if not existing:
-        err.print(f"[yellow]{t('slack.chat.no_dirs', lang, dirs=', '.join(dirs))}[/yellow]")
         return
     err.print(t("slack.chat.ingesting", lang, dirs=", ".join(existing)))
     report = services.knowledge.ingest(existing)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -207,9 +208,13 @@ def _link(settings: Settings, source: str) -> str:
 
 
 def _explain(result) -> None:
-    table = Table(title=f"{result.reason} · {result.latency_ms:.1f} ms", title_justify="left")
-    for col in ("#", "fused", "dense rank", "dense sim", "lexical rank", "bm25", "kind", "lang", "source"):
-        table.add_column(col)
+    # Compact, so that the source (the column that matters) is shown whole, folded over lines if need be.
+    table = Table(
+        title=f"{result.reason} · {result.latency_ms:.1f} ms", title_justify="left", box=box.SIMPLE_HEAD
+    )
+    for col in ("#", "fused", "dense\nrank", "dense\nsim", "lexical\nrank", "bm25", "kind", "lang"):
+        table.add_column(col, justify="left" if col in ("kind", "lang") else "right", no_wrap=True)
+    table.add_column("source", overflow="fold")
     for i, hit in enumerate(result.hits, 1):
         table.add_row(
             str(i),

@@ -229,3 +229,16 @@ def test_chat_cuts_a_pasted_wall_of_text_as_slack_does(kb_dir):
     assert result.exit_code == 0, result.output
     assert result.output.count("两步收货") < MAX_QUESTION // 4 + 20  # echoed once, cut where Slack cuts
     assert "相关内容：" in result.output  # with the Chinese colon
+
+
+def test_explain_shows_whole_sources_in_a_narrow_terminal(kb_dir, monkeypatch):
+    import re
+
+    monkeypatch.setenv("COLUMNS", "80")
+    assert runner.invoke(app, ["ingest", str(kb_dir)]).exit_code == 0
+    result = runner.invoke(app, ["ask", "怎么配置两步收货？", "--explain"])
+    assert result.exit_code == 0, result.output
+    table = result.output[result.output.index("fused") :]
+    assert "…" not in table  # no source cut short
+    cells = re.sub(r"[\s│┃|]", "", table)  # folded cells read on, line after line
+    assert "仓库/两步收货.md" in cells and "faq.csv#1→credit-notes.md" in cells

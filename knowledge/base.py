@@ -212,7 +212,8 @@ class KnowledgeBase:
                         progress(done, len(files), report.chunks + len(pending))
                     continue
                 try:
-                    docs = load_file(path, root, self.config.role_folders)
+                    left_out: list[str] = []
+                    docs = load_file(path, root, self.config.role_folders, warn=left_out.append)
                 except LoadError as exc:
                     skip(path, root, str(exc))
                     continue
@@ -228,6 +229,7 @@ class KnowledgeBase:
                         pending.append((passage, embed_text, lex_text))
                 self._files[key] = {"hash": digest, "root": str(root), "source": docs[0].source, "ids": ids}
                 report.files_indexed += 1
+                report.left_out.extend((_display(path, root), what) for what in left_out)
                 if len(pending) >= _EMBED_BATCH:
                     flush()
                 if progress:

@@ -90,6 +90,17 @@ def _print_report(report) -> None:
         for path, reason in report.skipped:
             table.add_row(path, reason)
         console.print(table)
+    if report.left_out:
+        n = len(report.left_out)
+        table = Table(
+            "File",
+            "Left out",
+            title=f"{n} FAQ {'entry' if n == 1 else 'entries'} left out",
+            title_justify="left",
+        )
+        for path, what in report.left_out:
+            table.add_row(path, what)
+        console.print(table)
 
 
 def ingest(

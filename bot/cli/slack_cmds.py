@@ -171,7 +171,9 @@ def _ingest(services: Services, *, lang: str) -> None:
         )
     )
     for path, reason in report.skipped:
-        err.print(f"  [dim]skipped {path}: {reason}[/dim]")
+        err.print(f"  skipped {path}: {reason}", style="dim", markup=False)
+    for path, what in report.left_out:
+        err.print(f"  {path}: {what}", style="dim", markup=False)
 
 
 def _restore_faqs(services: Services, *, lang: str) -> None:

@@ -242,3 +242,16 @@ def test_explain_shows_whole_sources_in_a_narrow_terminal(kb_dir, monkeypatch):
     assert "…" not in table  # no source cut short
     cells = re.sub(r"[\s│┃|]", "", table)  # folded cells read on, line after line
     assert "仓库/两步收货.md" in cells and "faq.csv#1→credit-notes.md" in cells
+
+
+def test_ingest_lists_faq_entries_it_left_out(kb_dir):
+    (kb_dir / "faq.csv").write_text(
+        "question,answer,roles,lang,source\nHow do I fix a posted invoice?,Add a credit note.,finance,en,credit-notes.md\n"
+        "发票丢了怎么办？,,finance,zh,\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["ingest", str(kb_dir)])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "3 indexed" in output and "1 FAQ entry left out" in output
+    assert "faq.csv" in output and "entry 2 (发票丢了怎么办？) has no answer; left out" in output

@@ -184,3 +184,18 @@ def test_a_faq_csv_missing_its_answer_column_says_so_and_what_it_may_be_called(t
     message = str(caught.value)
     assert "no answer column (answer, a, 答案, 回答)" in message and "'问题', '角色'" in message
     assert "no question column" not in message  # 问题 was found: only the answer is missing
+
+
+def test_faq_entries_without_an_answer_are_named_not_dropped_silently(tmp_path):
+    (tmp_path / "常见问题.csv").write_bytes(
+        "question,answer\n盘点差异怎么处理？,差异超过5%由仓库主管复核。\n发票丢了怎么办？\n,没有问题的答案\n".encode(
+            "gbk"
+        )
+    )
+    problems: list[str] = []
+    [entry] = load_file(tmp_path / "常见问题.csv", tmp_path, warn=problems.append)
+    assert entry.question == "盘点差异怎么处理？"
+    assert problems == [
+        "entry 2 (发票丢了怎么办？) has no answer; left out",
+        "entry 3 (没有问题的答案) has no question; left out",
+    ]

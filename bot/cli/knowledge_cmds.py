@@ -18,6 +18,7 @@ from rich.table import Table
 from bot.cli._options import help_text, known_role, question_language
 from bot.config import Settings, load_settings
 from bot.i18n import t
+from bot.listeners.ask import MAX_QUESTION
 
 console = Console()
 err = Console(stderr=True)
@@ -173,7 +174,8 @@ def ask(
 
     from knowledge.answers import compose
 
-    if not question.strip():
+    question = question.strip()[:MAX_QUESTION]  # as the bot reads it
+    if not question:
         err.print(f"[red]{t('slack.answer.empty_question', 'zh-CN')}[/red]")
         err.print(f"[red]{t('slack.answer.empty_question', 'en')}[/red]")
         raise typer.Exit(2)

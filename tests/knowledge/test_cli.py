@@ -255,3 +255,12 @@ def test_ingest_lists_faq_entries_it_left_out(kb_dir):
     output = " ".join(result.output.split())
     assert "3 indexed" in output and "1 FAQ entry left out" in output
     assert "faq.csv" in output and "entry 2 (发票丢了怎么办？) has no answer; left out" in output
+
+
+def test_ask_cuts_a_wall_of_text_where_slack_does(kb_dir):
+    from bot.listeners.ask import MAX_QUESTION
+
+    assert runner.invoke(app, ["ingest", str(kb_dir)]).exit_code == 0
+    result = runner.invoke(app, ["ask", "两步收货" * 5000, "--json"])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.output)["question"]) == MAX_QUESTION

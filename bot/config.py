@@ -238,7 +238,12 @@ def load_settings(**overrides: Any) -> Settings:
 
     Raises SettingsError naming each setting that is wrong, one line each."""
     try:
-        return Settings(**overrides)
+        try:
+            return Settings(**overrides)
+        except UnicodeDecodeError:  # a .env saved by a Chinese Windows editor: GBK, as other files may be
+            return Settings(_env_file_encoding="gb18030", **overrides)
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f".env: not UTF-8 or GBK text (byte {exc.start}); save it as UTF-8") from None
     except ValidationError as exc:
         raise SettingsError("\n".join(_problem(e) for e in exc.errors())) from None
 

@@ -60,3 +60,12 @@ def test_a_database_that_does_not_answer_is_one_line(env):
     output = " ".join(result.output.split())
     assert "Cannot reach the database" in output and "127.0.0.1:1" in output
     assert "secret" not in output  # the password is not printed
+
+
+def test_a_dot_env_saved_in_gbk_is_read(env, tmp_path):
+    from bot.config import load_settings
+
+    (tmp_path / ".env").write_bytes("ROLE_FOLDERS=财务=finance,仓库=warehouse\n".encode("gbk"))
+    assert load_settings().role_folders == {"财务": "finance", "仓库": "warehouse"}
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output

@@ -179,7 +179,11 @@ def backup(
     tmp = path.with_name(path.name + ".partial")
     tmp.unlink(missing_ok=True)
     # The online backup API copies page by page under SQLite's locks: consistent even while the bot writes.
-    _sqlite_copy(sqlite3.connect(source), tmp)
+    try:
+        _sqlite_copy(sqlite3.connect(source), tmp)
+    except sqlite3.Error as exc:
+        tmp.unlink(missing_ok=True)
+        raise _fail(f"Cannot write the backup to {path}: {exc}") from None
     tmp.replace(path)
     console.print(f"[green]Backed up {source} to {path}[/green] ({path.stat().st_size:,} bytes)")
 
@@ -239,7 +243,10 @@ def restore(
         for suffix in ("-wal", "-shm", "-journal"):
             Path(f"{target}{suffix}").unlink(missing_ok=True)
     target.parent.mkdir(parents=True, exist_ok=True)
-    _sqlite_copy(sqlite3.connect(f"file:{path}?mode=ro", uri=True), target)
+    try:
+        _sqlite_copy(sqlite3.connect(f"file:{path}?mode=ro", uri=True), target)
+    except sqlite3.Error as exc:
+        raise _fail(f"Cannot restore {path} to {target}: {exc}") from None
     console.print(f"[green]Restored {target} from {path}[/green]")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -152,3 +153,15 @@ def test_a_fresh_data_dir_says_to_migrate_first(monkeypatch, tmp_path, command):
     assert "Traceback" not in result.output and "no such table" not in result.output
     assert "erp-coach db upgrade" in " ".join(result.output.split())
     assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs a folder SQLite cannot write in: /proc")
+def test_a_backup_that_cannot_be_written_says_where_not_a_traceback(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ERP_COACH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(app, ["backup", "/proc/erp-coach-backup.db"])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "Cannot write the backup to /proc/erp-coach-backup.db" in " ".join(result.output.split())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 import typer
+from alembic.util import CommandError
 from rich.console import Console
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -25,6 +26,14 @@ class _Commands(TyperGroup):
             for line in str(exc).splitlines():
                 _err.print(f"Setting {line}", style="red", markup=False, highlight=False)
             _err.print("Fix it in .env or the environment (.env.example lists every setting).")
+            raise typer.Exit(2) from None
+        except CommandError as exc:  # Alembic: a revision this release lacks, named or in the database
+            _err.print(
+                f"{exc}. `erp-coach db current` shows the database's revision; a database migrated by a "
+                "newer erp-coach needs that release.",
+                style="red",
+                markup=False,
+            )
             raise typer.Exit(2) from None
         except OperationalError as exc:
             if exc.statement is not None:  # the database answered: not a connection problem

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -56,7 +57,7 @@ def _knowledge(settings: Settings, data_dir: Path | None = None):
             embedder = _embedder(settings.embedding_model)
         return KnowledgeBase(knowledge_config(settings, data_dir), embedder)
     except (EmbeddingModelError, VectorStoreError, KnowledgeBaseError) as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(1) from None
 
 
@@ -89,7 +90,7 @@ def _print_report(report) -> None:
     if report.skipped:
         table = Table("Skipped file", "Reason", title="Skipped", title_justify="left")
         for path, reason in report.skipped:
-            table.add_row(path, reason)
+            table.add_row(escape(path), escape(reason))
         console.print(table)
     if report.left_out:
         n = len(report.left_out)
@@ -100,7 +101,7 @@ def _print_report(report) -> None:
             title_justify="left",
         )
         for path, what in report.left_out:
-            table.add_row(path, what)
+            table.add_row(escape(path), escape(what))
         console.print(table)
 
 
@@ -125,7 +126,7 @@ def ingest(
         raise typer.Exit(2)
     missing = [str(p) for p in targets if not p.exists()]
     if missing:
-        err.print(f"[red]No such file or folder: {', '.join(missing)}[/red]")
+        err.print(f"No such file or folder: {', '.join(missing)}", style="red", markup=False)
         raise typer.Exit(2)
     kb = _knowledge(settings)
     report = _ingest_with_progress(kb, targets, reset)
@@ -196,12 +197,14 @@ def ask(
         if answer.related:
             console.print(t("knowledge.abstain_hint", lang_ui))
             for ref in answer.related:
-                console.print(f"  • {ref.citation} [dim]({_link(settings, ref.source)})[/dim]")
+                console.print(
+                    f"  • {escape(ref.citation)} [dim]({escape(_link(settings, ref.source))})[/dim]"
+                )
     else:
         label = "knowledge.faq_answer" if answer.kind == "faq" else "knowledge.quote_from"
         console.print(f"[bold]{t(label, lang_ui)}[/bold]")
         if answer.kind == "faq":
-            console.print(f"[italic]{answer.question}[/italic]")
+            console.print(f"[italic]{escape(answer.question)}[/italic]")
             console.print(answer.text, markup=False)
         else:
             console.print("\n".join(f"> {line}" for line in answer.text.splitlines()), markup=False)
@@ -238,7 +241,7 @@ def _explain(result) -> None:
             f"{hit.lexical_score:.2f}" if hit.lexical_score is not None else "-",
             hit.kind,
             hit.lang,
-            hit.source + (f" → {hit.cites}" if hit.cites else ""),
+            escape(hit.source + (f" → {hit.cites}" if hit.cites else "")),
         )
     console.print(table)
 
@@ -274,7 +277,7 @@ def evaluate(
     try:
         items = evaluation.load_questions(questions)
     except evaluation.QuestionSetError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
     settings = load_settings()
     with tempfile.TemporaryDirectory(prefix="erp-coach-eval-") as tmp:

@@ -12,7 +12,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.panel import Panel
+from rich.text import Text
 
 from bot.cli._options import help_text, known_role, ui_language
 from bot.config import Settings, load_settings
@@ -39,11 +41,11 @@ def _stops_with_a_message() -> Iterator[None]:
     try:
         yield
     except (EmbeddingModelError, VectorStoreError, KnowledgeBaseError) as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(1) from None
     except (BoltError, SlackApiError) as exc:  # e.g. invalid_auth from auth.test or apps.connections.open
         err.print(
-            f"[red]Slack refused to start the bot: {exc}[/red]\n"
+            f"[red]Slack refused to start the bot: {escape(str(exc))}[/red]\n"
             "Check SLACK_BOT_TOKEN (xoxb-…) and, for Socket Mode, SLACK_APP_TOKEN (xapp-…, connections:write); "
             "README, “Connect to Slack”."
         )
@@ -225,15 +227,17 @@ def _print_answer(result, lang: str, latency_ms: float) -> None:
                 "\n\n"
                 + t("slack.answer.abstain_nearest", lang)
                 + "\n"
-                + "\n".join(f"- {hit.citation}" for hit in result.hits[:3])
+                + "\n".join(f"- {escape(hit.citation)}" for hit in result.hits[:3])
             )
         console.print(Panel(body, border_style="yellow"))
         return
     text = f"**{best.text}**\n\n{best.answer}" if best.kind == "faq" and best.answer else best.text
     source = citation_label(best, lang, answer=True)  # a FAQ's question heads the panel already
-    console.print(Panel(Markdown(text), title=source, border_style="green", subtitle=f"{latency_ms:.0f} ms"))
+    console.print(
+        Panel(Markdown(text), title=Text(source), border_style="green", subtitle=f"{latency_ms:.0f} ms")
+    )
     related = result.related(3)
     if related:
         console.print(f"[bold]{t('slack.chat.related', lang)}[/bold]")
         for hit in related:
-            console.print(f"  • {citation_label(hit, lang)}  [dim]{hit.page}[/dim]")
+            console.print(f"  • {escape(citation_label(hit, lang))}  [dim]{escape(hit.page)}[/dim]")

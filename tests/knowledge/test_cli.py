@@ -264,3 +264,24 @@ def test_ask_cuts_a_wall_of_text_where_slack_does(kb_dir):
     result = runner.invoke(app, ["ask", "两步收货" * 5000, "--json"])
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.output)["question"]) == MAX_QUESTION
+
+
+def test_file_names_with_brackets_are_shown_as_they_are(kb_dir):
+    (kb_dir / "[草稿]报销.md").write_bytes(b"")
+    (kb_dir / "[b]old.md").write_bytes(b"")
+    result = runner.invoke(app, ["ingest", str(kb_dir)])
+    assert result.exit_code == 0, result.output
+    assert "[草稿]报销.md" in result.output and "[b]old.md" in result.output  # not read as rich markup
+    result = runner.invoke(app, ["ingest", str(kb_dir / "[draft]")])
+    assert result.exit_code == 2 and "[draft]" in result.output
+
+
+def test_titles_with_brackets_are_shown_as_they_are_in_the_chat(kb_dir):
+    (kb_dir / "退货.md").write_text(
+        "# [draft] 客户退货\n\n## 操作\n\n1. 在销售订单上点击“退货”。\n2. 填写退货数量并验证。\n",
+        encoding="utf-8",
+    )
+    assert runner.invoke(app, ["ingest", str(kb_dir)]).exit_code == 0
+    result = runner.invoke(app, ["chat"], input="客户退货怎么操作？\n")
+    assert result.exit_code == 0, result.output
+    assert "填写退货数量并验证" in result.output and "[draft] 客户退货" in result.output

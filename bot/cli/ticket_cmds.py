@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
@@ -44,7 +45,7 @@ def register(root: typer.Typer) -> None:
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]{message}[/red]")
+    err.print(message, style="red", markup=False)
     return typer.Exit(code)
 
 
@@ -116,7 +117,7 @@ def list_command(
     for name in names:
         table.add_column(name, overflow="fold", max_width=50 if name == "title" else None)
     for row in rows:
-        table.add_row(*(str(row[name]) for name in names))
+        table.add_row(*(escape(str(row[name])) for name in names))
     console.print(table)
 
 

@@ -165,3 +165,14 @@ def test_a_backup_that_cannot_be_written_says_where_not_a_traceback(monkeypatch,
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     assert "Cannot write the backup to /proc/erp-coach-backup.db" in " ".join(result.output.split())
+
+
+def test_a_ticket_title_with_brackets_is_listed_as_written(cli_env, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # the title on one line
+    db = Database(cli_env)
+    with db.begin() as s:
+        create_ticket(s, reporter="U1", description="[b]采购订单[/b] 无法确认", category="bug")
+    db.dispose()
+    result = runner.invoke(app, ["tickets", "list"])
+    assert result.exit_code == 0, result.output
+    assert "[b]采购订单[/b]" in result.stdout  # not read as rich markup

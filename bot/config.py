@@ -166,6 +166,35 @@ class Settings(BaseSettings):
             ) from None
         return value
 
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        from feedback.scheduler import QuietHours
+
+        QuietHours.parse(value)  # InvalidSchedule (a ValueError) says what to write
+        return value
+
+    @field_validator("working_days")
+    @classmethod
+    def _working_days(cls, value: str) -> str:
+        from feedback.scheduler import parse_working_days
+
+        parse_working_days(value)
+        return value
+
+    @field_validator("digest_cron")
+    @classmethod
+    def _digest_cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(
+                f"DIGEST_CRON: {value!r} is not a cron line, e.g. '0 9 * * mon' ({exc})"
+            ) from None
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:

@@ -35,6 +35,9 @@ def _problem(result) -> str:
         ("TICKET_SLA_HOURS", "urgent=x", "TICKET_SLA_HOURS: urgent='x' is not a positive number"),
         ("ROLE_FOLDERS", "财务", "ROLE_FOLDERS: expected KEY=VALUE pairs"),
         ("ERP_COACH_HTTP_THREADS", "many", "ERP_COACH_HTTP_THREADS: "),
+        ("QUIET_HOURS", "25:99-08:00", "QUIET_HOURS: quiet hours '25:99-08:00': write HH:MM-HH:MM"),
+        ("WORKING_DAYS", "montag", "WORKING_DAYS: working day 'montag'"),
+        ("DIGEST_CRON", "every monday", "DIGEST_CRON: 'every monday' is not a cron line"),
     ],
 )
 def test_a_bad_setting_is_named_in_one_line(env, name, value, expected):

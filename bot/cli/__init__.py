@@ -28,12 +28,13 @@ class _Commands(TyperGroup):
             _err.print("Fix it in .env or the environment (.env.example lists every setting).")
             raise typer.Exit(2) from None
         except CommandError as exc:  # Alembic: a revision this release lacks, named or in the database
-            _err.print(
-                f"{exc}. `erp-coach db current` shows the database's revision; a database migrated by a "
-                "newer erp-coach needs that release.",
-                style="red",
-                markup=False,
+            hint = (
+                ". `erp-coach db current` shows the database's revision; a database migrated by a newer "
+                "erp-coach needs that release."
+                if "Can't locate revision" in str(exc)
+                else ""
             )
+            _err.print(f"{exc}{hint}", style="red", markup=False)
             raise typer.Exit(2) from None
         except OperationalError as exc:
             if exc.statement is not None:  # the database answered: not a connection problem

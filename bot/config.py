@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from feedback.tickets import CSAT_COOLDOWN_DAYS, CSAT_WINDOW_DAYS
@@ -32,6 +33,10 @@ def _split_mapping(value: Any) -> Any:
             raise ValueError(f"expected KEY=VALUE pairs separated by commas, got {value!r}")
         return {k.strip(): v.strip() for k, v in pairs}
     return value
+
+
+class SettingsError(ValueError):
+    """A setting that cannot work; `str(err)` names it (as written in .env) and says what is wrong."""
 
 
 CsvList = Annotated[list[str], NoDecode]
@@ -150,6 +155,76 @@ class Settings(BaseSettings):
             raise ValueError(f"TRIAGE_LANGUAGE: {value!r} is not one of {', '.join(LANGUAGES)}")
         return value
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"TIMEZONE: {value!r} is not a time zone; write a name such as Asia/Shanghai"
+            ) from None
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        from feedback.scheduler import QuietHours
+
+        QuietHours.parse(value)  # InvalidSchedule (a ValueError) says what to write
+        return value
+
+    @field_validator("working_days")
+    @classmethod
+    def _working_days(cls, value: str) -> str:
+        from feedback.scheduler import parse_working_days
+
+        parse_working_days(value)
+        return value
+
+    @field_validator("digest_cron")
+    @classmethod
+    def _digest_cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(
+                f"DIGEST_CRON: {value!r} is not a cron line, e.g. '0 9 * * mon' ({exc})"
+            ) from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        if not value:
+            return value
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            backend = None
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f"DATABASE_URL: {value!r} is not a database URL erp-coach can use; write "
+                "postgresql+psycopg://USER:PASSWORD@HOST/DB, or leave it empty for SQLite under the data dir"
+            )
+        return value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir_can_exist(cls, value: Path) -> Path:
+        """The folder is created when first needed; say now if it never can be."""
+        existing = value
+        while not existing.exists() and existing.parent != existing:
+            existing = existing.parent
+        if not existing.is_dir():
+            raise ValueError(f"ERP_COACH_DATA_DIR: {existing} is not a folder, so {value} cannot be created")
+        return value
+
     @field_validator("ticket_sla_hours")
     @classmethod
     def _sla_hours_are_numbers(cls, value: dict[str, str]) -> dict[str, str]:
@@ -188,5 +263,27 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build the settings once at start-up; overrides win over the environment (tests, CLI flags)."""
-    return Settings(**overrides)
+    """Build the settings once at start-up; overrides win over the environment (tests, CLI flags).
+
+    Raises SettingsError naming each setting that is wrong, one line each."""
+    try:
+        try:
+            return Settings(**overrides)
+        except UnicodeDecodeError:  # a .env saved by a Chinese Windows editor: GBK, as other files may be
+            return Settings(_env_file_encoding="gb18030", **overrides)
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f".env: not UTF-8 or GBK text (byte {exc.start}); save it as UTF-8") from None
+    except ValidationError as exc:
+        raise SettingsError("\n".join(_problem(e) for e in exc.errors())) from None
+
+
+def _problem(error: Any) -> str:
+    """One pydantic error as `NAME: what is wrong`, NAME as written in .env."""
+    name = str(error["loc"][0]) if error.get("loc") else ""
+    field = Settings.model_fields.get(name)
+    if field is not None and isinstance(field.validation_alias, AliasChoices):
+        name = str(field.validation_alias.choices[0])
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error.get("type") != "value_error":
+        message += f" (got {error.get('input')!r})"
+    return message if message.startswith(f"{name}:") else f"{name}: {message}"

@@ -155,7 +155,7 @@ class KnowledgeBase:
         with self._lock:
             if reset or self._model_changed():
                 self._clear()
-            files = self._discover(paths, report)
+            files, unreadable = self._discover(paths, report)
             report.files_seen = len(files)
             seen_keys = {str(path) for path, _ in files}
             roots = self._roots(paths)
@@ -164,6 +164,7 @@ class KnowledgeBase:
                 for key in self._files
                 if not key.startswith("faq:")
                 and key not in seen_keys
+                and not any(_is_under(key, folder) for folder in unreadable)
                 and (any(_is_under(key, root) for root in roots) or _missing_on_disk(key))
             ]
             for key in gone:
@@ -208,10 +209,11 @@ class KnowledgeBase:
                 if entry is not None and entry["hash"] == digest:
                     report.files_unchanged += 1
                     if progress:
-                        progress(done, len(files), report.chunks)
+                        progress(done, len(files), report.chunks + len(pending))
                     continue
                 try:
-                    docs = load_file(path, root, self.config.role_folders)
+                    left_out: list[str] = []
+                    docs = load_file(path, root, self.config.role_folders, warn=left_out.append)
                 except LoadError as exc:
                     skip(path, root, str(exc))
                     continue
@@ -227,6 +229,7 @@ class KnowledgeBase:
                         pending.append((passage, embed_text, lex_text))
                 self._files[key] = {"hash": digest, "root": str(root), "source": docs[0].source, "ids": ids}
                 report.files_indexed += 1
+                report.left_out.extend((_display(path, root), what) for what in left_out)
                 if len(pending) >= _EMBED_BATCH:
                     flush()
                 if progress:
@@ -790,16 +793,37 @@ class KnowledgeBase:
     def _model_signature(self) -> str:
         return f"{self.embedder.model_name}:{self.embedder.dimension}"
 
-    def _discover(self, paths: Iterable[str | Path], report: IngestReport) -> list[tuple[Path, Path]]:
+    def _discover(
+        self, paths: Iterable[str | Path], report: IngestReport
+    ) -> tuple[list[tuple[Path, Path]], list[str]]:
+        """The files to ingest (with their root), and the folders that could not be listed: what was
+        indexed from those stays, as for a file that cannot be read for now."""
         files: list[tuple[Path, Path]] = []
+        unreadable: list[str] = []
         for raw in paths:
             path = Path(raw).expanduser().resolve()
             if path.is_dir():
-                for file in sorted(path.rglob("*")):
+
+                def cannot_list(exc: OSError, root: Path = path) -> None:
+                    folder = Path(exc.filename) if exc.filename else root
+                    unreadable.append(str(folder))
+                    report.skipped.append(
+                        (
+                            _display(folder, root) if folder != root else str(folder),
+                            f"cannot read the folder: {exc.strerror or exc}; "
+                            "its files' earlier versions stay in the index",
+                        )
+                    )
+
+                found = []
+                for folder, dirs, names in os.walk(
+                    path, onerror=cannot_list
+                ):  # symlinked folders not followed
+                    dirs[:] = [d for d in dirs if not d.startswith(".")]
+                    found.extend(Path(folder, name) for name in names if not name.startswith("."))
+                for file in sorted(found):
                     rel = file.relative_to(path)
-                    if any(part.startswith(".") for part in rel.parts) or not file.is_file():
-                        continue
-                    if file.suffix.lower() not in SUPPORTED_SUFFIXES:
+                    if not file.is_file() or file.suffix.lower() not in SUPPORTED_SUFFIXES:
                         continue
                     if file.stem.lower() in _SKIP_NAMES:
                         report.skipped.append(
@@ -811,7 +835,7 @@ class KnowledgeBase:
                 files.append((path, path.parent))
             else:
                 report.skipped.append((str(raw), "no such file or folder"))
-        return files
+        return files, unreadable
 
     def _roots(self, paths: Iterable[str | Path]) -> list[str]:
         return [str(Path(p).expanduser().resolve()) for p in paths if Path(p).expanduser().is_dir()]

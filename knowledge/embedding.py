@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,20 @@ def bundled_model_path() -> Path:
     return path
 
 
+@contextlib.contextmanager
+def _no_progress_bars() -> Iterator[None]:
+    """transformers' tqdm bars off while the model loads, as they were after."""
+    from transformers.utils import logging as hf_logging
+
+    enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled:
+            hf_logging.enable_progress_bar()
+
+
 class Embedder:
     """sentence-transformers model, loaded once. `model_name=""` means the bundled offline model; a folder
     path loads that folder; a hub name is only used if it is already in the local cache (no downloads)."""
@@ -45,11 +60,12 @@ class Embedder:
             self.model_name = model_name
         local = Path(location).expanduser()
         try:
-            if local.exists():
-                self._model = SentenceTransformer(str(local), device=device)
-            else:
-                # HF_HUB_OFFLINE semantics without touching the environment: cache only, never the network.
-                self._model = SentenceTransformer(location, device=device, local_files_only=True)
+            with _no_progress_bars():  # "Loading weights 100%" would end up between the chat's lines
+                if local.exists():
+                    self._model = SentenceTransformer(str(local), device=device)
+                else:
+                    # HF_HUB_OFFLINE semantics without touching the environment: cache only, never the network.
+                    self._model = SentenceTransformer(location, device=device, local_files_only=True)
         except (OSError, ValueError) as exc:
             raise EmbeddingModelError(
                 f"cannot load embedding model {model_name or location!r}: {exc}. Set EMBEDDING_MODEL to a local "

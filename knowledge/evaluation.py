@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.base import KnowledgeBase
+from knowledge.loaders import LoadError, decode_bytes, detect_lang
 from knowledge.types import SearchResult
 
 
@@ -66,26 +67,55 @@ class Metrics:
 
 
 def load_questions(path: Path) -> list[Question]:
+    """One question per line: a JSON object with "question", the pages that answer it ("relevant", a list
+    of sources or one source) or "answerable": false, and optionally "id", "lang" and "role". UTF-8 or
+    GBK. Raises QuestionSetError naming the file and line of the first mistake."""
+    try:
+        text = decode_bytes(Path(path).read_bytes())
+    except LoadError as exc:
+        raise QuestionSetError(f"{path}: {exc}") from None
     out = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8-sig").splitlines(), 1):
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
-            raw = json.loads(line)
-            relevant = [str(r) for r in raw.get("relevant") or []]
-            out.append(
-                Question(
-                    id=str(raw.get("id", n)),
-                    question=str(raw["question"]),
-                    lang="zh" if str(raw.get("lang", "")).lower().startswith("zh") else "en",
-                    role=raw.get("role") or None,
-                    relevant=relevant,
-                    answerable=bool(raw.get("answerable", bool(relevant))),
-                )
-            )
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            out.append(_question(json.loads(line), n))
+        except json.JSONDecodeError as exc:
             raise QuestionSetError(f"{path}:{n}: not a question line ({exc})") from None
+        except QuestionSetError as exc:
+            raise QuestionSetError(f"{path}:{n}: {exc}") from None
     return out
+
+
+def _question(raw: object, n: int) -> Question:
+    if not isinstance(raw, dict):
+        raise QuestionSetError(f"not a question line (a JSON object is needed, not {type(raw).__name__})")
+    question = raw.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise QuestionSetError('no "question" (the question, as text)')
+    relevant = raw.get("relevant") or []
+    if isinstance(relevant, str):
+        relevant = [relevant]
+    if not isinstance(relevant, list) or not all(isinstance(r, str) and r.strip() for r in relevant):
+        raise QuestionSetError(
+            '"relevant" must be the sources of the pages that answer it, e.g. ["hr/费用报销.md"]'
+        )
+    answerable = raw.get("answerable", True if relevant else None)
+    if answerable is None or (answerable and not relevant):
+        raise QuestionSetError(
+            'say which pages answer it ("relevant": ["folder/page.md"]) or mark it "answerable": false'
+        )
+    return Question(
+        id=str(raw.get("id", n)),
+        question=question,
+        # without "lang", the question's own: a Chinese question must not be searched (and scored) as English
+        lang=("zh" if str(raw["lang"]).lower().startswith("zh") else "en")
+        if raw.get("lang")
+        else detect_lang(question),
+        role=raw.get("role") or None,
+        relevant=[r.strip() for r in relevant],
+        answerable=bool(answerable),
+    )
 
 
 def ranked_pages(result: SearchResult) -> list[str]:

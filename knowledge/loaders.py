@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -100,8 +100,14 @@ def roles_for_path(source: str, role_folders: Mapping[str, str]) -> tuple[str, .
     return tuple(dict.fromkeys(roles))
 
 
-def load_file(path: Path, root: Path, role_folders: Mapping[str, str] | None = None) -> list[Document]:
-    """Load one file under `root`; raises LoadError when it cannot be ingested."""
+def load_file(
+    path: Path,
+    root: Path,
+    role_folders: Mapping[str, str] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> list[Document]:
+    """Load one file under `root`; raises LoadError when it cannot be ingested. `warn` hears about parts
+    left out of a file that is otherwise loaded (a FAQ entry without an answer)."""
     source = path.relative_to(root).as_posix() if path != root else path.name
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -124,9 +130,9 @@ def load_file(path: Path, root: Path, role_folders: Mapping[str, str] | None = N
     elif suffix == ".docx":
         docs = [_load_docx(data, source)]
     elif suffix == ".csv":
-        docs = _load_faq_rows(_csv_rows(decode_bytes(data)), source)
+        docs = _load_faq_rows(_csv_rows(decode_bytes(data)), source, warn)
     else:
-        docs = _load_faq_yaml(decode_bytes(data), source)
+        docs = _load_faq_yaml(decode_bytes(data), source, warn)
     for doc in docs:
         if not doc.roles:
             doc.roles = folder_roles
@@ -410,19 +416,23 @@ def _csv_rows(text: str) -> list[dict]:
         raise LoadError(f"malformed CSV: {exc}") from None
 
 
-def _load_faq_yaml(text: str, source: str) -> list[Document]:
+def _load_faq_yaml(text: str, source: str, warn: Callable[[str], None] | None = None) -> list[Document]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise LoadError(f"malformed YAML: {getattr(exc, 'problem', exc)}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise LoadError(f"malformed YAML{where}: {getattr(exc, 'problem', exc)}") from None
     if isinstance(data, dict):
         data = data.get("faq") or data.get("faqs") or data.get("entries") or data.get("questions")
     if not isinstance(data, list):
         raise LoadError("a FAQ YAML file must be a list of entries with question and answer (or faq: [...])")
-    return _load_faq_rows([row for row in data if isinstance(row, dict)], source)
+    return _load_faq_rows([row for row in data if isinstance(row, dict)], source, warn)
 
 
-def _load_faq_rows(rows: list[dict], source: str) -> list[Document]:
+def _load_faq_rows(
+    rows: list[dict], source: str, warn: Callable[[str], None] | None = None
+) -> list[Document]:
     if not rows:
         raise LoadError("no FAQ entries found")
     # Every row's keys, not the first one's: a YAML entry may leave out what it does not need (source, roles).
@@ -437,13 +447,20 @@ def _load_faq_rows(rows: list[dict], source: str) -> list[Document]:
 
     q_col, a_col = col("question"), col("answer")
     if q_col is None or a_col is None:
-        raise LoadError(f"a FAQ file needs 'question' and 'answer' columns; found {sorted(keys)}")
+        missing = [name for name, c in (("question", q_col), ("answer", a_col)) if c is None]
+        wanted = " and ".join(f"no {name} column ({', '.join(_FAQ_KEYS[name])})" for name in missing)
+        raise LoadError(
+            f"a FAQ file needs 'question' and 'answer' columns: {wanted}; found {', '.join(map(repr, keys))}"
+        )
     r_col, l_col, s_col, i_col = col("roles"), col("lang"), col("source"), col("id")
     docs = []
     for n, row in enumerate(rows, 1):
         question = str(row.get(q_col) or "").strip()
         answer = str(row.get(a_col) or "").strip()
         if not question or not answer:
+            if (question or answer) and warn:  # a blank row is nothing; half an entry is a mistake
+                missing = "answer" if question else "question"
+                warn(f"entry {n} ({_excerpt(question or answer)}) has no {missing}; left out")
             continue
         faq_id = str(row.get(i_col) or "").strip() if i_col else ""
         faq_id = faq_id or str(n)
@@ -465,3 +482,8 @@ def _load_faq_rows(rows: list[dict], source: str) -> list[Document]:
     if not docs:
         raise LoadError("no FAQ entries with both a question and an answer")
     return docs
+
+
+def _excerpt(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

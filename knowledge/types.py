@@ -86,6 +86,8 @@ class IngestReport:
     files_removed: int = 0  # files whose passages left the index: gone from disk, or now failing to load
     chunks: int = 0  # chunks embedded this run
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    # (path, what was left out) of files that were indexed without part of them: FAQ entries half filled in
+    left_out: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
 
     @property

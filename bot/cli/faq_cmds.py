@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.cli._options import ui_language
 from bot.config import Settings, load_settings
 from bot.i18n import t
 from feedback import faq as faq_store
@@ -23,7 +24,7 @@ app = typer.Typer(
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-_LANG_HELP = "Language of the output: zh-CN or en."
+_LANG_HELP = "Language of the output: zh-CN (or zh) or en."
 
 
 def register(root: typer.Typer) -> None:
@@ -55,7 +56,7 @@ def list_command(
     include_withdrawn: Annotated[
         bool, typer.Option("--all", help="Withdrawn entries too (with who withdrew them, when and why).")
     ] = False,
-    lang: Annotated[str, typer.Option("--lang", help=_LANG_HELP)] = "zh-CN",
+    lang: Annotated[str, typer.Option("--lang", help=_LANG_HELP, callback=ui_language)] = "zh-CN",
 ) -> None:
     """List the FAQ entries in the database (the active ones; --all adds the withdrawn), oldest first."""
     settings = load_settings()
@@ -119,7 +120,7 @@ def withdraw_command(
         str,
         typer.Option("--reason", help="Why it is withdrawn (kept on record, shown in the ticket's thread)."),
     ],
-    lang: Annotated[str, typer.Option("--lang", help=_LANG_HELP)] = "zh-CN",
+    lang: Annotated[str, typer.Option("--lang", help=_LANG_HELP, callback=ui_language)] = "zh-CN",
 ) -> None:
     """Withdraw a wrong or outdated FAQ entry: the bot stops quoting it at once. It stays on record in the
     database (see `faq list --all`); withdrawing it again changes nothing."""

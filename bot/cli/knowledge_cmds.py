@@ -10,12 +10,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bot.cli._options import help_text, known_role, question_language
 from bot.config import Settings, load_settings
 from bot.i18n import t
+from bot.listeners.ask import MAX_QUESTION
 
 console = Console()
 err = Console(stderr=True)
@@ -28,9 +32,9 @@ class Mode(StrEnum):
 
 
 def register(app: typer.Typer) -> None:
-    app.command("ingest")(ingest)
+    app.command("ingest", help=help_text(ingest.__doc__))(ingest)
     app.command("ask")(ask)
-    app.command("eval")(evaluate)
+    app.command("eval", help=help_text(evaluate.__doc__))(evaluate)
 
 
 @functools.cache
@@ -54,7 +58,7 @@ def open_knowledge(settings: Settings, data_dir: Path | None = None):
             embedder = _embedder(settings.embedding_model)
         return KnowledgeBase(knowledge_config(settings, data_dir), embedder)
     except (EmbeddingModelError, VectorStoreError, KnowledgeBaseError) as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(1) from None
 
 
@@ -87,7 +91,18 @@ def _print_report(report) -> None:
     if report.skipped:
         table = Table("Skipped file", "Reason", title="Skipped", title_justify="left")
         for path, reason in report.skipped:
-            table.add_row(path, reason)
+            table.add_row(escape(path), escape(reason))
+        console.print(table)
+    if report.left_out:
+        n = len(report.left_out)
+        table = Table(
+            "File",
+            "Left out",
+            title=f"{n} FAQ {'entry' if n == 1 else 'entries'} left out",
+            title_justify="left",
+        )
+        for path, what in report.left_out:
+            table.add_row(escape(path), escape(what))
         console.print(table)
 
 
@@ -100,10 +115,11 @@ def ingest(
         bool, typer.Option("--reset", help="Drop the existing indexes and rebuild from scratch.")
     ] = False,
 ) -> None:
-    """Index manuals (Markdown, text, HTML, PDF, DOCX) and FAQs (CSV, YAML). Unchanged files are skipped;
-    files deleted from disk (also after a folder was moved or renamed) are removed from the index, and so
-    is the earlier version of a file that no longer loads. FAQ entries added in Slack (stored in the
-    database) are indexed again if the index lacks them, e.g. after --reset."""
+    """Index manuals (Markdown, text, HTML, PDF, DOCX) and FAQs (CSV, YAML).
+
+    Unchanged files are skipped; files deleted from disk (also after a folder was moved or renamed) are
+    removed from the index, and so is the earlier version of a file that no longer loads. FAQ entries
+    added in Slack (stored in the database) are indexed again if the index lacks them, e.g. after --reset."""
     settings = load_settings()
     targets = list(paths or [Path(p) for p in settings.knowledge_dirs])
     if not targets:
@@ -111,7 +127,7 @@ def ingest(
         raise typer.Exit(2)
     missing = [str(p) for p in targets if not p.exists()]
     if missing:
-        err.print(f"[red]No such file or folder: {', '.join(missing)}[/red]")
+        err.print(f"No such file or folder: {', '.join(missing)}", style="red", markup=False)
         raise typer.Exit(2)
     kb = open_knowledge(settings)
     report = _ingest_with_progress(kb, targets, reset)
@@ -146,7 +162,12 @@ def _restore_db_faqs(settings: Settings, kb) -> None:
 def ask(
     question: Annotated[str, typer.Argument(help="The question, as an employee would ask it.")],
     role: Annotated[str | None, typer.Option("--role", help="The asker's role, e.g. warehouse.")] = None,
-    lang: Annotated[str | None, typer.Option("--lang", help="zh or en; default: detected.")] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang", help="The question's language, zh or en; default: detected.", callback=question_language
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the search result as JSON.")] = False,
     explain: Annotated[
         bool, typer.Option("--explain", help="Show dense, lexical and fused ranks and why it answered.")
@@ -157,10 +178,13 @@ def ask(
 
     from knowledge.answers import compose
 
-    settings = load_settings()
-    if role and settings.roles and role not in settings.roles:
-        err.print(f"[red]Unknown role {role!r}; choose one of: {', '.join(settings.roles)}[/red]")
+    question = question.strip()[:MAX_QUESTION]  # as the bot reads it
+    if not question:
+        err.print(f"[red]{t('slack.answer.empty_question', 'zh-CN')}[/red]")
+        err.print(f"[red]{t('slack.answer.empty_question', 'en')}[/red]")
         raise typer.Exit(2)
+    settings = load_settings()
+    role = known_role(settings, role, err)
     kb = open_knowledge(settings)
     if not len(kb):
         err.print("[yellow]The knowledge base is empty: run `erp-coach ingest` first.[/yellow]")
@@ -176,12 +200,14 @@ def ask(
         if answer.related:
             console.print(t("knowledge.abstain_hint", lang_ui))
             for ref in answer.related:
-                console.print(f"  • {ref.citation} [dim]({_link(settings, ref.source)})[/dim]")
+                console.print(
+                    f"  • {escape(ref.citation)} [dim]({escape(_link(settings, ref.source))})[/dim]"
+                )
     else:
         label = "knowledge.faq_answer" if answer.kind == "faq" else "knowledge.quote_from"
         console.print(f"[bold]{t(label, lang_ui)}[/bold]")
         if answer.kind == "faq":
-            console.print(f"[italic]{answer.question}[/italic]")
+            console.print(f"[italic]{escape(answer.question)}[/italic]")
             console.print(answer.text, markup=False)
         else:
             console.print("\n".join(f"> {line}" for line in answer.text.splitlines()), markup=False)
@@ -201,9 +227,13 @@ def _link(settings: Settings, source: str) -> str:
 
 
 def _explain(result) -> None:
-    table = Table(title=f"{result.reason} · {result.latency_ms:.1f} ms", title_justify="left")
-    for col in ("#", "fused", "dense rank", "dense sim", "lexical rank", "bm25", "kind", "lang", "source"):
-        table.add_column(col)
+    # Compact, so that the source (the column that matters) is shown whole, folded over lines if need be.
+    table = Table(
+        title=f"{result.reason} · {result.latency_ms:.1f} ms", title_justify="left", box=box.SIMPLE_HEAD
+    )
+    for col in ("#", "fused", "dense\nrank", "dense\nsim", "lexical\nrank", "bm25", "kind", "lang"):
+        table.add_column(col, justify="left" if col in ("kind", "lang") else "right", no_wrap=True)
+    table.add_column("source", overflow="fold")
     for i, hit in enumerate(result.hits, 1):
         table.add_row(
             str(i),
@@ -214,7 +244,7 @@ def _explain(result) -> None:
             f"{hit.lexical_score:.2f}" if hit.lexical_score is not None else "-",
             hit.kind,
             hit.lang,
-            hit.source + (f" → {hit.cites}" if hit.cites else ""),
+            escape(hit.source + (f" → {hit.cites}" if hit.cites else "")),
         )
     console.print(table)
 
@@ -239,14 +269,18 @@ def evaluate(
         Mode, typer.Option("--mode", help="hybrid (the bot), or one side alone as a baseline.")
     ] = (Mode.hybrid),
 ) -> None:
-    """Index KB_DIR, ask every question, print hit@1/hit@5/MRR@10 per language, abstention and latency."""
+    """Measure answer quality: index the --kb folder, ask every question, print hit@1/hit@5/MRR@10.
+
+    Per language, with the abstention rates of answerable and unanswerable questions and latency p50/p95.
+    QUESTIONS has one JSON object a line: "question", the pages that answer it ("relevant") or
+    "answerable": false, optionally "id", "lang" and "role"."""
     from knowledge import evaluation
     from knowledge.base import with_tuning
 
     try:
         items = evaluation.load_questions(questions)
     except evaluation.QuestionSetError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
     settings = load_settings()
     with tempfile.TemporaryDirectory(prefix="erp-coach-eval-") as tmp:

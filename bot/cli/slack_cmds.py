@@ -12,10 +12,14 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.panel import Panel
+from rich.text import Text
 
+from bot.cli._options import help_text, known_role, ui_language
 from bot.config import Settings, load_settings
 from bot.i18n import t
+from bot.listeners.ask import MAX_QUESTION
 from bot.services import Services
 from bot.views.answers import citation_label
 
@@ -37,11 +41,11 @@ def _stops_with_a_message() -> Iterator[None]:
     try:
         yield
     except (EmbeddingModelError, VectorStoreError, KnowledgeBaseError) as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(1) from None
     except (BoltError, SlackApiError) as exc:  # e.g. invalid_auth from auth.test or apps.connections.open
         err.print(
-            f"[red]Slack refused to start the bot: {exc}[/red]\n"
+            f"[red]Slack refused to start the bot: {escape(str(exc))}[/red]\n"
             "Check SLACK_BOT_TOKEN (xoxb-…) and, for Socket Mode, SLACK_APP_TOKEN (xapp-…, connections:write); "
             "README, “Connect to Slack”."
         )
@@ -54,9 +58,9 @@ def _stops_with_a_message() -> Iterator[None]:
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(serve)
+    app.command(help=help_text(serve.__doc__))(serve)
     app.command()(chat)
-    app.command()(run)
+    app.command(help=help_text(run.__doc__))(run)
 
 
 def serve(
@@ -69,8 +73,10 @@ def serve(
         help="Also run scheduled jobs here (off if `erp-coach scheduler` runs).",
     ),
 ) -> None:
-    """Run the Slack bot: Socket Mode (SLACK_BOT_TOKEN + SLACK_APP_TOKEN), or with --http serve
-    POST /slack/events and GET /healthz (SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET)."""
+    """Run the Slack bot (Socket Mode, or HTTP with --http).
+
+    Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN; --http serves POST /slack/events and
+    GET /healthz and needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET."""
     settings = load_settings()
     missing = missing_slack_settings(settings, http=http)
     lang = "en"
@@ -83,10 +89,11 @@ def serve(
 
 def chat(
     role: str = typer.Option(None, "--role", help="Answer as this role (e.g. finance)."),
-    lang: str = typer.Option("zh-CN", "--lang", help="UI language: zh-CN or en."),
+    lang: str = typer.Option("zh-CN", "--lang", help="UI language: zh-CN or en.", callback=ui_language),
 ) -> None:
     """A local terminal chat over the knowledge base; reads questions line by line (works when piped)."""
     settings = load_settings()
+    role = known_role(settings, role, err)
     with _stops_with_a_message():
         services = Services(settings)
         services.db.upgrade()  # questions are logged: the tables must exist on a fresh data dir
@@ -94,8 +101,10 @@ def chat(
 
 
 def run() -> None:
-    """What `make run` does: migrate the database, index KNOWLEDGE_DIRS (default ./sample_kb, only new or
-    changed files), then serve Slack if it is configured, otherwise start the terminal chat."""
+    """What `make run` does: migrate, index, then serve Slack or start the terminal chat.
+
+    Migrates the database, indexes KNOWLEDGE_DIRS (default ./sample_kb, only new or changed files), then
+    serves Slack if it is configured, otherwise starts the terminal chat."""
     settings = load_settings()
     services = Services(settings)
     services.db.upgrade()
@@ -108,7 +117,7 @@ def run() -> None:
             return
         for lang in ("zh-CN", "en"):
             err.print(f"[yellow]{t('common.missing_settings', lang, names=', '.join(missing))}[/yellow]")
-            err.print(t("common.starting_chat", lang))
+            err.print(t("common.starting_chat", lang), markup=False)
         _chat(services, role=None, lang="zh-CN")
 
 
@@ -147,8 +156,10 @@ def _serve(services: Services, *, http: bool, host: str, port: int, scheduler: b
 def _ingest(services: Services, *, lang: str) -> None:
     dirs = services.settings.knowledge_dirs or [DEFAULT_KB]
     existing = [d for d in dirs if Path(d).exists()]
+    missing = [d for d in dirs if d not in existing]
+    if missing:
+        err.print(t("slack.chat.no_dirs", lang, dirs=", ".join(missing)), style="yellow", markup=False)
     if not existing:
-        err.print(f"[yellow]{t('slack.chat.no_dirs', lang, dirs=', '.join(dirs))}[/yellow]")
         return
     err.print(t("slack.chat.ingesting", lang, dirs=", ".join(existing)))
     report = services.knowledge.ingest(existing)
@@ -163,7 +174,9 @@ def _ingest(services: Services, *, lang: str) -> None:
         )
     )
     for path, reason in report.skipped:
-        err.print(f"  [dim]skipped {path}: {reason}[/dim]")
+        err.print(f"  skipped {path}: {reason}", style="dim", markup=False)
+    for path, what in report.left_out:
+        err.print(f"  {path}: {what}", style="dim", markup=False)
 
 
 def _restore_faqs(services: Services, *, lang: str) -> None:
@@ -197,7 +210,7 @@ def _chat(services: Services, *, role: str | None, lang: str) -> None:
             break
         if not interactive and line == "":
             break  # EOF
-        question = line.strip()
+        question = line.strip()[:MAX_QUESTION]  # as in Slack: a pasted page is not a question
         if not question:
             continue
         if not interactive:
@@ -218,15 +231,17 @@ def _print_answer(result, lang: str, latency_ms: float) -> None:
                 "\n\n"
                 + t("slack.answer.abstain_nearest", lang)
                 + "\n"
-                + "\n".join(f"- {hit.citation}" for hit in result.hits[:3])
+                + "\n".join(f"- {escape(hit.citation)}" for hit in result.hits[:3])
             )
         console.print(Panel(body, border_style="yellow"))
         return
     text = f"**{best.text}**\n\n{best.answer}" if best.kind == "faq" and best.answer else best.text
     source = citation_label(best, lang, answer=True)  # a FAQ's question heads the panel already
-    console.print(Panel(Markdown(text), title=source, border_style="green", subtitle=f"{latency_ms:.0f} ms"))
+    console.print(
+        Panel(Markdown(text), title=Text(source), border_style="green", subtitle=f"{latency_ms:.0f} ms")
+    )
     related = result.related(3)
     if related:
-        console.print(f"[bold]{t('slack.chat.related', lang)}:[/bold]")
+        console.print(f"[bold]{t('slack.chat.related', lang)}[/bold]")
         for hit in related:
-            console.print(f"  • {citation_label(hit, lang)}  [dim]{hit.page}[/dim]")
+            console.print(f"  • {escape(citation_label(hit, lang))}  [dim]{escape(hit.page)}[/dim]")

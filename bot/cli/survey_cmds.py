@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from bot.cli._options import ui_language
 from bot.config import load_settings
 from bot.services import Services
 from feedback.scheduler import InvalidSchedule
@@ -50,12 +52,12 @@ def _services() -> Services:
         _ = services.send_window
         return services
     except (SurveyConfigError, TrainingConfigError, InvalidSchedule) as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from exc
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[red]{message}[/red]")
+    console.print(f"[red]{escape(message)}[/red]")
     return typer.Exit(code)
 
 
@@ -94,8 +96,8 @@ def list_surveys() -> None:
             else "-"
         )
         table.add_row(
-            s.id,
-            localized(s.title, "zh-CN"),
+            escape(s.id),
+            escape(localized(s.title, "zh-CN")),
             ", ".join(s.audience) or "all",
             s.schedule,
             next_send,
@@ -106,7 +108,7 @@ def list_surveys() -> None:
         )
     console.print(table)
     for survey_id, problem in services.surveys.problems().items():
-        console.print(f"[red]Left out until fixed ({survey_id or 'no id'}): {problem}[/red]")
+        console.print(f"[red]Left out until fixed ({escape(survey_id or 'no id')}): {escape(problem)}[/red]")
     with services.db.begin() as session:
         rounds = latest_rounds(session, 10)
         if rounds:
@@ -324,7 +326,9 @@ def digest(
     out: Path = typer.Option("digest-preview", "--out", help="Folder for the preview files."),  # noqa: B008
     since: str = typer.Option(None, "--since", help="First day (YYYY-MM-DD); default: last full week."),
     until: str = typer.Option(None, "--until", help="Day after the last day (YYYY-MM-DD)."),
-    lang: str = typer.Option("zh-CN", "--lang", help="Language of the preview: zh-CN or en."),
+    lang: str = typer.Option(
+        "zh-CN", "--lang", help="Language of the preview: zh-CN or en.", callback=ui_language
+    ),
 ) -> None:
     """The manager digest: `--preview` renders it without Slack; without it, sends it now."""
     services = _services()

@@ -15,11 +15,12 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings, load_settings
-from feedback.db import Database
+from feedback.db import Database, current_revision
 from feedback.tickets import InvalidTicket, Status, Ticket, list_tickets
 
 app = typer.Typer(help="Feedback tickets: list them, export them for Excel.", no_args_is_help=True)
@@ -44,7 +45,7 @@ def register(root: typer.Typer) -> None:
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]{message}[/red]")
+    err.print(message, style="red", markup=False)
     return typer.Exit(code)
 
 
@@ -78,6 +79,11 @@ def _load(settings: Settings, status: list[str] | None) -> list[dict[str, object
     tz = ZoneInfo(settings.timezone)
     db = _database(settings)
     try:
+        if current_revision(db) is None:
+            raise _fail(
+                f"The database at {make_url(db.url).render_as_string(hide_password=True)} has no tables yet; "
+                "run `erp-coach db upgrade` (or `make run`) first."
+            )
         with db.begin() as session:
             return [_row(t, tz) for t in list_tickets(session, status=status or None)]
     except InvalidTicket as exc:
@@ -111,7 +117,7 @@ def list_command(
     for name in names:
         table.add_column(name, overflow="fold", max_width=50 if name == "title" else None)
     for row in rows:
-        table.add_row(*(str(row[name]) for name in names))
+        table.add_row(*(escape(str(row[name])) for name in names))
     console.print(table)
 
 
@@ -174,7 +180,11 @@ def backup(
     tmp = path.with_name(path.name + ".partial")
     tmp.unlink(missing_ok=True)
     # The online backup API copies page by page under SQLite's locks: consistent even while the bot writes.
-    _sqlite_copy(sqlite3.connect(source), tmp)
+    try:
+        _sqlite_copy(sqlite3.connect(source), tmp)
+    except sqlite3.Error as exc:
+        tmp.unlink(missing_ok=True)
+        raise _fail(f"Cannot write the backup to {path}: {exc}") from None
     tmp.replace(path)
     console.print(f"[green]Backed up {source} to {path}[/green] ({path.stat().st_size:,} bytes)")
 
@@ -234,7 +244,10 @@ def restore(
         for suffix in ("-wal", "-shm", "-journal"):
             Path(f"{target}{suffix}").unlink(missing_ok=True)
     target.parent.mkdir(parents=True, exist_ok=True)
-    _sqlite_copy(sqlite3.connect(f"file:{path}?mode=ro", uri=True), target)
+    try:
+        _sqlite_copy(sqlite3.connect(f"file:{path}?mode=ro", uri=True), target)
+    except sqlite3.Error as exc:
+        raise _fail(f"Cannot restore {path} to {target}: {exc}") from None
     console.print(f"[green]Restored {target} from {path}[/green]")
 
 

@@ -141,7 +141,7 @@ def digest_text(digest: Digest, lang: str, tz: str) -> str:
     b, p = digest.bot, digest.previous_bot
     answer_trend = ""
     if b.answer_rate is not None:
-        answer_trend = _trend(
+        answer_trend = " " + _trend(  # the catalog leaves no space for a trend that is not there
             round(100 * b.answer_rate),
             None if p.answer_rate is None else round(100 * p.answer_rate),
             lang,

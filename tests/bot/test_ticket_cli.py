@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -140,3 +141,38 @@ def test_postgres_backup_prints_pg_dump_and_runs_it(monkeypatch, tmp_path, postg
     assert result.exit_code == 0, result.output
     assert out.stat().st_size > 0 and out.read_bytes().startswith(b"PGDMP")
     assert "restore with: pg_restore" in runner.invoke(app, ["restore", str(out)]).output
+
+
+@pytest.mark.parametrize("command", [["tickets", "list"], ["tickets", "export", "out.csv"]])
+def test_a_fresh_data_dir_says_to_migrate_first(monkeypatch, tmp_path, command):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ERP_COACH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    result = runner.invoke(app, command)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and "no such table" not in result.output
+    assert "erp-coach db upgrade" in " ".join(result.output.split())
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs a folder SQLite cannot write in: /proc")
+def test_a_backup_that_cannot_be_written_says_where_not_a_traceback(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ERP_COACH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(app, ["backup", "/proc/erp-coach-backup.db"])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "Cannot write the backup to /proc/erp-coach-backup.db" in " ".join(result.output.split())
+
+
+def test_a_ticket_title_with_brackets_is_listed_as_written(cli_env, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # the title on one line
+    db = Database(cli_env)
+    with db.begin() as s:
+        create_ticket(s, reporter="U1", description="[b]采购订单[/b] 无法确认", category="bug")
+    db.dispose()
+    result = runner.invoke(app, ["tickets", "list"])
+    assert result.exit_code == 0, result.output
+    assert "[b]采购订单[/b]" in result.stdout  # not read as rich markup

@@ -380,3 +380,12 @@ def test_a_role_breakdown_never_lets_a_small_group_be_worked_out(db, sizes, show
     assert set(pulse.by_role) == shown
     hidden = sum(n for role, n in sizes.items() if role not in shown)
     assert hidden == 0 or hidden >= MIN_GROUP
+
+
+def test_a_quiet_week_has_no_stray_space_before_the_semicolon(db):
+    with db.begin() as session:
+        digest = build_digest(session, SINCE, UNTIL)
+    zh = digest_text(digest, "zh-CN", "Asia/Shanghai")
+    en = digest_text(digest, "en", "Asia/Shanghai")
+    assert " ；" not in zh and "共 0 个问题，" in zh
+    assert " ;" not in en and "0 questions, n/a answered; n/a rated helpful" in en

@@ -160,3 +160,128 @@ def test_a_malformed_synonyms_file_stops_with_its_line_not_a_traceback(
     output = " ".join(result.output.split())  # rich wraps long lines
     assert "公司用语.tsv:2: expected 'phrase<TAB>manual words', got '红冲 贷项通知单'" in output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        ('{"question": "怎么报销", "relevant": ["hr/报销.md"]}\n[1, 2]\n', "q.jsonl:2: not a question line"),
+        ('{"id": "q4"}\n', 'q.jsonl:1: no "question"'),
+        ('{"question": "  ", "answerable": false}\n', 'q.jsonl:1: no "question"'),
+        # a misspelt key must not turn an answerable question into an unanswerable one
+        ('{"question": "怎么报销", "expected": ["hr/报销.md"]}\n', "q.jsonl:1: say which pages answer it"),
+        ('{"question": "怎么报销", "answerable": true}\n', "q.jsonl:1: say which pages answer it"),
+        ('{"question": "怎么报销", "relevant": [1]}\n', 'q.jsonl:1: "relevant" must be'),
+    ],
+)
+def test_a_malformed_question_file_names_the_line(tmp_path, monkeypatch, lines, expected):
+    monkeypatch.chdir(tmp_path)
+    bad = tmp_path / "q.jsonl"
+    bad.write_text(lines, encoding="utf-8")
+    result = runner.invoke(app, ["eval", str(bad), "--kb", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert expected in " ".join(result.output.split()) and "Traceback" not in result.output
+
+
+def test_question_files_in_gbk_and_with_one_page_as_text_are_read(tmp_path):
+    from knowledge.evaluation import load_questions
+
+    path = tmp_path / "q.jsonl"
+    path.write_bytes('{"question": "怎么报销", "relevant": "hr/费用报销.md"}\n'.encode("gbk"))
+    (question,) = load_questions(path)
+    assert question.question == "怎么报销" and question.relevant == ["hr/费用报销.md"] and question.answerable
+    assert question.lang == "zh"  # no "lang": the question's own, not English
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_an_empty_question_is_refused_with_an_example(kb_dir, question):
+    result = runner.invoke(app, ["ask", question])
+    assert result.exit_code == 2, result.output
+    assert "如何提交报销单" in result.output and "won't guess" not in result.output
+
+
+def test_ask_and_chat_take_the_same_roles_and_languages(kb_dir):
+    assert runner.invoke(app, ["ingest", str(kb_dir)]).exit_code == 0
+    result = runner.invoke(app, ["ask", "怎么配置两步收货？", "--role", "Warehouse", "--lang", "zh-CN"])
+    assert result.exit_code == 0, result.output
+    assert "2. 勾选多步路线。" in result.output
+
+    for command in (["ask", "--lang", "fr", "how do I fix an invoice"], ["chat", "--lang", "fr"]):
+        result = runner.invoke(app, command, input="")
+        assert result.exit_code == 2, result.output
+        assert "'fr'" in result.output and "zh" in result.output and "en" in result.output
+
+    for command in (["ask", "--role", "nobody", "怎么收货"], ["chat", "--role", "nobody"]):
+        result = runner.invoke(app, command, input="怎么收货\n")
+        assert result.exit_code == 2, result.output
+        assert "Unknown role 'nobody'" in " ".join(result.output.split())
+
+    result = runner.invoke(app, ["chat", "--role", "WAREHOUSE", "--lang", "en"], input="怎么配置两步收货？\n")
+    assert result.exit_code == 0, result.output
+    assert "勾选多步路线" in result.output and "Bye." in result.output
+
+
+def test_chat_cuts_a_pasted_wall_of_text_as_slack_does(kb_dir):
+    from bot.listeners.ask import MAX_QUESTION
+
+    assert runner.invoke(app, ["ingest", str(kb_dir)]).exit_code == 0
+    result = runner.invoke(app, ["chat"], input="两步收货" * 5000 + "\n")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("两步收货") < MAX_QUESTION // 4 + 20  # echoed once, cut where Slack cuts
+    assert "相关内容：" in result.output  # with the Chinese colon
+
+
+def test_explain_shows_whole_sources_in_a_narrow_terminal(kb_dir, monkeypatch):
+    import re
+
+    monkeypatch.setenv("COLUMNS", "80")
+    assert runner.invoke(app, ["ingest", str(kb_dir)]).exit_code == 0
+    result = runner.invoke(app, ["ask", "怎么配置两步收货？", "--explain"])
+    assert result.exit_code == 0, result.output
+    table = result.output[result.output.index("fused") :]
+    assert "…" not in table  # no source cut short
+    cells = re.sub(r"[\s│┃|]", "", table)  # folded cells read on, line after line
+    assert "仓库/两步收货.md" in cells and "faq.csv#1→credit-notes.md" in cells
+
+
+def test_ingest_lists_faq_entries_it_left_out(kb_dir):
+    (kb_dir / "faq.csv").write_text(
+        "question,answer,roles,lang,source\nHow do I fix a posted invoice?,Add a credit note.,finance,en,credit-notes.md\n"
+        "发票丢了怎么办？,,finance,zh,\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["ingest", str(kb_dir)])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "3 indexed" in output and "1 FAQ entry left out" in output
+    assert "faq.csv" in output and "entry 2 (发票丢了怎么办？) has no answer; left out" in output
+
+
+def test_ask_cuts_a_wall_of_text_where_slack_does(kb_dir):
+    from bot.listeners.ask import MAX_QUESTION
+
+    assert runner.invoke(app, ["ingest", str(kb_dir)]).exit_code == 0
+    result = runner.invoke(app, ["ask", "两步收货" * 5000, "--json"])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.output)["question"]) == MAX_QUESTION
+
+
+def test_file_names_with_brackets_are_shown_as_they_are(kb_dir):
+    (kb_dir / "[草稿]报销.md").write_bytes(b"")
+    (kb_dir / "[b]old.md").write_bytes(b"")
+    result = runner.invoke(app, ["ingest", str(kb_dir)])
+    assert result.exit_code == 0, result.output
+    assert "[草稿]报销.md" in result.output and "[b]old.md" in result.output  # not read as rich markup
+    result = runner.invoke(app, ["ingest", str(kb_dir / "[draft]")])
+    assert result.exit_code == 2 and "[draft]" in result.output
+
+
+def test_titles_with_brackets_are_shown_as_they_are_in_the_chat(kb_dir):
+    (kb_dir / "退货.md").write_text(
+        "# [draft] 客户退货\n\n## 操作\n\n1. 在销售订单上点击“退货”。\n2. 填写退货数量并验证。\n",
+        encoding="utf-8",
+    )
+    assert runner.invoke(app, ["ingest", str(kb_dir)]).exit_code == 0
+    result = runner.invoke(app, ["chat"], input="客户退货怎么操作？\n")
+    assert result.exit_code == 0, result.output
+    assert "填写退货数量并验证" in result.output and "[draft] 客户退货" in result.output

@@ -454,3 +454,39 @@ def test_question_about_another_section_of_the_same_page_quotes_that_section(exp
     answer = compose(expenses_kb.search("报销被退回了怎么办？"))
     assert answer.kind == "passage"
     assert answer.reference.citation == "费用报销 › 报销被退回了"
+
+
+def test_progress_counts_the_passages_still_to_embed(kb, tmp_path):
+    root = _write_finance(tmp_path / "kb")
+    kb.ingest([root])
+    (root / "a-new-page.md").write_text("# New page\n\nSomething new to embed.\n", encoding="utf-8")
+    calls = []
+    report = kb.ingest([root], progress=lambda done, total, chunks: calls.append((done, total, chunks)))
+    assert report.files_indexed == 1 and report.chunks >= 1
+    # the new page comes first; the unchanged pages after it must not show 0 passages again
+    assert calls[-1] == (report.files_seen, report.files_seen, report.chunks)
+
+
+def test_a_folder_that_cannot_be_read_for_now_keeps_its_pages(kb, tmp_path, monkeypatch):
+    import os
+
+    root = _write_finance(tmp_path / "kb")
+    kb.ingest([root])
+    folder = str(root / "财务")
+    real_scandir = os.scandir
+
+    def denied(path="."):  # a share not answering, or permissions (tests run as root: chmod cannot show it)
+        if os.fspath(path) == folder:
+            raise PermissionError(13, "Permission denied", folder)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", denied)
+    report = kb.ingest([root])
+    assert report.files_removed == 0
+    assert dict(report.skipped)["财务"] == (
+        "cannot read the folder: Permission denied; its files' earlier versions stay in the index"
+    )
+    assert "打开费用模块" in kb.search("如何报销").best.text  # still answered from what was indexed
+    monkeypatch.undo()
+    (root / "财务" / "报销流程.md").unlink()
+    assert kb.ingest([root]).files_removed == 1  # readable again: a deleted page does leave

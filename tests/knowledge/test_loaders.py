@@ -166,3 +166,36 @@ def test_folder_roles_apply_when_the_file_has_none(tmp_path):
     path.write_text("收货\n\n扫描条码后确认。", encoding="utf-8")
     [doc] = load_file(path, tmp_path, {"仓库": "warehouse"})
     assert doc.roles == ("warehouse",)
+
+
+def test_malformed_faq_yaml_is_refused_with_the_line(tmp_path):
+    (tmp_path / "常见问题.yaml").write_text(
+        "- question: 怎么打印发票？\n  answer: 点击打印。\n- question: 怎么打印?\n  answer: [未闭合\n  roles: finance\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(LoadError, match=r"malformed YAML at line 5: expected ',' or ']'"):
+        load_file(tmp_path / "常见问题.yaml", tmp_path)
+
+
+def test_a_faq_csv_missing_its_answer_column_says_so_and_what_it_may_be_called(tmp_path):
+    (tmp_path / "缺列.csv").write_bytes("问题,角色\n盘点怎么做,warehouse\n".encode("gbk"))
+    with pytest.raises(LoadError) as caught:
+        load_file(tmp_path / "缺列.csv", tmp_path)
+    message = str(caught.value)
+    assert "no answer column (answer, a, 答案, 回答)" in message and "'问题', '角色'" in message
+    assert "no question column" not in message  # 问题 was found: only the answer is missing
+
+
+def test_faq_entries_without_an_answer_are_named_not_dropped_silently(tmp_path):
+    (tmp_path / "常见问题.csv").write_bytes(
+        "question,answer\n盘点差异怎么处理？,差异超过5%由仓库主管复核。\n发票丢了怎么办？\n,没有问题的答案\n".encode(
+            "gbk"
+        )
+    )
+    problems: list[str] = []
+    [entry] = load_file(tmp_path / "常见问题.csv", tmp_path, warn=problems.append)
+    assert entry.question == "盘点差异怎么处理？"
+    assert problems == [
+        "entry 2 (发票丢了怎么办？) has no answer; left out",
+        "entry 3 (没有问题的答案) has no question; left out",
+    ]

@@ -816,10 +816,17 @@ class KnowledgeBase:
                     )
 
                 found = []
-                for folder, dirs, names in os.walk(
-                    path, onerror=cannot_list
-                ):  # symlinked folders not followed
-                    dirs[:] = [d for d in dirs if not d.startswith(".")]
+                # Symlinked folders are followed (a manual folder linked in from a share), each real
+                # folder once, so a link back up the tree cannot loop.
+                visited = {os.path.realpath(path)}
+                for folder, dirs, names in os.walk(path, onerror=cannot_list, followlinks=True):
+                    keep = []
+                    for d in dirs:
+                        real = os.path.realpath(os.path.join(folder, d))
+                        if not d.startswith(".") and real not in visited:
+                            visited.add(real)
+                            keep.append(d)
+                    dirs[:] = keep
                     found.extend(Path(folder, name) for name in names if not name.startswith("."))
                 for file in sorted(found):
                     rel = file.relative_to(path)

@@ -490,3 +490,15 @@ def test_a_folder_that_cannot_be_read_for_now_keeps_its_pages(kb, tmp_path, monk
     monkeypatch.undo()
     (root / "财务" / "报销流程.md").unlink()
     assert kb.ingest([root]).files_removed == 1  # readable again: a deleted page does leave
+
+
+def test_a_linked_manual_folder_is_indexed_and_a_link_back_up_does_not_loop(kb, tmp_path):
+    share = _write_finance(tmp_path / "share")  # say a mounted share of the finance team's manuals
+    root = tmp_path / "kb"
+    root.mkdir()
+    (root / "财务手册").symlink_to(share / "财务", target_is_directory=True)
+    (root / "财务手册" / "回到上层").symlink_to(root, target_is_directory=True)  # a link loop
+    report = kb.ingest([root])
+    assert report.files_indexed == 1 and not report.skipped, report.skipped
+    assert kb.sources == ["财务手册/报销流程.md"]
+    assert "打开费用模块" in kb.search("如何报销").best.text

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from feedback.tickets import CSAT_COOLDOWN_DAYS, CSAT_WINDOW_DAYS
@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     http_threads: int = Field(default=16, validation_alias=AliasChoices("ERP_COACH_HTTP_THREADS"))
     answer_workers: int = Field(default=8, validation_alias=AliasChoices("ERP_COACH_ANSWER_WORKERS"))
 
+    # Language of `erp-coach` output (messages, errors, tables); --lang, where a command has it, wins.
+    cli_language: str = Field(default="zh-CN", validation_alias=AliasChoices("CLI_LANGUAGE"))
+
     # People and time
     roles: CsvList = Field(
         default_factory=lambda: list(DEFAULT_ROLES), validation_alias=AliasChoices("ROLES")
@@ -146,13 +149,14 @@ class Settings(BaseSettings):
         _split_mapping
     )
 
-    @field_validator("triage_language")
+    @field_validator("triage_language", "cli_language")
     @classmethod
-    def _known_triage_language(cls, value: str) -> str:
+    def _known_language(cls, value: str, info: ValidationInfo) -> str:
         from bot.i18n import LANGUAGES
 
         if value not in LANGUAGES:
-            raise ValueError(f"TRIAGE_LANGUAGE: {value!r} is not one of {', '.join(LANGUAGES)}")
+            name = cls.model_fields[info.field_name].validation_alias.choices[0]
+            raise ValueError(f"{name}: {value!r} is not one of {', '.join(LANGUAGES)}")
         return value
 
     @field_validator("timezone")

@@ -22,6 +22,12 @@ POSTGRES_URL = os.environ.get(
 _pg_state: dict = {}
 
 
+@pytest.fixture(autouse=True)
+def _cli_in_english(monkeypatch):
+    """CLI output is asserted in English unless a test asks for the default (zh-CN) by unsetting this."""
+    monkeypatch.setenv("CLI_LANGUAGE", "en")
+
+
 def _postgres_admin():
     """An AUTOCOMMIT engine on the server, or None with the reason when no server answers."""
     if "engine" in _pg_state or "reason" in _pg_state:

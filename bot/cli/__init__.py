@@ -11,7 +11,9 @@ from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
 from bot.cli import db_cmds, faq_cmds, knowledge_cmds, slack_cmds, survey_cmds, ticket_cmds
-from bot.config import SettingsError, load_settings
+from bot.cli._options import both_languages
+from bot.config import Settings, SettingsError, load_settings
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
 _err = Console(stderr=True)
 
@@ -22,40 +24,57 @@ class _Commands(TyperGroup):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except SettingsError as exc:
+        except SettingsError as exc:  # CLI_LANGUAGE is unknown: both languages
             for line in str(exc).splitlines():
-                _err.print(f"Setting {line}", style="red", markup=False, highlight=False)
-            _err.print("Fix it in .env or the environment (.env.example lists every setting).")
+                _err.print(
+                    f"{both_languages('cli.settings.problem')}: {line}",
+                    style="red",
+                    markup=False,
+                    highlight=False,
+                )
+            for lang in LANGUAGES:
+                _err.print(t("cli.settings.fix", lang), markup=False)
             raise typer.Exit(2) from None
         except CommandError as exc:  # Alembic: a revision this release lacks, named or in the database
-            hint = (
-                ". `erp-coach db current` shows the database's revision; a database migrated by a newer "
-                "erp-coach needs that release."
-                if "Can't locate revision" in str(exc)
-                else ""
+            key = (
+                "cli.error.unknown_revision" if "Can't locate revision" in str(exc) else "cli.error.migration"
             )
-            _err.print(f"{exc}{hint}", style="red", markup=False)
+            _err.print(t(key, _language(), detail=exc), style="red", markup=False)
             raise typer.Exit(2) from None
         except OperationalError as exc:
             if exc.statement is not None:  # the database answered: not a connection problem
                 raise
             reason = str(exc.orig or exc).strip().splitlines()[0]
-            _err.print(f"Cannot reach the database{_where()}: {reason}", style="red", markup=False)
+            settings = _settings()
+            lang = settings.cli_language if settings else DEFAULT_LANGUAGE
+            if settings is None:
+                message = t("cli.error.database_unreachable", lang, reason=reason)
+            else:
+                url = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+                message = t("cli.error.database_unreachable_at", lang, url=url, reason=reason)
+            _err.print(message, style="red", markup=False)
             raise typer.Exit(1) from None
         except OSError as exc:
             if exc.filename is None:
                 raise
-            _err.print(f"Cannot use {exc.filename}: {exc.strerror or exc}", style="red", markup=False)
+            reason = exc.strerror or exc
+            _err.print(
+                t("cli.error.path", _language(), path=exc.filename, reason=reason), style="red", markup=False
+            )
             raise typer.Exit(1) from None
 
 
-def _where() -> str:
-    """The database URL with its password hidden, as " at URL"; empty when the settings are broken."""
+def _settings() -> Settings | None:
+    """The settings, or None when they are broken (a command that got this far loaded them)."""
     try:
-        url = make_url(load_settings().resolved_database_url)
+        return load_settings()
     except SettingsError:
-        return ""
-    return f" at {url.render_as_string(hide_password=True)}"
+        return None
+
+
+def _language() -> str:
+    settings = _settings()
+    return settings.cli_language if settings else DEFAULT_LANGUAGE
 
 
 app = typer.Typer(

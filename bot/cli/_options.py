@@ -7,18 +7,25 @@ import inspect
 import typer
 
 from bot.config import Settings
-from bot.i18n import LANGUAGES
+from bot.i18n import LANGUAGES, t
 
 _ALIASES = {"zh": "zh-CN", "zh-cn": "zh-CN", "cn": "zh-CN", "en": "en"}
 
 
+def both_languages(key: str, /, **params: object) -> str:
+    """`key` in zh-CN, then en: for what is said before the settings (CLI_LANGUAGE) are known."""
+    return " / ".join(t(key, lang, **params) for lang in LANGUAGES)
+
+
 def ui_language(value: str | None) -> str | None:
-    """--lang of chat and digest: zh-CN or en (zh is zh-CN too); anything else is a usage error."""
+    """--lang of chat, digest and faq: zh-CN or en (zh is zh-CN too); anything else is a usage error.
+    None: the command uses CLI_LANGUAGE."""
     if value is None:
         return None
     lang = _ALIASES.get(value.strip().lower())
     if lang not in LANGUAGES:
-        raise typer.BadParameter(f"{value!r} is not a language erp-coach speaks; choose zh-CN (or zh) or en")
+        # Parsed before the settings are loaded, so both languages.
+        raise typer.BadParameter(both_languages("cli.error.unknown_language", value=value))
     return lang
 
 
@@ -28,13 +35,20 @@ def question_language(value: str | None) -> str | None:
     return None if lang is None else ("zh" if lang == "zh-CN" else "en")
 
 
-def known_role(settings: Settings, role: str | None, err) -> str | None:
-    """The role as the bot stores it (lower case), or exit 2 naming the roles there are."""
+def known_role(settings: Settings, role: str | None, err, lang: str | None = None) -> str | None:
+    """The role as the bot stores it (lower case), or exit 2 naming the roles there are (in `lang`,
+    default CLI_LANGUAGE)."""
     if not role:
         return None
     role = role.strip().lower()
     if settings.roles and role not in {r.lower() for r in settings.roles}:
-        err.print(f"[red]Unknown role {role!r}; choose one of: {', '.join(settings.roles)}[/red]")
+        message = t(
+            "cli.error.unknown_role",
+            lang or settings.cli_language,
+            role=role,
+            roles=", ".join(settings.roles),
+        )
+        err.print(message, style="red", markup=False)
         raise typer.Exit(2)
     return role
 

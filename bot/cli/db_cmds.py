@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 
 from bot.config import load_settings
+from bot.i18n import t
 from feedback.db import Database, current_revision
 
 app = typer.Typer(help="Database schema migrations (Alembic).", no_args_is_help=True)
@@ -18,11 +19,13 @@ def upgrade(revision: str = typer.Argument("heads", help="Target revision; defau
     settings = load_settings()
     db = Database(settings.resolved_database_url)
     db.upgrade(revision)
-    console.print(f"[green]Database at revision {current_revision(db)}[/green] ({db.dialect})")
+    message = t("cli.db.upgraded", settings.cli_language, revision=current_revision(db), dialect=db.dialect)
+    console.print(message, style="green", markup=False)
 
 
 @app.command()
 def current() -> None:
     """Show the database's current revision."""
     settings = load_settings()
-    console.print(current_revision(Database(settings.resolved_database_url)) or "(empty database)")
+    revision = current_revision(Database(settings.resolved_database_url))
+    console.print(revision or t("cli.db.empty", settings.cli_language), markup=False)

@@ -24,7 +24,7 @@ app = typer.Typer(
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-_LANG_HELP = "Language of the output: zh-CN (or zh) or en."
+_LANG_HELP = "Language of the output: zh-CN (or zh) or en; default: CLI_LANGUAGE."
 
 
 def register(root: typer.Typer) -> None:
@@ -56,10 +56,11 @@ def list_command(
     include_withdrawn: Annotated[
         bool, typer.Option("--all", help="Withdrawn entries too (with who withdrew them, when and why).")
     ] = False,
-    lang: Annotated[str, typer.Option("--lang", help=_LANG_HELP, callback=ui_language)] = "zh-CN",
+    lang: Annotated[str | None, typer.Option("--lang", help=_LANG_HELP, callback=ui_language)] = None,
 ) -> None:
     """List the FAQ entries in the database (the active ones; --all adds the withdrawn), oldest first."""
     settings = load_settings()
+    lang = lang or settings.cli_language
     db = Database(settings.resolved_database_url)
     try:
         with db.begin() as session:
@@ -120,11 +121,12 @@ def withdraw_command(
         str,
         typer.Option("--reason", help="Why it is withdrawn (kept on record, shown in the ticket's thread)."),
     ],
-    lang: Annotated[str, typer.Option("--lang", help=_LANG_HELP, callback=ui_language)] = "zh-CN",
+    lang: Annotated[str | None, typer.Option("--lang", help=_LANG_HELP, callback=ui_language)] = None,
 ) -> None:
     """Withdraw a wrong or outdated FAQ entry: the bot stops quoting it at once. It stays on record in the
     database (see `faq list --all`); withdrawing it again changes nothing."""
     settings = load_settings()
+    lang = lang or settings.cli_language
     db = Database(settings.resolved_database_url)
     try:
         with db.begin() as session:

@@ -54,7 +54,7 @@ def open_knowledge(settings: Settings, data_dir: Path | None = None):
     from knowledge.index import VectorStoreError
 
     try:
-        with console.status("Loading the embedding model…"):
+        with console.status(t("cli.knowledge.loading_model", settings.cli_language)):
             embedder = _embedder(settings.embedding_model)
         return KnowledgeBase(knowledge_config(settings, data_dir), embedder)
     except (EmbeddingModelError, VectorStoreError, KnowledgeBaseError) as exc:
@@ -62,43 +62,64 @@ def open_knowledge(settings: Settings, data_dir: Path | None = None):
         raise typer.Exit(1) from None
 
 
-def _ingest_with_progress(kb, paths: list[Path], reset: bool):
+def _ingest_with_progress(kb, paths: list[Path], reset: bool, lang: str):
     with Progress(
-        TextColumn("[bold]Indexing"),
+        TextColumn("{task.description}", style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("files · {task.fields[chunks]} passages"),
+        TextColumn("{task.fields[passages]}", markup=False),
         TimeElapsedColumn(),
         console=console,
         transient=False,
     ) as bar:
-        task = bar.add_task("ingest", total=None, chunks=0)
+        task = bar.add_task(
+            t("cli.ingest.indexing", lang), total=None, passages=t("cli.ingest.progress", lang, chunks=0)
+        )
 
         def progress(done: int, total: int, chunks: int) -> None:
-            bar.update(task, completed=done, total=total, chunks=chunks)
+            passages = t("cli.ingest.progress", lang, chunks=chunks)
+            bar.update(task, completed=done, total=total, passages=passages)
 
         return kb.ingest(paths, reset=reset, progress=progress)
 
 
-def _print_report(report) -> None:
-    console.print(
-        f"Files: {report.files_seen} seen, {report.files_indexed} indexed, {report.files_unchanged} unchanged, "
-        f"{report.files_removed} removed, {len(report.skipped)} skipped"
+def _print_report(report, lang: str) -> None:
+    files = t(
+        "cli.ingest.files",
+        lang,
+        seen=report.files_seen,
+        indexed=report.files_indexed,
+        unchanged=report.files_unchanged,
+        removed=report.files_removed,
+        skipped=len(report.skipped),
     )
-    console.print(
-        f"Passages embedded: {report.chunks} in {report.seconds:.1f} s ({report.chunks_per_second:.1f} passages/s)"
+    console.print(files, markup=False)
+    passages = t(
+        "cli.ingest.passages",
+        lang,
+        chunks=report.chunks,
+        seconds=report.seconds,
+        rate=report.chunks_per_second,
     )
+    console.print(passages, markup=False)
     if report.skipped:
-        table = Table("Skipped file", "Reason", title="Skipped", title_justify="left")
+        table = Table(
+            escape(t("cli.ingest.skipped_file", lang)),
+            escape(t("cli.ingest.reason", lang)),
+            title=escape(t("cli.ingest.skipped_title", lang)),
+            title_justify="left",
+        )
         for path, reason in report.skipped:
             table.add_row(escape(path), escape(reason))
         console.print(table)
     if report.left_out:
         n = len(report.left_out)
         table = Table(
-            "File",
-            "Left out",
-            title=f"{n} FAQ {'entry' if n == 1 else 'entries'} left out",
+            escape(t("cli.ingest.file", lang)),
+            escape(t("cli.ingest.left_out", lang)),
+            title=escape(
+                t("cli.ingest.left_out_one" if n == 1 else "cli.ingest.left_out_many", lang, count=n)
+            ),
             title_justify="left",
         )
         for path, what in report.left_out:
@@ -121,17 +142,18 @@ def ingest(
     removed from the index, and so is the earlier version of a file that no longer loads. FAQ entries
     added in Slack (stored in the database) are indexed again if the index lacks them, e.g. after --reset."""
     settings = load_settings()
+    lang = settings.cli_language
     targets = list(paths or [Path(p) for p in settings.knowledge_dirs])
     if not targets:
-        err.print("[red]Nothing to ingest: name folders or files, or set KNOWLEDGE_DIRS in .env.[/red]")
+        err.print(t("cli.ingest.nothing", lang), style="red", markup=False)
         raise typer.Exit(2)
     missing = [str(p) for p in targets if not p.exists()]
     if missing:
-        err.print(f"No such file or folder: {', '.join(missing)}", style="red", markup=False)
+        err.print(t("cli.ingest.missing", lang, paths=", ".join(missing)), style="red", markup=False)
         raise typer.Exit(2)
     kb = open_knowledge(settings)
-    report = _ingest_with_progress(kb, targets, reset)
-    _print_report(report)
+    report = _ingest_with_progress(kb, targets, reset, lang)
+    _print_report(report, lang)
     _restore_db_faqs(settings, kb)
 
 
@@ -143,20 +165,20 @@ def _restore_db_faqs(settings: Settings, kb) -> None:
     from bot.faq_index import reindex_faqs
     from feedback.db import Database
 
+    lang = settings.cli_language
     db = Database(settings.resolved_database_url)
     try:
         done = reindex_faqs(db, kb)
     except SQLAlchemyError as exc:
-        err.print(
-            f"[yellow]FAQ entries in the database were not re-indexed: {exc.__class__.__name__}: {exc}[/yellow]"
-        )
+        detail = f"{exc.__class__.__name__}: {exc}"
+        err.print(t("cli.ingest.faqs_failed", lang, detail=detail), style="yellow", markup=False)
         return
     finally:
         db.dispose()
     if done.indexed:
-        console.print(f"FAQ entries from the database re-indexed: {done.indexed}")
+        console.print(t("cli.ingest.faqs_reindexed", lang, count=done.indexed))
     if done.removed:
-        console.print(f"Withdrawn FAQ entries removed from the index: {done.removed}")
+        console.print(t("cli.ingest.faqs_removed", lang, count=done.removed))
 
 
 def ask(
@@ -187,7 +209,7 @@ def ask(
     role = known_role(settings, role, err)
     kb = open_knowledge(settings)
     if not len(kb):
-        err.print("[yellow]The knowledge base is empty: run `erp-coach ingest` first.[/yellow]")
+        err.print(t("cli.ask.empty_kb", settings.cli_language), style="yellow", markup=False)
     result = kb.search(question, role=role, lang=lang)
     if as_json:
         payload = asdict(result)
@@ -219,21 +241,25 @@ def ask(
             for ref in answer.related:
                 console.print(f"  • {ref.citation} ({_link(settings, ref.source)})", markup=False)
     if explain:
-        _explain(result)
+        _explain(result, settings.cli_language)
 
 
 def _link(settings: Settings, source: str) -> str:
     return settings.docs_base_url.rstrip("/") + "/" + source if settings.docs_base_url else source
 
 
-def _explain(result) -> None:
+def _explain(result, lang: str) -> None:
     # Compact, so that the source (the column that matters) is shown whole, folded over lines if need be.
     table = Table(
         title=f"{result.reason} · {result.latency_ms:.1f} ms", title_justify="left", box=box.SIMPLE_HEAD
     )
-    for col in ("#", "fused", "dense\nrank", "dense\nsim", "lexical\nrank", "bm25", "kind", "lang"):
-        table.add_column(col, justify="left" if col in ("kind", "lang") else "right", no_wrap=True)
-    table.add_column("source", overflow="fold")
+    table.add_column("#", justify="right", no_wrap=True)
+    for name in ("fused", "dense_rank", "dense_sim", "lexical_rank"):
+        table.add_column(escape(t(f"cli.explain.{name}", lang)), justify="right", no_wrap=True)
+    table.add_column("bm25", justify="right", no_wrap=True)
+    for name in ("kind", "lang"):
+        table.add_column(escape(t(f"cli.explain.{name}", lang)), justify="left", no_wrap=True)
+    table.add_column(escape(t("cli.explain.source", lang)), overflow="fold")
     for i, hit in enumerate(result.hits, 1):
         table.add_row(
             str(i),
@@ -283,27 +309,41 @@ def evaluate(
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
     settings = load_settings()
+    lang = settings.cli_language
     with tempfile.TemporaryDirectory(prefix="erp-coach-eval-") as tmp:
         kb = open_knowledge(settings, data_dir or Path(tmp))
-        report = _ingest_with_progress(kb, [kb_dir], reset=False)
-        _print_report(report)
+        report = _ingest_with_progress(kb, [kb_dir], reset=False, lang=lang)
+        _print_report(report, lang)
         with_tuning(kb, mode=mode.value)
         outcomes = evaluation.run(kb, items)
     metrics = evaluation.score(outcomes)
     table = Table(
-        "lang", "n", "hit@1", "hit@5", "MRR@10", title=f"Search quality ({mode.value})", title_justify="left"
+        escape(t("cli.eval.lang", lang)),
+        "n",
+        "hit@1",
+        "hit@5",
+        "MRR@10",
+        title=escape(t("cli.eval.title", lang, mode=mode.value)),
+        title_justify="left",
     )
-    for lang, m in metrics.per_lang.items():
-        table.add_row(lang, str(int(m["n"])), f"{m['hit@1']:.3f}", f"{m['hit@5']:.3f}", f"{m['mrr@10']:.3f}")
+    for question_lang, m in metrics.per_lang.items():
+        table.add_row(
+            question_lang, str(int(m["n"])), f"{m['hit@1']:.3f}", f"{m['hit@5']:.3f}", f"{m['mrr@10']:.3f}"
+        )
     console.print(table)
-    console.print(
-        f"Abstained: {metrics.abstained_answerable:.1%} of {metrics.n_answerable} answerable, "
-        f"{metrics.abstained_unanswerable:.1%} of {metrics.n_unanswerable} unanswerable"
+    abstained = t(
+        "cli.eval.abstained",
+        lang,
+        answerable=metrics.abstained_answerable,
+        n_answerable=metrics.n_answerable,
+        unanswerable=metrics.abstained_unanswerable,
+        n_unanswerable=metrics.n_unanswerable,
     )
-    console.print(f"Latency: p50 {metrics.latency_p50:.1f} ms, p95 {metrics.latency_p95:.1f} ms")
+    console.print(abstained)
+    console.print(t("cli.eval.latency", lang, p50=metrics.latency_p50, p95=metrics.latency_p95))
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         with out.open("w", encoding="utf-8") as fh:
             for o in outcomes:
                 fh.write(json.dumps(o.line(), ensure_ascii=False) + "\n")
-        console.print(f"Results: {out}")
+        console.print(t("cli.eval.results", lang, path=out), markup=False)

@@ -29,7 +29,7 @@ DEFAULT_KB = "./sample_kb"
 
 
 @contextlib.contextmanager
-def _stops_with_a_message() -> Iterator[None]:
+def _stops_with_a_message(lang: str) -> Iterator[None]:
     """A knowledge base that cannot start (model, Chroma, index, synonyms file) says why, not a traceback."""
     from slack_bolt.error import BoltError
     from slack_sdk.errors import SlackApiError
@@ -44,15 +44,12 @@ def _stops_with_a_message() -> Iterator[None]:
         err.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(1) from None
     except (BoltError, SlackApiError) as exc:  # e.g. invalid_auth from auth.test or apps.connections.open
-        err.print(
-            f"[red]Slack refused to start the bot: {escape(str(exc))}[/red]\n"
-            "Check SLACK_BOT_TOKEN (xoxb-…) and, for Socket Mode, SLACK_APP_TOKEN (xapp-…, connections:write); "
-            "README, “Connect to Slack”."
-        )
+        err.print(t("cli.slack.refused", lang, detail=exc), style="red", markup=False)
+        err.print(t("cli.slack.refused_hint", lang), markup=False)
         raise typer.Exit(1) from None
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            err.print(f"[red]The port is already in use ({exc.strerror}); pick another with --port.[/red]")
+            err.print(t("cli.slack.port_in_use", lang, detail=exc.strerror), style="red", markup=False)
             raise typer.Exit(1) from None
         raise
 
@@ -79,22 +76,25 @@ def serve(
     GET /healthz and needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET."""
     settings = load_settings()
     missing = missing_slack_settings(settings, http=http)
-    lang = "en"
+    lang = settings.cli_language
     if missing:
         err.print(f"[red]{t('common.missing_settings', lang, names=', '.join(missing))}[/red]")
         raise typer.Exit(2)
-    with _stops_with_a_message():
+    with _stops_with_a_message(lang):
         _serve(Services(settings), http=http, host=host, port=port, scheduler=scheduler)
 
 
 def chat(
     role: str = typer.Option(None, "--role", help="Answer as this role (e.g. finance)."),
-    lang: str = typer.Option("zh-CN", "--lang", help="UI language: zh-CN or en.", callback=ui_language),
+    lang: str = typer.Option(
+        None, "--lang", help="UI language: zh-CN or en; default: CLI_LANGUAGE.", callback=ui_language
+    ),
 ) -> None:
     """A local terminal chat over the knowledge base; reads questions line by line (works when piped)."""
     settings = load_settings()
-    role = known_role(settings, role, err)
-    with _stops_with_a_message():
+    lang = lang or settings.cli_language
+    role = known_role(settings, role, err, lang)
+    with _stops_with_a_message(lang):
         services = Services(settings)
         services.db.upgrade()  # questions are logged: the tables must exist on a fresh data dir
         _chat(services, role=role, lang=lang)
@@ -106,19 +106,19 @@ def run() -> None:
     Migrates the database, indexes KNOWLEDGE_DIRS (default ./sample_kb, only new or changed files), then
     serves Slack if it is configured, otherwise starts the terminal chat."""
     settings = load_settings()
+    lang = settings.cli_language
     services = Services(settings)
     services.db.upgrade()
-    with _stops_with_a_message():
-        _ingest(services, lang="zh-CN")
-        _restore_faqs(services, lang="zh-CN")
+    with _stops_with_a_message(lang):
+        _ingest(services, lang=lang)
+        _restore_faqs(services, lang=lang)
         missing = missing_slack_settings(settings, http=False)
         if not missing:
             _serve(services, http=False, host="", port=0)
             return
-        for lang in ("zh-CN", "en"):
-            err.print(f"[yellow]{t('common.missing_settings', lang, names=', '.join(missing))}[/yellow]")
-            err.print(t("common.starting_chat", lang), markup=False)
-        _chat(services, role=None, lang="zh-CN")
+        err.print(f"[yellow]{t('common.missing_settings', lang, names=', '.join(missing))}[/yellow]")
+        err.print(t("common.starting_chat", lang), markup=False)
+        _chat(services, role=None, lang=lang)
 
 
 def missing_slack_settings(settings: Settings, *, http: bool) -> list[str]:
@@ -138,7 +138,8 @@ def _serve(services: Services, *, http: bool, host: str, port: int, scheduler: b
     services.db.upgrade()  # a fresh data dir, or a new release's migrations: before the first event
     # Load the model and indexes now, not on the first question.
     services.knowledge.search("warm up")
-    _restore_faqs(services, lang="en")  # the index agrees with the database's FAQ entries before any answer
+    lang = services.settings.cli_language
+    _restore_faqs(services, lang=lang)  # the index agrees with the database's FAQ entries before any answer
     app = create_app(services)
     if scheduler:
         from bot.jobs import start_scheduler
@@ -146,10 +147,10 @@ def _serve(services: Services, *, http: bool, host: str, port: int, scheduler: b
         # Safe in every replica: runs are leased in the database, DMs claimed before they are sent.
         start_scheduler(services)
     if http:
-        console.print(t("slack.chat.serving_http", "en", host=host, port=port))
+        console.print(t("slack.chat.serving_http", lang, host=host, port=port))
         serve_http(app, services, host=host, port=port)
     else:
-        console.print(t("slack.chat.serving_socket", "en"))
+        console.print(t("slack.chat.serving_socket", lang))
         serve_socket_mode(app, services)
 
 
@@ -174,7 +175,7 @@ def _ingest(services: Services, *, lang: str) -> None:
         )
     )
     for path, reason in report.skipped:
-        err.print(f"  skipped {path}: {reason}", style="dim", markup=False)
+        err.print(f"  {t('cli.slack.skipped', lang, path=path, reason=reason)}", style="dim", markup=False)
     for path, what in report.left_out:
         err.print(f"  {path}: {what}", style="dim", markup=False)
 

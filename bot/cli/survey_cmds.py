@@ -15,6 +15,7 @@ from rich.table import Table
 
 from bot.cli._options import ui_language
 from bot.config import load_settings
+from bot.i18n import t
 from bot.services import Services
 from feedback.scheduler import InvalidSchedule
 from feedback.surveys import (
@@ -46,6 +47,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _services() -> Services:
+    """The services, or exit 2 with the problem. Their settings' cli_language is the output language."""
     try:
         services = Services(load_settings())
         services.db.upgrade()
@@ -69,24 +71,27 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 def list_surveys() -> None:
     """Show the surveys, their schedules, and the latest rounds with their progress."""
     services = _services()
+    lang = services.settings.cli_language
     try:
         surveys = services.surveys.all()
     except SurveyConfigError as exc:
         raise _fail(str(exc), 2) from exc
     tz = services.settings.timezone
-    table = Table(title=f"Surveys ({services.surveys.path})")
+    table = Table(title=escape(t("cli.surveys.title", lang, path=services.surveys.path)))
     for column in (
         "id",
         "title",
         "audience",
         "schedule",
-        "next send",
+        "next_send",
         "window",
         "reminders",
         "anonymous",
         "state",
     ):
-        table.add_column(column, overflow="fold")  # ids must stay copyable in a narrow terminal
+        table.add_column(
+            escape(t(f"cli.surveys.col.{column}", lang)), overflow="fold"
+        )  # ids must stay copyable in a narrow terminal
     now = dt.datetime.now(ZoneInfo(tz))
     for s in surveys:
         fire = s.trigger(tz).get_next_fire_time(None, now)
@@ -98,21 +103,26 @@ def list_surveys() -> None:
         table.add_row(
             escape(s.id),
             escape(localized(s.title, "zh-CN")),
-            ", ".join(s.audience) or "all",
+            escape(", ".join(s.audience) or t("cli.surveys.all", lang)),
             s.schedule,
             next_send,
             format_duration(s.window),
-            _reminder_days(s.reminders),
-            "yes" if s.anonymous else "no",
-            "[yellow]paused[/yellow]" if s.paused else "[green]active[/green]",
+            _reminder_days(s.reminders, lang),
+            t("cli.surveys.yes" if s.anonymous else "cli.surveys.no", lang),
+            f"[yellow]{t('cli.surveys.paused', lang)}[/yellow]"
+            if s.paused
+            else f"[green]{t('cli.surveys.active', lang)}[/green]",
         )
     console.print(table)
     for survey_id, problem in services.surveys.problems().items():
-        console.print(f"[red]Left out until fixed ({escape(survey_id or 'no id')}): {escape(problem)}[/red]")
+        survey_id = survey_id or t("cli.surveys.no_id", lang)
+        console.print(
+            t("cli.surveys.left_out", lang, id=survey_id, problem=problem), style="red", markup=False
+        )
     with services.db.begin() as session:
         rounds = latest_rounds(session, 10)
         if rounds:
-            progress = Table(title="Latest rounds")
+            progress = Table(title=escape(t("cli.surveys.rounds_title", lang)))
             for column in (
                 "round",
                 "survey",
@@ -121,11 +131,11 @@ def list_surveys() -> None:
                 "sent",
                 "failed",
                 "pending",
-                "reminders due",
+                "reminders_due",
                 "reminded",
                 "answered",
             ):
-                progress.add_column(column)
+                progress.add_column(escape(t(f"cli.surveys.rounds_col.{column}", lang)))
             for r in rounds:
                 p = round_progress(session, r.id)
                 progress.add_row(
@@ -135,17 +145,17 @@ def list_surveys() -> None:
                     *(str(x) for x in (p.audience, p.sent, p.failed, p.pending)),
                     f"{p.reminders_due}/{p.reminders_planned}" if p.reminders_planned else "-",
                     # people reminded, and the reminder DMs they got (someone reminded twice counts twice)
-                    f"{p.reminded} ({p.reminder_dms} DMs)",
+                    escape(t("cli.surveys.reminded_dms", lang, reminded=p.reminded, dms=p.reminder_dms)),
                     str(p.responded),
                 )
             console.print(progress)
 
 
-def _reminder_days(reminders) -> str:
+def _reminder_days(reminders, lang: str) -> str:
     """(3 days, 5 days) -> "3d, 5d after send"; nothing -> "none"."""
     if not reminders:
-        return "none"
-    return ", ".join(format_duration(r) for r in reminders) + " after send"
+        return t("cli.surveys.no_reminders", lang)
+    return t("cli.surveys.reminders_after", lang, days=", ".join(format_duration(r) for r in reminders))
 
 
 @surveys_app.command("create")
@@ -182,6 +192,7 @@ def create_survey(
 ) -> None:
     """Add a survey to surveys.yaml with a standard question set (edit the file for custom wording)."""
     services = _services()
+    lang = services.settings.cli_language
     texts = {
         "satisfaction": {
             "zh-CN": "总体来说，您对新 ERP 系统的满意度如何？",
@@ -200,7 +211,7 @@ def create_survey(
     raw_questions = []
     for i, qtype in enumerate(q.strip() for q in questions.split(",") if q.strip()):
         if qtype not in texts:
-            raise _fail(f"unknown question type {qtype!r}; choose from {', '.join(texts)}", 2)
+            raise _fail(t("cli.surveys.unknown_question_type", lang, qtype=qtype, types=", ".join(texts)), 2)
         question = {"id": f"{qtype}{i + 1}", "type": qtype, "text": texts[qtype]}
         if qtype == "module_rating":
             question["modules"] = [m.strip() for m in modules.split(",") if m.strip()]
@@ -208,11 +219,11 @@ def create_survey(
     try:
         window_length = parse_duration(window)
         if reminders is not None and remind_before is not None:
-            raise SurveyConfigError("give --reminders or the older --remind-before, not both")
+            raise SurveyConfigError(t("cli.surveys.reminders_or_remind_before", lang))
         if remind_before is not None:  # written in the new form: one reminder, counted from the send
             before = None if remind_before == "none" else parse_duration(remind_before)
             if before is not None and before >= window_length:
-                raise SurveyConfigError(f"--remind-before ({remind_before}) must be shorter than --window")
+                raise SurveyConfigError(t("cli.surveys.remind_before_too_late", lang, value=remind_before))
             reminder_list = [] if before is None else [format_duration(window_length - before)]
         elif reminders is None:
             reminder_list = [format_duration(r) for r in default_reminders(window_length)]
@@ -238,8 +249,13 @@ def create_survey(
         survey = services.surveys.add(raw)
     except SurveyConfigError as exc:
         raise _fail(str(exc), 2) from exc
-    console.print(
-        f"[green]Added survey {survey.id}[/green] to {services.surveys.path}; the scheduler picks it up within a minute."
+    added = t("cli.surveys.added", lang, id=survey.id, path=services.surveys.path)
+    console.print(added, style="green", markup=False)
+
+
+def _not_found(services: Services, survey_id: str) -> str:
+    return t(
+        "cli.surveys.not_found", services.settings.cli_language, id=survey_id, path=services.surveys.path
     )
 
 
@@ -248,10 +264,13 @@ def _set_paused(survey_id: str, paused: bool) -> None:
     try:
         services.surveys.set_paused(survey_id, paused)
     except LookupError as exc:
-        raise _fail(str(exc).strip("'\""), 2) from exc
-    console.print(
-        f"Survey {survey_id} is now {'[yellow]paused[/yellow]' if paused else '[green]active[/green]'}."
+        raise _fail(_not_found(services, survey_id), 2) from exc
+    message = t(
+        "cli.surveys.now_paused" if paused else "cli.surveys.now_active",
+        services.settings.cli_language,
+        id=survey_id,
     )
+    console.print(message, style="yellow" if paused else "green", markup=False)
 
 
 @surveys_app.command("pause")
@@ -270,20 +289,28 @@ def resume(survey_id: str = typer.Argument(..., help="The survey id (see `survey
 def run_now(survey_id: str = typer.Argument(..., help="The survey id (see `surveys list`).")) -> None:
     """Open a round now and send it by DM (quiet hours and working days still apply)."""
     services = _services()
+    lang = services.settings.cli_language
     if not services.settings.slack_bot_token:
-        raise _fail("SLACK_BOT_TOKEN is not set; run-now sends Slack DMs. See README, 'Connect to Slack'.", 2)
+        raise _fail(t("cli.surveys.no_token", lang), 2)
     from bot.jobs import run_survey_now
 
     try:
         round_ = run_survey_now(services, survey_id)
     except LookupError as exc:
-        raise _fail(str(exc).strip("'\""), 2) from exc
+        raise _fail(_not_found(services, survey_id), 2) from exc
     with services.db.begin() as session:
         p = round_progress(session, round_.id)
-    console.print(
-        f"Round {p.round_id} of {p.survey_id}: audience {p.audience}, sent {p.sent}, failed {p.failed}, "
-        f"pending {p.pending} (pending ones go out after quiet hours, via `erp-coach scheduler`)."
+    sent = t(
+        "cli.surveys.round_sent",
+        lang,
+        round=p.round_id,
+        survey=p.survey_id,
+        audience=p.audience,
+        sent=p.sent,
+        failed=p.failed,
+        pending=p.pending,
     )
+    console.print(sent, markup=False)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -296,29 +323,31 @@ def training_assign(user_id: str = typer.Argument(..., help="Slack user id (U...
     from feedback.people import get_user
 
     services = _services()
+    lang = services.settings.cli_language
     with services.db.begin() as session:
         user = get_user(session, user_id)
         if user is None or not user.role:
-            raise _fail(f"{user_id} has no role yet; set one with /erp role first.", 2)
+            raise _fail(t("cli.training.no_role", lang, user=user_id), 2)
         try:
             created = assign_plan(session, services.training, user_id, user.role)
         except TrainingConfigError as exc:
             raise _fail(str(exc), 2) from exc
         items = training_plan(session, user_id)
-    console.print(f"{len(created)} new module(s) assigned; {len(items)} in {user_id}'s plan.")
+    assigned = t("cli.training.assigned", lang, created=len(created), total=len(items), user=user_id)
+    console.print(assigned, markup=False)
 
 
 # ---------------------------------------------------------------------------------------------------
 # digest and scheduler
 
 
-def _parse_day(text: str | None, tz: str) -> dt.datetime | None:
+def _parse_day(text: str | None, tz: str, lang: str) -> dt.datetime | None:
     if not text:
         return None
     try:
         return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(0), ZoneInfo(tz)).astimezone(dt.UTC)
     except ValueError as exc:
-        raise _fail(f"{text!r} is not a date; write YYYY-MM-DD", 2) from exc
+        raise _fail(t("cli.digest.bad_date", lang, text=text), 2) from exc
 
 
 def digest(
@@ -327,28 +356,32 @@ def digest(
     since: str = typer.Option(None, "--since", help="First day (YYYY-MM-DD); default: last full week."),
     until: str = typer.Option(None, "--until", help="Day after the last day (YYYY-MM-DD)."),
     lang: str = typer.Option(
-        "zh-CN", "--lang", help="Language of the preview: zh-CN or en.", callback=ui_language
+        None,
+        "--lang",
+        help="Language of the preview: zh-CN or en; default: CLI_LANGUAGE.",
+        callback=ui_language,
     ),
 ) -> None:
     """The manager digest: `--preview` renders it without Slack; without it, sends it now."""
     services = _services()
+    lang = lang or services.settings.cli_language
     tz = services.settings.timezone
-    period = {"since": _parse_day(since, tz), "until": _parse_day(until, tz)}
+    period = {"since": _parse_day(since, tz, lang), "until": _parse_day(until, tz, lang)}
     if (period["since"] is None) != (period["until"] is None):
-        raise _fail("give both --since and --until, or neither (last full week)", 2)
+        raise _fail(t("cli.digest.since_and_until", lang), 2)
     if period["since"] and period["since"] >= period["until"]:
-        raise _fail("--since must be before --until", 2)
+        raise _fail(t("cli.digest.since_before_until", lang), 2)
     from bot.digest_delivery import deliver_digest, render_preview
 
     if preview:
         text, paths = render_preview(services, out, lang, **period)
         console.print(text, markup=False, highlight=False)
         for path in paths:
-            console.print(f"[green]chart[/green] {path}")
+            console.print(f"[green]{escape(t('cli.digest.chart', lang))}[/green] {escape(str(path))}")
         return
     if not services.settings.slack_bot_token:
-        raise _fail("SLACK_BOT_TOKEN is not set; use --preview to render the digest without Slack.", 2)
-    console.print(f"Digest delivered to {deliver_digest(services, **period)} conversation(s).")
+        raise _fail(t("cli.digest.no_token", lang), 2)
+    console.print(t("cli.digest.delivered", lang, count=deliver_digest(services, **period)))
 
 
 def scheduler() -> None:
@@ -363,9 +396,11 @@ def scheduler() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     sched = start_scheduler(services)
-    console.print(
-        f"[green]Scheduler running[/green] ({len(sched.get_jobs())} jobs, {services.settings.timezone}); Ctrl-C stops it."
+    lang = services.settings.cli_language
+    running = t(
+        "cli.scheduler.running", lang, jobs=len(sched.get_jobs()), timezone=services.settings.timezone
     )
+    console.print(running, style="green", markup=False)
     stop.wait()
     sched.shutdown(wait=True)
-    console.print("Scheduler stopped.")
+    console.print(t("cli.scheduler.stopped", lang))

@@ -20,6 +20,7 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings, load_settings
+from bot.i18n import t
 from feedback.db import Database, current_revision
 from feedback.tickets import InvalidTicket, Status, Ticket, list_tickets
 
@@ -80,14 +81,17 @@ def _load(settings: Settings, status: list[str] | None) -> list[dict[str, object
     db = _database(settings)
     try:
         if current_revision(db) is None:
-            raise _fail(
-                f"The database at {make_url(db.url).render_as_string(hide_password=True)} has no tables yet; "
-                "run `erp-coach db upgrade` (or `make run`) first."
-            )
+            url = make_url(db.url).render_as_string(hide_password=True)
+            raise _fail(t("cli.tickets.no_tables", settings.cli_language, url=url))
         with db.begin() as session:
-            return [_row(t, tz) for t in list_tickets(session, status=status or None)]
-    except InvalidTicket as exc:
-        raise _fail(str(exc), 2) from None
+            return [_row(ticket, tz) for ticket in list_tickets(session, status=status or None)]
+    except InvalidTicket as exc:  # only --status can be wrong here
+        message = (
+            t("cli.tickets.bad_status", settings.cli_language, **exc.params)
+            if exc.code == "bad_status"
+            else str(exc)
+        )
+        raise _fail(message, 2) from None
     finally:
         db.dispose()
 
@@ -105,17 +109,23 @@ def list_command(
     ] = False,
 ) -> None:
     """List tickets, oldest first."""
-    rows = _load(load_settings(), status)
+    settings = load_settings()
+    lang = settings.cli_language
+    rows = _load(settings, status)
     if as_json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
     if not rows:
-        console.print("No tickets" + (f" with status {', '.join(status)}" if status else "") + ".")
+        if status:
+            console.print(t("cli.tickets.none_with_status", lang, status=", ".join(status)), markup=False)
+        else:
+            console.print(t("cli.tickets.none", lang))
         return
     names = ("key", "status", "priority", "category", "title", "assignee", "affected", "created_at")
     table = Table(show_lines=False)
     for name in names:
-        table.add_column(name, overflow="fold", max_width=50 if name == "title" else None)
+        header = escape(t(f"cli.tickets.col.{name}", lang))
+        table.add_column(header, overflow="fold", max_width=50 if name == "title" else None)
     for row in rows:
         table.add_row(*(escape(str(row[name])) for name in names))
     console.print(table)
@@ -135,7 +145,9 @@ def export_command(
     status: Annotated[list[str] | None, typer.Option("--status", "-s", help="Only this status.")] = None,
 ) -> None:
     """Export tickets as CSV in UTF-8 with a BOM, so Excel shows Chinese text correctly."""
-    rows = _load(load_settings(), status)
+    settings = load_settings()
+    lang = settings.cli_language
+    rows = _load(settings, status)
     try:
         with output.open("w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=_COLUMNS)
@@ -143,8 +155,9 @@ def export_command(
             for row in rows:
                 writer.writerow({k: _excel_safe(v) for k, v in row.items()})
     except OSError as exc:
-        raise _fail(f"Cannot write {output}: {exc.strerror or exc}") from None
-    console.print(f"[green]Exported {len(rows)} tickets to {output}[/green] ({fmt.value}, UTF-8 with BOM)")
+        raise _fail(t("cli.tickets.cannot_write", lang, path=output, reason=exc.strerror or exc)) from None
+    exported = t("cli.tickets.exported", lang, count=len(rows), path=output, format=fmt.value)
+    console.print(exported, style="green", markup=False)
 
 
 def _sqlite_path(settings: Settings) -> Path | None:
@@ -152,7 +165,7 @@ def _sqlite_path(settings: Settings) -> Path | None:
     if url.get_backend_name() != "sqlite":
         return None
     if not url.database or url.database == ":memory:":
-        raise _fail("The database is in memory; there is nothing to back up.")
+        raise _fail(t("cli.backup.in_memory", settings.cli_language))
     return Path(url.database)
 
 
@@ -168,14 +181,15 @@ def backup(
 ) -> None:
     """Back up the database: a consistent SQLite copy while the bot runs, or pg_dump for PostgreSQL."""
     settings = load_settings()
+    lang = settings.cli_language
     if path.exists() and not force:
-        raise _fail(f"{path} exists; choose another path or pass --force.")
+        raise _fail(t("cli.backup.exists", lang, path=path))
     source = _sqlite_path(settings)
     if source is None:
         _pg_backup(settings, path)
         return
     if not source.exists():
-        raise _fail(f"No database at {source}; run `erp-coach db upgrade` first.")
+        raise _fail(t("cli.backup.no_database", lang, path=source))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial")
     tmp.unlink(missing_ok=True)
@@ -184,30 +198,29 @@ def backup(
         _sqlite_copy(sqlite3.connect(source), tmp)
     except sqlite3.Error as exc:
         tmp.unlink(missing_ok=True)
-        raise _fail(f"Cannot write the backup to {path}: {exc}") from None
+        raise _fail(t("cli.backup.cannot_write", lang, path=path, detail=exc)) from None
     tmp.replace(path)
-    console.print(f"[green]Backed up {source} to {path}[/green] ({path.stat().st_size:,} bytes)")
+    done = t("cli.backup.done", lang, source=source, path=path, size=path.stat().st_size)
+    console.print(done, style="green", markup=False)
 
 
 def _pg_backup(settings: Settings, path: Path) -> None:
+    lang = settings.cli_language
     real, shown = _libpq_url(settings)
     command = ["pg_dump", "--format=custom", "--no-owner", f"--file={path}", real]
     printable = " ".join(command[:-1] + [f"'{shown}'"])
-    console.print(
-        "The database is PostgreSQL. Back it up with pg_dump (restore with pg_restore --clean):\n"
-        f"  {printable}"
-    )
+    console.print(f"{t('cli.backup.postgres', lang)}\n  {printable}", markup=False)
     if shutil.which("pg_dump") is None:
-        raise _fail(
-            "pg_dump is not installed here; run the command above where it is (postgresql-client).", 3
-        )
+        raise _fail(t("cli.backup.no_pg_dump", lang), 3)
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
-        raise _fail(f"pg_dump failed: {result.stderr.strip()}", result.returncode)
-    console.print(f"[green]Backed up to {path}[/green] ({path.stat().st_size:,} bytes)")
+        raise _fail(t("cli.backup.pg_dump_failed", lang, detail=result.stderr.strip()), result.returncode)
+    console.print(
+        t("cli.backup.pg_done", lang, path=path, size=path.stat().st_size), style="green", markup=False
+    )
 
 
-def _check_backup(path: Path) -> None:
+def _check_backup(path: Path, lang: str) -> None:
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
@@ -216,11 +229,11 @@ def _check_backup(path: Path) -> None:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
-        raise _fail(f"{path} is not an erp-coach SQLite backup: {exc}") from None
+        raise _fail(t("cli.restore.not_a_backup", lang, path=path, detail=exc)) from None
     if ok != "ok":
-        raise _fail(f"{path} is damaged (integrity check: {ok}).")
+        raise _fail(t("cli.restore.damaged", lang, path=path, detail=ok))
     if "alembic_version" not in tables:
-        raise _fail(f"{path} is not an erp-coach database backup (no alembic_version table).")
+        raise _fail(t("cli.restore.no_alembic", lang, path=path))
 
 
 def restore(
@@ -231,14 +244,15 @@ def restore(
 ) -> None:
     """Restore the SQLite database from a backup. PostgreSQL: use pg_restore (see `backup`)."""
     settings = load_settings()
+    lang = settings.cli_language
     target = _sqlite_path(settings)
     if target is None:
-        raise _fail("The database is PostgreSQL; restore with: pg_restore --clean --dbname=URL BACKUP", 2)
+        raise _fail(t("cli.restore.postgres", lang), 2)
     if not path.is_file():
-        raise _fail(f"No backup file at {path}.")
-    _check_backup(path)
+        raise _fail(t("cli.restore.no_file", lang, path=path))
+    _check_backup(path, lang)
     if target.exists() and not force:
-        raise _fail(f"{target} exists; stop the bot and pass --force to replace it with {path}.")
+        raise _fail(t("cli.restore.exists", lang, target=target, path=path))
     if not target.exists():
         # A WAL left behind by the lost database would be replayed onto the restored one.
         for suffix in ("-wal", "-shm", "-journal"):
@@ -247,8 +261,8 @@ def restore(
     try:
         _sqlite_copy(sqlite3.connect(f"file:{path}?mode=ro", uri=True), target)
     except sqlite3.Error as exc:
-        raise _fail(f"Cannot restore {path} to {target}: {exc}") from None
-    console.print(f"[green]Restored {target} from {path}[/green]")
+        raise _fail(t("cli.restore.failed", lang, path=path, target=target, detail=exc)) from None
+    console.print(t("cli.restore.done", lang, target=target, path=path), style="green", markup=False)
 
 
 def _sqlite_copy(src: sqlite3.Connection, target: Path) -> None:

@@ -25,6 +25,7 @@ def env(monkeypatch, tmp_path, db_url):
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setenv("ERP_COACH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.delenv("CLI_LANGUAGE")  # the default, zh-CN; --lang en is tested where it matters
     kb = tmp_path / "知识库"
     (kb / "财务").mkdir(parents=True)
     (kb / "财务" / "费用报销.md").write_text(
@@ -106,7 +107,7 @@ def test_list_and_withdraw_while_the_bot_runs(env, db_url, tmp_path, embedder):
 
     result = runner.invoke(app, ["ingest", str(env), "--reset"])  # a rebuilt index leaves it out
     assert result.exit_code == 0, result.output
-    assert "re-indexed: 1" in result.output
+    assert "已重新索引数据库中的常见问题：1 条" in result.output
     bot.refresh()  # the running bot, after the rebuild
     assert f"faq:db-faq-{faq_id}" not in bot.sources and f"faq:db-faq-{faq_id + 1}" in bot.sources
     assert f"faq:db-faq-{faq_id}" not in _faq_sources(bot)

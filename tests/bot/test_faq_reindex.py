@@ -78,6 +78,7 @@ def test_run_restores_database_faqs_into_a_fresh_index(env, tmp_path, monkeypatc
     _promote_faq(f"sqlite:///{db_file}")
     monkeypatch.setenv("KNOWLEDGE_DIRS", str(env))
     monkeypatch.setenv("ERP_COACH_DATA_DIR", str(tmp_path / "new-data"))  # the index folder was lost
+    monkeypatch.delenv("CLI_LANGUAGE")  # `make run` as shipped: zh-CN
 
     result = runner.invoke(app, ["run"], input=f"{QUESTION}\n")
     assert result.exit_code == 0, result.output

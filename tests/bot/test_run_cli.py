@@ -17,6 +17,7 @@ def env(monkeypatch, tmp_path):
     monkeypatch.setenv("ERP_COACH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("COLUMNS", "400")  # long paths on one line
+    monkeypatch.delenv("CLI_LANGUAGE")  # `make run` as shipped: zh-CN
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch

@@ -61,7 +61,7 @@ def test_list_json_and_status_filter(cli_env):
 def test_unknown_status_is_a_clear_error_not_a_traceback(cli_env):
     result = runner.invoke(app, ["tickets", "list", "--status", "done"])
     assert result.exit_code == 2
-    assert "unknown status 'done'; choose one of: new, triaged" in result.output
+    assert "Unknown status 'done'; choose one of: new, triaged" in result.output
     assert "Traceback" not in result.output
 
 

@@ -92,7 +92,7 @@ def test_surveys_cli_mistakes_are_clear_messages_not_tracebacks(env):
     result = runner.invoke(app, ["surveys", "create", "x", "--title", "t", "--audience", "ceo"])
     assert result.exit_code == 2 and "unknown audience role" in result.output
     result = runner.invoke(app, ["surveys", "pause", "nope"])
-    assert result.exit_code == 2 and "no survey 'nope'" in result.output
+    assert result.exit_code == 2 and "No survey 'nope'" in result.output
     result = runner.invoke(app, ["surveys", "run-now", "erp-pulse"])
     assert result.exit_code == 2 and "SLACK_BOT_TOKEN" in result.output
     result = runner.invoke(app, ["digest", "--since", "2026-11-01"])
@@ -102,7 +102,19 @@ def test_surveys_cli_mistakes_are_clear_messages_not_tracebacks(env):
 def test_digest_preview_renders_text_and_pngs_without_slack(env, tmp_path):
     out = tmp_path / "预览"
     result = runner.invoke(
-        app, ["digest", "--preview", "--out", str(out), "--since", "2026-11-16", "--until", "2026-11-23"]
+        app,
+        [
+            "digest",
+            "--preview",
+            "--out",
+            str(out),
+            "--since",
+            "2026-11-16",
+            "--until",
+            "2026-11-23",
+            "--lang",
+            "zh",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "ERP 上线每周摘要" in result.output and "2026-11-16 至 2026-11-22" in result.output
@@ -131,7 +143,19 @@ def test_digest_preview_shows_ticket_satisfaction(env, tmp_path):
     db.dispose()
     out = tmp_path / "预览"
     result = runner.invoke(
-        app, ["digest", "--preview", "--out", str(out), "--since", "2026-11-16", "--until", "2026-11-23"]
+        app,
+        [
+            "digest",
+            "--preview",
+            "--out",
+            str(out),
+            "--since",
+            "2026-11-16",
+            "--until",
+            "2026-11-23",
+            "--lang",
+            "zh",
+        ],
     )
     assert result.exit_code == 0, result.output
     text = (out / "digest.zh-CN.md").read_text(encoding="utf-8")

@@ -1,8 +1,10 @@
-"""Block Kit views stay within Slack's limits whatever the manuals contain; catalogs match."""
+"""Block Kit views stay within Slack's limits whatever the manuals contain; catalogs match, and hold
+every key the CLI uses."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +32,24 @@ def _hit(source: str, text: str, **kw) -> Hit:
 def test_i18n_catalogs_have_identical_keys():
     keys = {lang: set(catalog(lang)) for lang in LANGUAGES}
     assert keys["en"] == keys["zh-CN"], keys["en"] ^ keys["zh-CN"]
+
+
+def test_every_key_the_cli_uses_is_in_both_catalogs():
+    root = Path(__file__).resolve().parents[2] / "bot"
+    domains = "|".join(path.stem for path in (root / "i18n" / "locales" / "en").glob("*.yaml"))
+    # "domain.group.name" literals, and f-strings such as f"cli.surveys.col.{column}" as patterns
+    # (some key must match); "tickets.csv" has one dot and is not a key.
+    literal = re.compile(rf"""f?["']((?:{domains})\.[a-z_]+(?:\.[a-z_{{}}]+)+)["']""")
+    used = {key for path in (root / "cli").glob("*.py") for key in literal.findall(path.read_text("utf-8"))}
+    assert len(used) > 100  # the scan found the CLI's keys
+    for lang in LANGUAGES:
+        keys = set(catalog(lang))
+        missing = []
+        for key in used:
+            pattern = re.compile(re.sub(r"\\\{[a-z_]+\\\}", "[a-z_]+", re.escape(key)) + "$")
+            if not any(pattern.match(k) for k in keys):
+                missing.append(key)
+        assert not missing, (lang, sorted(missing))
 
 
 def test_a_huge_passage_is_split_and_truncated_within_limits():

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -24,6 +24,9 @@ _NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+_MIGRATION_LOCK = 0x45525043  # "ERPC": one advisory lock key for every schema change of erp-coach
 
 
 class Base(DeclarativeBase):
@@ -87,7 +90,23 @@ class Database:
             yield session
 
     def upgrade(self, revision: str = "heads") -> None:
-        command.upgrade(alembic_config(self.url), revision)
+        """Migrate to `revision`. On PostgreSQL under an advisory lock: replicas and scheduler processes
+        that start together would otherwise run the same CREATE TABLE at once, and all but one fail."""
+        with self.migration_lock():
+            command.upgrade(alembic_config(self.url), revision)
+
+    @contextmanager
+    def migration_lock(self) -> Iterator[None]:
+        """Held while this process changes the schema (a no-op on SQLite, whose writer lock serializes)."""
+        if self.dialect != "postgresql":
+            yield
+            return
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
 
     def dispose(self) -> None:
         self.engine.dispose()

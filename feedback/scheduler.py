@@ -259,8 +259,13 @@ class LeasedThreadPoolExecutor(ThreadPoolExecutor):
 
 def build_scheduler(db: Database, tz: str, *, max_workers: int = 4) -> BackgroundScheduler:
     """A scheduler whose jobs live in `db` and whose runs are leased; not started."""
+    store = SQLAlchemyJobStore(engine=db.engine, tablename=JOBS_TABLE)
+    # APScheduler creates its table on start; two processes starting together on PostgreSQL both tried,
+    # and one died on the duplicate CREATE TABLE. Create it first, under the migration lock.
+    with db.migration_lock():
+        store.jobs_t.create(db.engine, checkfirst=True)
     return BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=db.engine, tablename=JOBS_TABLE)},
+        jobstores={"default": store},
         executors={"default": LeasedThreadPoolExecutor(db, max_workers)},
         job_defaults={
             "coalesce": COALESCE,

@@ -14,6 +14,7 @@ from feedback.faq import all_entries
 from feedback.people import set_role
 from feedback.tickets import events_of, list_tickets
 from knowledge.base import KnowledgeBase, KnowledgeConfig
+from tests.knowledge.pages import write_pages
 from tests.slack.harness import start_app
 
 TRIAGE = "C0TRIAGE"
@@ -34,10 +35,7 @@ def slack_overrides():
 
 @pytest.fixture
 def app(slack_services, fake_slack, embedder, tmp_path):
-    root = tmp_path / "知识库"
-    for rel, text in KB.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
+    root = write_pages(tmp_path / "知识库", KB)
     kb = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "kb-data"), embedder)
     assert kb.ingest([root]).files_indexed == 1
     slack_services.__dict__["knowledge"] = kb  # this test's own index: it gains and loses a FAQ entry

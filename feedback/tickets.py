@@ -574,7 +574,11 @@ CROSS_LANGUAGE_THRESHOLD = 0.3
 
 def similar_text(ticket: Ticket) -> str:
     """The text tickets are compared on (embedded and tokenized the same way)."""
-    return f"{ticket.title}\n{ticket.description}"
+    return _compared_text(ticket.title, ticket.description)
+
+
+def _compared_text(title: str, description: str) -> str:
+    return f"{title}\n{description}"
 
 
 def cross_language_score(
@@ -615,32 +619,34 @@ def similar_open_tickets(
     query = query / norm
     words = set(tokenize(text)) if text is not None and tokenize is not None else None
     rendered = render(text) if words is not None and render is not None else None
-    stmt = select(Ticket).where(
+    # Only the columns compared, not whole rows: building ORM objects for every open ticket was most of
+    # a card render's time (benchmarks/similar_tickets.py); the few shown are loaded at the end.
+    stmt = select(Ticket.id, Ticket.number, Ticket.title, Ticket.description, Ticket.embedding).where(
         Ticket.status.in_([s.value for s in OPEN_STATUSES]),
         Ticket.duplicate_of_id.is_(None),
         Ticket.embedding.is_not(None),
     )
     if exclude_id is not None:
         stmt = stmt.where(Ticket.id != exclude_id)
-    found: list[SimilarTicket] = []
-    for ticket in session.scalars(stmt):
-        other = vector_of(ticket)
-        if other is None or other.shape != query.shape:
+    scored: list[tuple[float, int, int]] = []  # (score, number, id)
+    for ticket_id, number, title, description, blob in session.execute(stmt):
+        other = np.frombuffer(blob, dtype=np.float32)
+        if other.shape != query.shape:
             continue  # embedded by another model; not comparable
-        theirs = similar_text(ticket)
+        theirs = _compared_text(title, description)
         if words is not None and render is not None:
             cross = cross_language_score((text, rendered), (theirs, render(theirs)), tokenize)
             if cross is not None:
                 if cross >= CROSS_LANGUAGE_THRESHOLD:
-                    found.append(SimilarTicket(ticket, cross))
+                    scored.append((cross, number, ticket_id))
                 continue
         score = float(np.dot(query, other))
         if words is not None:
             score = (score + _dice(words, set(tokenize(theirs)))) / 2
         if score >= threshold:
-            found.append(SimilarTicket(ticket, score))
-    found.sort(key=lambda s: (-s.score, s.ticket.number))
-    return found[:limit]
+            scored.append((score, number, ticket_id))
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    return [SimilarTicket(session.get(Ticket, ticket_id), score) for score, _, ticket_id in scored[:limit]]
 
 
 # ------------------------------------------------------------------------------------------- triage

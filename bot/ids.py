@@ -17,6 +17,12 @@ FEEDBACK_REASON_MODAL = "feedback_reason_modal"
 FEEDBACK_REASON_BLOCK = "feedback_reason"
 FEEDBACK_REASON_INPUT = "reason"
 NOT_HELPFUL_REASONS = ("wrong", "outdated", "not_my_role", "unclear")
+# Under an answer shared to a channel: anyone there may rate it (colleague ratings; the asker's click is
+# the asker's rating). Value = the question log id. The tally's context block id is
+# "colleague_ratings:<message language>", so a click from anyone redraws it in the message's language.
+SHARED_HELPFUL = "shared_answer_helpful"
+SHARED_NOT_HELPFUL = "shared_answer_not_helpful"
+COLLEAGUE_RATINGS_BLOCK = "colleague_ratings"
 
 # Tickets (the handler belongs to the tickets feature). The button's value is JSON:
 # {"q": question_log_id or null, "question": text, "sources": [citation, ...]}

@@ -24,6 +24,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from feedback import tickets
+from feedback.colleague_ratings import ColleagueRating
 from feedback.questions import QuestionLog
 from feedback.surveys import SurveyDelivery, SurveyResponse, SurveyRound, localized
 from feedback.training import KnowledgeGap, RoleCompletion, completion_by_role, knowledge_gaps
@@ -59,10 +60,16 @@ class SurveySummary:
 
 @dataclass(frozen=True)
 class BotStats:
+    """The assistant's questions of a period. `rated` and `helpful` are the askers' own ratings; the
+    colleague ratings (👍/👎 from colleagues on answers shared to a channel) are counted apart, on the
+    same questions, and never enter `helpful_rate`."""
+
     questions: int
     answered: int
     rated: int
     helpful: int
+    colleague_helpful: int = 0
+    colleague_not_helpful: int = 0
 
     @property
     def answer_rate(self) -> float | None:
@@ -239,7 +246,13 @@ def _shown_groups(groups: dict[str, list[int]], total: int) -> dict[str, list[in
 
 def _bot_stats(session: Session, since: dt.datetime, until: dt.datetime) -> BotStats:
     window = (QuestionLog.created_at >= since, QuestionLog.created_at < until)
-    return BotStats(*session.execute(select(*_bot_counts()).where(*window)).one())
+    counts = session.execute(select(*_bot_counts()).where(*window)).one()
+    colleagues = session.execute(
+        select(*_colleague_counts())
+        .join(QuestionLog, ColleagueRating.question_id == QuestionLog.id)
+        .where(*window)
+    ).one()
+    return BotStats(*counts, *colleagues)
 
 
 def _bot_counts() -> tuple:
@@ -252,6 +265,14 @@ def _bot_counts() -> tuple:
     )
 
 
+def _colleague_counts() -> tuple:
+    """BotStats' colleague fields, in order, as SQL aggregates over ColleagueRating."""
+    return (
+        func.count().filter(ColleagueRating.rating == 1),
+        func.count().filter(ColleagueRating.rating == -1),
+    )
+
+
 PRIVATE_SURFACES = ("dm", "home", "modal", "cli")  # asked where only the asker sees the answer
 
 
@@ -261,12 +282,21 @@ def _by_channel(session: Session, since: dt.datetime, until: dt.datetime) -> lis
     surfaces."""
     surface = func.coalesce(QuestionLog.surface, "")
     conversation = case((surface.in_(PRIVATE_SURFACES), None), else_=QuestionLog.channel_id)
-    rows = session.execute(
-        select(conversation, *_bot_counts())
-        .where(QuestionLog.created_at >= since, QuestionLog.created_at < until)
-        .group_by(conversation)
-    ).all()
-    out = [ChannelStats(channel, BotStats(*numbers)) for channel, *numbers in rows]
+    window = (QuestionLog.created_at >= since, QuestionLog.created_at < until)
+    rows = session.execute(select(conversation, *_bot_counts()).where(*window).group_by(conversation)).all()
+    colleagues = {
+        channel: numbers
+        for channel, *numbers in session.execute(
+            select(conversation, *_colleague_counts())
+            .join(QuestionLog, ColleagueRating.question_id == QuestionLog.id)
+            .where(*window)
+            .group_by(conversation)
+        ).all()
+    }
+    out = [
+        ChannelStats(channel, BotStats(*numbers, *colleagues.get(channel, (0, 0))))
+        for channel, *numbers in rows
+    ]
     return sorted(out, key=lambda c: (-c.stats.questions, c.channel_id is None, c.channel_id or ""))
 
 

@@ -2,6 +2,7 @@
 
 from feedback import (  # noqa: F401
     channels,
+    colleague_ratings,
     deliveries,
     faq,
     people,

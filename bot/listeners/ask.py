@@ -382,7 +382,7 @@ def _share(services: Services, client: WebClient, respond, body: dict) -> None:
             docs_base_url=services.settings.docs_base_url,
             asker=user_id,
             show_question=True,
-            rateable=False,
+            shared=True,
         ),
     )
     respond(response_type="in_channel", replace_original=False, **message.as_kwargs())

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot import ids
-from bot.i18n import t
+from bot.i18n import LANGUAGES, t
 from bot.views.text import (
     BUTTON_VALUE_LIMIT,
     docs_url,
@@ -36,6 +36,7 @@ class AnswerContext:
     show_question: bool = False  # quote the question above the answer (mentions, shares)
     shareable: bool = False  # ephemeral answers get a "Share to channel" button
     rateable: bool = True
+    shared: bool = False  # posted to the channel by its asker: everyone there may rate it
     role: str | None = None
     extra_context: list[str] = field(default_factory=list)
 
@@ -103,6 +104,8 @@ def answer_message(result: SearchResult, ctx: AnswerContext) -> Message:
         )
     for extra in ctx.extra_context:
         blocks.append(_context(extra))
+    if ctx.shared and ctx.rateable and ctx.question_id is not None:
+        blocks.append(colleague_ratings_block(lang, 0, 0))
     blocks.append(_actions(result, ctx, answered=True))
     fallback = t("slack.answer.fallback", lang, citation=escape(best.citation))
     return Message(text=truncate(fallback, 3000), blocks=blocks)
@@ -211,13 +214,47 @@ def rated_blocks(blocks: list[dict], note: str, *, keep_ticket: bool) -> list[di
     return out
 
 
+def colleague_ratings_block(lang: str, helpful: int, not_helpful: int) -> dict:
+    """The colleague ratings of a shared answer, e.g. "同事评价：👍 3 · 👎 1", in the message's language
+    (kept in the block id, since a click may come from someone who reads another)."""
+    if helpful or not_helpful:
+        text = t("slack.answer.colleague_ratings", lang, helpful=helpful, not_helpful=not_helpful)
+    else:
+        text = t("slack.answer.colleague_ratings_none", lang)
+    return _context(text) | {"block_id": f"{ids.COLLEAGUE_RATINGS_BLOCK}:{lang}"}
+
+
+def with_colleague_ratings(blocks: list[dict], helpful: int, not_helpful: int, lang: str) -> list[dict]:
+    """The same shared answer with its colleague ratings redrawn (`lang` only if the message never
+    named its own), placed above the buttons."""
+    out: list[dict] = []
+    placed = False
+    for block in blocks:
+        block_id = str(block.get("block_id") or "")
+        name, _, own = block_id.partition(":")
+        if name == ids.COLLEAGUE_RATINGS_BLOCK:
+            out.append(colleague_ratings_block(own if own in LANGUAGES else lang, helpful, not_helpful))
+            placed = True
+            continue
+        if block_id == ACTIONS_BLOCK and not placed:
+            out.append(colleague_ratings_block(lang, helpful, not_helpful))
+            placed = True
+        out.append(block)
+    return out
+
+
 def _actions(result: SearchResult, ctx: AnswerContext, *, answered: bool) -> dict:
     lang = ctx.lang
     qid = "" if ctx.question_id is None else str(ctx.question_id)
     elements: list[dict] = []
     if answered and ctx.rateable and qid:
-        elements.append(_button(ids.FEEDBACK_HELPFUL, t("slack.answer.helpful", lang), qid, style="primary"))
-        elements.append(_button(ids.FEEDBACK_NOT_HELPFUL, t("slack.answer.not_helpful", lang), qid))
+        helpful, not_helpful = (
+            (ids.SHARED_HELPFUL, ids.SHARED_NOT_HELPFUL)
+            if ctx.shared
+            else (ids.FEEDBACK_HELPFUL, ids.FEEDBACK_NOT_HELPFUL)
+        )
+        elements.append(_button(helpful, t("slack.answer.helpful", lang), qid, style="primary"))
+        elements.append(_button(not_helpful, t("slack.answer.not_helpful", lang), qid))
     sources = [hit.citation or hit.source for hit in result.hits[:3]]
     ticket = _button(
         ids.OPEN_TICKET,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import fields
 from zoneinfo import ZoneInfo
 
 from bot import ids
@@ -75,8 +76,7 @@ def _channel_lines(channels: list[ChannelStats], lang: str) -> list[str]:
         return []
     rows = [(f"<#{c.channel_id}>", c.stats) for c in public[:TOP_CHANNELS]]
     if private:
-        fields = ("questions", "answered", "rated", "helpful")
-        merged = BotStats(*(sum(getattr(b, f) for b in private) for f in fields))
+        merged = BotStats(*(sum(getattr(b, f.name) for b in private) for f in fields(BotStats)))
         rows.append((t("digest.channel_private", lang), merged))
     out = [t("digest.by_channel", lang)]
     for name, b in rows:
@@ -89,12 +89,24 @@ def _channel_lines(channels: list[ChannelStats], lang: str) -> list[str]:
             helpful_rate=_pct(b.helpful_rate, lang),
             rated=b.rated,
         )
-        out.append(f"• {line}")
+        out.append(f"• {line}{_colleague_suffix(b, lang)}")
     others = public[TOP_CHANNELS:]
     if others:
         questions = sum(c.stats.questions for c in others)
         out.append("   " + t("digest.channel_others", lang, count=len(others), questions=questions))
     return out
+
+
+def _colleague_suffix(b: BotStats, lang: str) -> str:
+    """A channel's colleague ratings after its own numbers; nothing where nobody gave one."""
+    if not (b.colleague_helpful or b.colleague_not_helpful):
+        return ""
+    return t(
+        "digest.channel_colleague_ratings",
+        lang,
+        helpful=b.colleague_helpful,
+        not_helpful=b.colleague_not_helpful,
+    )
 
 
 def digest_text(digest: Digest, lang: str, tz: str) -> str:
@@ -158,6 +170,16 @@ def digest_text(digest: Digest, lang: str, tz: str) -> str:
             rated=b.rated,
         )
     )
+    if b.colleague_helpful or b.colleague_not_helpful:
+        lines.append(
+            t(
+                "digest.colleague_ratings",
+                lang,
+                helpful=b.colleague_helpful,
+                not_helpful=b.colleague_not_helpful,
+                rate=_pct(b.colleague_helpful / (b.colleague_helpful + b.colleague_not_helpful), lang),
+            )
+        )
     if digest.top_topics:
         items = ", ".join(f"{_escape(topic)} ({count})" for topic, count in digest.top_topics)
         lines.append(t("digest.top_topics", lang, items=items))

@@ -389,3 +389,46 @@ def test_a_quiet_week_has_no_stray_space_before_the_semicolon(db):
     en = digest_text(digest, "en", "Asia/Shanghai")
     assert " ；" not in zh and "共 0 个问题，" in zh
     assert " ;" not in en and "0 questions, n/a answered; n/a rated helpful" in en
+
+
+def test_colleague_ratings_are_counted_apart_from_the_askers_helpful_rate(db):
+    from feedback.colleague_ratings import rate_as_colleague
+
+    _questions(
+        db,
+        [("slash", "C0WH", True, 1), ("slash", "C0WH", True, None), ("dm", "D0U1", True, -1)]
+        + [("slash", "C0WH", True, None)],  # last week's: its colleague ratings are last week's too
+    )
+    with db.begin() as session:
+        qids = [q.id for q in session.scalars(select(QuestionLog).order_by(QuestionLog.id))]
+        session.execute(
+            QuestionLog.__table__.update()
+            .where(QuestionLog.id == qids[3])
+            .values(created_at=SINCE - dt.timedelta(days=1))
+        )
+        quiet = build_digest(session, SINCE, UNTIL)
+        before = quiet.numbers()
+        for user, rating in (("U2", 1), ("U3", 1), ("U4", -1)):
+            rate_as_colleague(session, qids[0], user, rating)
+        rate_as_colleague(session, qids[1], "U2", 1)
+        rate_as_colleague(session, qids[3], "U2", -1)
+        digest = build_digest(session, SINCE, UNTIL)
+    numbers = digest.numbers()
+    bot = numbers["bot"]
+    # The askers' numbers are what they were without colleague ratings.
+    for key in ("questions", "answered", "rated", "helpful", "helpful_rate"):
+        assert bot[key] == before["bot"][key], key
+    assert (bot["rated"], bot["helpful"]) == (2, 1)
+    assert (bot["colleague_helpful"], bot["colleague_not_helpful"]) == (3, 1)
+    assert (digest.previous_bot.colleague_helpful, digest.previous_bot.colleague_not_helpful) == (0, 1)
+    by_channel = {c["channel_id"]: c for c in numbers["channels"]}
+    assert (by_channel["C0WH"]["colleague_helpful"], by_channel["C0WH"]["colleague_not_helpful"]) == (3, 1)
+    assert by_channel[None]["colleague_helpful"] == 0  # the DM question had none
+
+    zh = digest_text(digest, "zh-CN", "Asia/Shanghai")
+    assert "同事评价（分享到频道的回答）：👍 3 · 👎 1（75% 有帮助）" in zh
+    assert "• <#C0WH>：2 个问题，已回答 100%；100% 被评为有帮助（1 个评价）；同事评价 👍 3 · 👎 1" in zh
+    en = digest_text(digest, "en", "Asia/Shanghai")
+    assert "Colleague ratings of shared answers: 👍 3 · 👎 1 (75% helpful)" in en
+    assert "; 50% rated helpful (2 ratings)" in en  # the askers' rate, unmoved
+    assert "同事评价" not in digest_text(quiet, "zh-CN", "Asia/Shanghai")  # none given: no line, as before

@@ -3,12 +3,21 @@ model change without its migration (or the reverse) fails here, not in productio
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select
 
 import feedback.models  # noqa: F401 - registers every table on Base.metadata
 from feedback.db import Base
+
+
+def _head(db) -> str:
+    from alembic.script import ScriptDirectory
+
+    from feedback.db import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config(db.url)).get_current_head()
 
 
 def test_migrated_schema_matches_the_models(db):
@@ -113,7 +122,38 @@ def test_faq_withdrawal_goes_down_and_up_keeping_the_entries(db):
     assert not columns & {"withdrawn_at", "withdrawn_by", "withdrawn_reason"}
     assert "question" in columns
     db.upgrade()
-    assert current_revision(db) == "faq_withdrawal"
+    assert current_revision(db) == _head(db)
     with db.begin() as s:
         # The older schema could not say an entry was withdrawn: after the round trip both are active.
         assert [e.id for e in active_entries(s)] == [kept, gone]
+
+
+def test_colleague_ratings_go_down_and_up_keeping_the_askers_ratings(db):
+    from alembic import command
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import IntegrityError
+
+    from feedback.colleague_ratings import ColleagueRating, colleague_tally, rate_as_colleague
+    from feedback.db import alembic_config, current_revision
+    from feedback.people import ensure_user
+    from feedback.questions import QuestionLog, log_question, rate_answer
+
+    with db.begin() as s:
+        ensure_user(s, "U1")
+        qid = log_question(
+            s, slack_user_id="U1", lang="zh", question="怎么提交报销单？", answered=True, latency_ms=1.0
+        ).id
+        rate_answer(s, qid, 1)
+        rate_as_colleague(s, qid, "U2", -1, "outdated")
+    command.downgrade(alembic_config(db.url), "faq_withdrawal")
+    assert "colleague_ratings" not in inspect(db.engine).get_table_names()
+    with db.begin() as s:
+        assert s.get(QuestionLog, qid).rating == 1
+    db.upgrade()
+    assert current_revision(db) == "colleague_ratings"
+    with db.begin() as s:
+        assert colleague_tally(s, qid).not_helpful == 0  # the downgrade forgot them
+        rate_as_colleague(s, qid, "U2", 1)
+    # The constraint itself, not only the service, keeps one row per person and answer.
+    with pytest.raises(IntegrityError), db.begin() as s:
+        s.add(ColleagueRating(question_id=qid, slack_user_id="U2", rating=-1))

@@ -137,7 +137,8 @@ def test_slash_command_answers_privately_and_can_share(answering_app):
     app.sender.block_action(ids.SHARE_ANSWER, user_id="U1", value=share["value"], channel_id="C0GEN")
     public = fake.wait_for("response_url", lambda c: c.args.get("response_type") == "in_channel", after=mark)
     assert "Forgot password" in public.text and "<@U1>" in public.text
-    assert ids.FEEDBACK_HELPFUL not in public.action_ids()  # only the asker rates, privately
+    # Everyone in the channel may rate the shared answer (colleague ratings, tests/slack/test_colleague_ratings.py).
+    assert ids.FEEDBACK_HELPFUL not in public.action_ids() and ids.SHARED_HELPFUL in public.action_ids()
     fake.wait_for("response_url", lambda c: c.args.get("delete_original") is True, after=mark)
 
 

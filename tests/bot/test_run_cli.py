@@ -12,10 +12,8 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def env(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)  # no developer .env
-    monkeypatch.setenv("ERP_COACH_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+def env(cli_env):
+    monkeypatch = cli_env
     monkeypatch.setenv("COLUMNS", "400")  # long paths on one line
     monkeypatch.delenv("CLI_LANGUAGE")  # `make run` as shipped: zh-CN
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):

@@ -11,14 +11,6 @@ from bot.cli import app
 runner = CliRunner()
 
 
-@pytest.fixture
-def env(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)  # no developer .env
-    monkeypatch.setenv("ERP_COACH_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    return monkeypatch
-
-
 def _problem(result) -> str:
     assert result.exit_code == 2, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
@@ -40,23 +32,23 @@ def _problem(result) -> str:
         ("DIGEST_CRON", "every monday", "DIGEST_CRON: 'every monday' is not a cron line"),
     ],
 )
-def test_a_bad_setting_is_named_in_one_line(env, name, value, expected):
-    env.setenv(name, value)
+def test_a_bad_setting_is_named_in_one_line(cli_env, name, value, expected):
+    cli_env.setenv(name, value)
     for command in (["tickets", "list"], ["db", "upgrade"], ["ingest"]):
         output = _problem(runner.invoke(app, command))
         assert expected in output, output
         assert "pydantic" not in output and "errors.pydantic.dev" not in output
 
 
-def test_a_data_dir_that_cannot_be_created_is_named(env, tmp_path):
+def test_a_data_dir_that_cannot_be_created_is_named(cli_env, tmp_path):
     (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
-    env.setenv("ERP_COACH_DATA_DIR", str(tmp_path / "a-file" / "data"))
+    cli_env.setenv("ERP_COACH_DATA_DIR", str(tmp_path / "a-file" / "data"))
     output = _problem(runner.invoke(app, ["db", "upgrade"]))
     assert "ERP_COACH_DATA_DIR" in output and "a-file" in output and "not a folder" in output
 
 
-def test_a_database_that_does_not_answer_is_one_line(env):
-    env.setenv("DATABASE_URL", "postgresql+psycopg://erp:secret@127.0.0.1:1/erp")
+def test_a_database_that_does_not_answer_is_one_line(cli_env):
+    cli_env.setenv("DATABASE_URL", "postgresql+psycopg://erp:secret@127.0.0.1:1/erp")
     result = runner.invoke(app, ["db", "current"])
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
@@ -65,7 +57,7 @@ def test_a_database_that_does_not_answer_is_one_line(env):
     assert "secret" not in output  # the password is not printed
 
 
-def test_a_dot_env_saved_in_gbk_is_read(env, tmp_path):
+def test_a_dot_env_saved_in_gbk_is_read(cli_env, tmp_path):
     from bot.config import load_settings
 
     (tmp_path / ".env").write_bytes("ROLE_FOLDERS=财务=finance,仓库=warehouse\n".encode("gbk"))

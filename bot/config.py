@@ -6,6 +6,7 @@ the Slack app and the tests all configure the services the same way.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -212,8 +213,10 @@ class Settings(BaseSettings):
         except ArgumentError:
             backend = None
         if backend not in ("sqlite", "postgresql"):
+            # The message lands in terminals and deploy logs: never with the password in it.
+            shown = re.sub(r"([/:][^/:@]*:)[^@]*@", r"\1***@", value)
             raise ValueError(
-                f"DATABASE_URL: {value!r} is not a database URL erp-coach can use; write "
+                f"DATABASE_URL: {shown!r} is not a database URL erp-coach can use; write "
                 "postgresql+psycopg://USER:PASSWORD@HOST/DB, or leave it empty for SQLite under the data dir"
             )
         return value

@@ -24,6 +24,12 @@ def _problem(result) -> str:
         ("TIMEZONE", "Mars/Base", "TIMEZONE: 'Mars/Base' is not a time zone"),
         ("DATABASE_URL", "notaurl", "DATABASE_URL: 'notaurl' is not a database URL"),
         ("DATABASE_URL", "mysql://u@h/db", "DATABASE_URL: 'mysql://u@h/db' is not a database URL"),
+        (
+            "DATABASE_URL",
+            "mysql://erp:s3cret@h/db",
+            "DATABASE_URL: 'mysql://erp:***@h/db' is not a database URL",
+        ),
+        ("DATABASE_URL", "postgres:/erp:s3cret@h/db", "DATABASE_URL: 'postgres:/erp:***@h/db'"),
         ("TICKET_SLA_HOURS", "urgent=x", "TICKET_SLA_HOURS: urgent='x' is not a positive number"),
         ("ROLE_FOLDERS", "财务", "ROLE_FOLDERS: expected KEY=VALUE pairs"),
         ("ERP_COACH_HTTP_THREADS", "many", "ERP_COACH_HTTP_THREADS: "),
@@ -38,6 +44,7 @@ def test_a_bad_setting_is_named_in_one_line(cli_env, name, value, expected):
         output = _problem(runner.invoke(app, command))
         assert expected in output, output
         assert "pydantic" not in output and "errors.pydantic.dev" not in output
+        assert "s3cret" not in output  # a password in the URL is not printed
 
 
 def test_a_data_dir_that_cannot_be_created_is_named(cli_env, tmp_path):

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, UniqueConstraint, and_, func, or_, select, update
+from sqlalchemy import JSON, Integer, String, UniqueConstraint, and_, case, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from feedback.colleague_ratings import ColleagueRating
 from feedback.db import Base, Database, UTCDateTime, utcnow
 from feedback.people import User
 from feedback.questions import QuestionLog
@@ -489,13 +490,25 @@ class KnowledgeGap:
 def knowledge_gaps(
     session: Session, since: dt.datetime, until: dt.datetime, min_count: int = 3, limit: int = 5
 ) -> list[KnowledgeGap]:
-    """Topics with many abstained or 👎 questions from one role: training focus candidates."""
+    """Topics with many unhelped questions from one role: training focus candidates. A question counts
+    when it was abstained, its asker rated it 👎, or colleagues rated its shared answer 👎 more often
+    than 👍 (a channel that read the answer and found it wanting is as telling as its asker)."""
+    votes = ColleagueRating.rating
+    disliked_by_colleagues = (
+        select(ColleagueRating.question_id)
+        .group_by(ColleagueRating.question_id)
+        .having(func.sum(case((votes == -1, 1), else_=0)) > func.sum(case((votes == 1, 1), else_=0)))
+    )
     rows = session.scalars(
         select(QuestionLog).where(
             QuestionLog.created_at >= since,
             QuestionLog.created_at < until,
             QuestionLog.role.is_not(None),
-            or_(QuestionLog.answered.is_(False), QuestionLog.rating == -1),
+            or_(
+                QuestionLog.answered.is_(False),
+                QuestionLog.rating == -1,
+                QuestionLog.id.in_(disliked_by_colleagues),
+            ),
         )
     )
     groups: dict[tuple[str, str | None, str | None], list[str]] = defaultdict(list)

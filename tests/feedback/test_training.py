@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from feedback.colleague_ratings import rate_as_colleague
 from feedback.people import ensure_user, set_role
 from feedback.questions import log_question, rate_answer
 from feedback.scheduler import QuietHours, SendWindow
@@ -188,6 +189,43 @@ def test_knowledge_gaps_become_a_module_for_the_role_in_one_click(db, catalog):
         assert module.id in {i.module_id for i in pending_trainings(session, "U2", now=T0)}
         # The new module is now part of the role's plan for people who get the role later.
         assert module.id in {a.module_id for a in assign_plan(session, catalog, "U9", "warehouse", now=T0)}
+
+
+def test_colleagues_thumbs_down_on_a_shared_answer_count_as_a_knowledge_gap(db):
+    """Answers shared to a channel that colleagues found wanting (more 👎 than 👍) join the gap report;
+    one that as many found helpful does not."""
+    src = [{"source": "财务/报销.md", "title": "费用报销", "heading": "差旅报销", "score": 0.8}]
+    with db.begin() as session:
+        set_role(session, "U1", "finance", ROLES)
+        ids = []
+        for i, question in enumerate(
+            ["差旅费怎么报销？", "出差补贴怎么报？", "高铁票能报销吗？", "住宿标准是多少？"]
+        ):
+            q = log_question(
+                session,
+                slack_user_id="U1",
+                role="finance",
+                lang="zh-CN",
+                question=question,
+                top_sources=src,
+                answered=True,
+                latency_ms=10.0,
+                created_at=T0 + dt.timedelta(minutes=i),
+            )
+            ids.append(q.id)
+        for qid in ids[:3]:  # two colleagues against one
+            rate_as_colleague(session, qid, "UC1", -1, "wrong")
+            rate_as_colleague(session, qid, "UC2", -1)
+            rate_as_colleague(session, qid, "UC3", 1)
+        rate_as_colleague(session, ids[3], "UC1", -1)  # a tie is no verdict
+        rate_as_colleague(session, ids[3], "UC2", 1)
+        gaps = knowledge_gaps(session, T0 - dt.timedelta(days=1), T0 + dt.timedelta(days=1))
+        assert [(g.role, g.heading, g.count) for g in gaps] == [("finance", "差旅报销", 3)]
+        assert "住宿标准是多少？" not in gaps[0].examples
+        # Colleagues changing their minds (👎 → 👍) take the question back out.
+        for qid in ids[:3]:
+            rate_as_colleague(session, qid, "UC2", 1)
+        assert knowledge_gaps(session, T0 - dt.timedelta(days=1), T0 + dt.timedelta(days=1)) == []
 
 
 def test_bad_training_file_is_reported(tmp_path):

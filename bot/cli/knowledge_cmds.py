@@ -110,7 +110,7 @@ def _print_report(report, lang: str) -> None:
             title_justify="left",
         )
         for path, reason in report.skipped:
-            table.add_row(escape(path), escape(reason))
+            table.add_row(escape(path), escape(str(reason)))
         console.print(table)
     if report.left_out:
         n = len(report.left_out)
@@ -123,7 +123,7 @@ def _print_report(report, lang: str) -> None:
             title_justify="left",
         )
         for path, what in report.left_out:
-            table.add_row(escape(path), escape(what))
+            table.add_row(escape(path), escape(str(what)))
         console.print(table)
 
 

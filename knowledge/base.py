@@ -29,6 +29,7 @@ from knowledge.intent import same_kind
 from knowledge.lexical import LexicalIndex, tokenize
 from knowledge.loaders import SUPPORTED_SUFFIXES, Document, LoadError, detect_lang, load_file
 from knowledge.ranking import Evidence, SearchTuning, decide
+from knowledge.reasons import Reason
 from knowledge.scope import Scope, in_scope, parse_scope
 from knowledge.synonyms import SynonymMatch, SynonymsError, Thesaurus
 from knowledge.types import Hit, IngestReport, SearchResult
@@ -181,7 +182,7 @@ class KnowledgeBase:
                     report.chunks += len(pending)
                     pending.clear()
 
-            def skip(path: Path, root: Path, reason: str, *, withdraw: bool = True) -> None:
+            def skip(path: Path, root: Path, reason: Reason, *, withdraw: bool = True) -> None:
                 # Keeping the earlier version would go on quoting text the admin has emptied or broken.
                 # A file that cannot be read at all (permissions, a share not answering) says nothing
                 # about its content: its earlier version stays until it can be read again.
@@ -189,9 +190,9 @@ class KnowledgeBase:
                     if withdraw:
                         self._remove_file(str(path))
                         report.files_removed += 1
-                        reason += "; its earlier version was removed from the index"
+                        reason = reason.with_note("earlier_version_removed")
                     else:
-                        reason += "; its earlier version stays in the index until it can be read"
+                        reason = reason.with_note("earlier_version_kept")
                 report.skipped.append((_display(path, root), reason))
                 if progress:
                     progress(done, len(files), report.chunks + len(pending))
@@ -202,7 +203,8 @@ class KnowledgeBase:
                 try:
                     data = path.read_bytes()
                 except OSError as exc:
-                    skip(path, root, f"cannot read the file: {exc.strerror or exc}", withdraw=False)
+                    unreadable = Reason("unreadable_file", {"detail": str(exc.strerror or exc)})
+                    skip(path, root, unreadable, withdraw=False)
                     continue
                 digest = hashlib.sha256(data + role_sig.encode()).hexdigest()
                 entry = self._files.get(key)
@@ -212,13 +214,14 @@ class KnowledgeBase:
                         progress(done, len(files), report.chunks + len(pending))
                     continue
                 try:
-                    left_out: list[str] = []
+                    left_out: list[Reason] = []
                     docs = load_file(path, root, self.config.role_folders, warn=left_out.append)
                 except LoadError as exc:
-                    skip(path, root, str(exc))
+                    skip(path, root, exc.reason)
                     continue
                 except Exception as exc:  # noqa: BLE001 - one bad file must not stop the rest
-                    skip(path, root, f"unexpected error: {exc.__class__.__name__}: {exc}")
+                    error = {"error": exc.__class__.__name__, "detail": str(exc)}
+                    skip(path, root, Reason("unexpected_error", error))
                     continue
                 if entry is not None:
                     self._remove_file(key)
@@ -810,8 +813,7 @@ class KnowledgeBase:
                     report.skipped.append(
                         (
                             _display(folder, root) if folder != root else str(folder),
-                            f"cannot read the folder: {exc.strerror or exc}; "
-                            "its files' earlier versions stay in the index",
+                            Reason("unreadable_folder", {"detail": str(exc.strerror or exc)}),
                         )
                     )
 
@@ -833,15 +835,13 @@ class KnowledgeBase:
                     if not file.is_file() or file.suffix.lower() not in SUPPORTED_SUFFIXES:
                         continue
                     if file.stem.lower() in _SKIP_NAMES:
-                        report.skipped.append(
-                            (rel.as_posix(), "describes the folder, not the ERP; not indexed")
-                        )
+                        report.skipped.append((rel.as_posix(), Reason("describes_folder")))
                         continue
                     files.append((file, path))
             elif path.is_file():
                 files.append((path, path.parent))
             else:
-                report.skipped.append((str(raw), "no such file or folder"))
+                report.skipped.append((str(raw), Reason("no_such_path")))
         return files, unreadable
 
     def _roots(self, paths: Iterable[str | Path]) -> list[str]:

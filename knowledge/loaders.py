@@ -2,7 +2,8 @@
 
 Every loader returns `Document`s made of `Section`s (a heading path and its text, numbered lists kept as
 Markdown lines) so chunking works the same whatever the file type. A file that cannot be read raises
-`LoadError` with a reason a person can act on; ingestion reports it and carries on with the rest.
+`LoadError` with a reason a person can act on (a code from `knowledge.reasons` and its params);
+ingestion reports it and carries on with the rest.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
+from knowledge.reasons import Reason
+
 MANUAL_SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx"}
 FAQ_SUFFIXES = {".csv", ".yaml", ".yml"}
 SUPPORTED_SUFFIXES = MANUAL_SUFFIXES | FAQ_SUFFIXES
@@ -25,7 +28,20 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 
 class LoadError(Exception):
-    """A file that cannot be ingested; `str(err)` says why, in words an operator can act on."""
+    """A file that cannot be ingested: `reason` says why (`code` and `params`, see `knowledge.reasons`);
+    `str(err)` says it in English, in words an operator can act on."""
+
+    def __init__(self, code: str, /, **params: str | int) -> None:
+        self.reason = Reason(code, params)
+        super().__init__(str(self.reason))
+
+    @property
+    def code(self) -> str:
+        return self.reason.code
+
+    @property
+    def params(self) -> Mapping[str, str | int]:
+        return self.reason.params
 
 
 @dataclass
@@ -71,9 +87,7 @@ def decode_bytes(data: bytes) -> str:
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError as exc:
-        raise LoadError(
-            f"not valid UTF-8 or GB18030/GBK text (byte {exc.start}); save it as UTF-8 and ingest again"
-        ) from None
+        raise LoadError("bad_encoding", byte=exc.start) from None
 
 
 def parse_roles(value: object) -> tuple[str, ...]:
@@ -104,20 +118,22 @@ def load_file(
     path: Path,
     root: Path,
     role_folders: Mapping[str, str] | None = None,
-    warn: Callable[[str], None] | None = None,
+    warn: Callable[[Reason], None] | None = None,
 ) -> list[Document]:
     """Load one file under `root`; raises LoadError when it cannot be ingested. `warn` hears about parts
     left out of a file that is otherwise loaded (a FAQ entry without an answer)."""
     source = path.relative_to(root).as_posix() if path != root else path.name
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise LoadError(f"unsupported file type {suffix or '(none)'}")
+        if not suffix:
+            raise LoadError("no_file_type")
+        raise LoadError("unsupported_type", suffix=suffix)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise LoadError(f"cannot read the file: {exc.strerror or exc}") from None
+        raise LoadError("unreadable_file", detail=str(exc.strerror or exc)) from None
     if not data.strip():
-        raise LoadError("the file is empty")
+        raise LoadError("empty")
     folder_roles = roles_for_path(source, role_folders or {})
     if suffix in {".md", ".markdown"}:
         docs = [_load_markdown(decode_bytes(data), source)]
@@ -138,7 +154,7 @@ def load_file(
             doc.roles = folder_roles
     docs = [d for d in docs if d.kind == "faq" or any(s.text.strip() for s in d.sections)]
     if not docs:
-        raise LoadError("no text found in the file")
+        raise LoadError("no_text")
     return docs
 
 
@@ -163,10 +179,12 @@ def _load_markdown(text: str, source: str) -> Document:
             loaded = yaml.safe_load(match.group(1))
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 2}" if mark is not None else ""
-            raise LoadError(f"malformed YAML front matter{where}: {getattr(exc, 'problem', exc)}") from None
+            detail = str(getattr(exc, "problem", None) or exc)
+            if mark is None:
+                raise LoadError("malformed_front_matter_no_line", detail=detail) from None
+            raise LoadError("malformed_front_matter", line=mark.line + 2, detail=detail) from None
         if loaded is not None and not isinstance(loaded, dict):
-            raise LoadError("malformed YAML front matter: expected key: value pairs")
+            raise LoadError("front_matter_not_mapping")
         meta = loaded or {}
         text = text[match.end() :]
     sections = _markdown_sections(text)
@@ -321,13 +339,13 @@ def _load_pdf(data: bytes, source: str) -> Document:
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
-            raise LoadError("the PDF is encrypted; export an unprotected copy")
+            raise LoadError("encrypted_pdf")
         pages = [(page.extract_text() or "") for page in reader.pages]
         meta_title = (reader.metadata.title if reader.metadata else None) or ""
     except LoadError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise LoadError(f"broken or unreadable PDF ({exc.__class__.__name__}: {exc})") from None
+        raise LoadError("broken_pdf", error=exc.__class__.__name__, detail=str(exc)) from None
     title = str(meta_title).strip() or _title_from(source)
     sections = [
         Section((title, f"p. {i}"), _normalize_blank_lines(text))
@@ -335,7 +353,7 @@ def _load_pdf(data: bytes, source: str) -> Document:
         if text.strip()
     ]
     if not sections:
-        raise LoadError("the PDF has no extractable text (scanned images need OCR first)")
+        raise LoadError("scanned_pdf")
     return Document(
         source=source,
         title=title,
@@ -352,7 +370,7 @@ def _load_docx(data: bytes, source: str) -> Document:
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise LoadError(f"broken or unreadable DOCX ({exc.__class__.__name__}: {exc})") from None
+        raise LoadError("broken_docx", error=exc.__class__.__name__, detail=str(exc)) from None
     lines: list[str] = []
     counters: dict[int, int] = {}
     title = (document.core_properties.title or "").strip()
@@ -413,28 +431,30 @@ def _csv_rows(text: str) -> list[dict]:
     try:
         return list(csv.DictReader(io.StringIO(text), dialect=dialect))
     except csv.Error as exc:
-        raise LoadError(f"malformed CSV: {exc}") from None
+        raise LoadError("malformed_csv", detail=str(exc)) from None
 
 
-def _load_faq_yaml(text: str, source: str, warn: Callable[[str], None] | None = None) -> list[Document]:
+def _load_faq_yaml(text: str, source: str, warn: Callable[[Reason], None] | None = None) -> list[Document]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise LoadError(f"malformed YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        detail = str(getattr(exc, "problem", None) or exc)
+        if mark is None:
+            raise LoadError("malformed_yaml_no_line", detail=detail) from None
+        raise LoadError("malformed_yaml", line=mark.line + 1, detail=detail) from None
     if isinstance(data, dict):
         data = data.get("faq") or data.get("faqs") or data.get("entries") or data.get("questions")
     if not isinstance(data, list):
-        raise LoadError("a FAQ YAML file must be a list of entries with question and answer (or faq: [...])")
+        raise LoadError("faq_yaml_not_list")
     return _load_faq_rows([row for row in data if isinstance(row, dict)], source, warn)
 
 
 def _load_faq_rows(
-    rows: list[dict], source: str, warn: Callable[[str], None] | None = None
+    rows: list[dict], source: str, warn: Callable[[Reason], None] | None = None
 ) -> list[Document]:
     if not rows:
-        raise LoadError("no FAQ entries found")
+        raise LoadError("no_faq_entries")
     # Every row's keys, not the first one's: a YAML entry may leave out what it does not need (source, roles).
     keys: dict[str, object] = {}
     for row in rows:
@@ -447,11 +467,15 @@ def _load_faq_rows(
 
     q_col, a_col = col("question"), col("answer")
     if q_col is None or a_col is None:
-        missing = [name for name, c in (("question", q_col), ("answer", a_col)) if c is None]
-        wanted = " and ".join(f"no {name} column ({', '.join(_FAQ_KEYS[name])})" for name in missing)
-        raise LoadError(
-            f"a FAQ file needs 'question' and 'answer' columns: {wanted}; found {', '.join(map(repr, keys))}"
-        )
+        found = ", ".join(map(repr, keys))
+        q_names, a_names = ", ".join(_FAQ_KEYS["question"]), ", ".join(_FAQ_KEYS["answer"])
+        if q_col is None and a_col is None:
+            raise LoadError(
+                "faq_no_question_or_answer_column", question_names=q_names, answer_names=a_names, found=found
+            )
+        if q_col is None:
+            raise LoadError("faq_no_question_column", question_names=q_names, found=found)
+        raise LoadError("faq_no_answer_column", answer_names=a_names, found=found)
     r_col, l_col, s_col, i_col = col("roles"), col("lang"), col("source"), col("id")
     docs = []
     for n, row in enumerate(rows, 1):
@@ -459,8 +483,8 @@ def _load_faq_rows(
         answer = str(row.get(a_col) or "").strip()
         if not question or not answer:
             if (question or answer) and warn:  # a blank row is nothing; half an entry is a mistake
-                missing = "answer" if question else "question"
-                warn(f"entry {n} ({_excerpt(question or answer)}) has no {missing}; left out")
+                code = "faq_entry_no_answer" if question else "faq_entry_no_question"
+                warn(Reason(code, {"entry": n, "excerpt": _excerpt(question or answer)}))
             continue
         faq_id = str(row.get(i_col) or "").strip() if i_col else ""
         faq_id = faq_id or str(n)
@@ -480,7 +504,7 @@ def _load_faq_rows(
             )
         )
     if not docs:
-        raise LoadError("no FAQ entries with both a question and an answer")
+        raise LoadError("no_complete_faq_entries")
     return docs
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from knowledge.reasons import Reason
+
 HEADING_SEPARATOR = " › "
 
 
@@ -85,9 +87,9 @@ class IngestReport:
     files_unchanged: int = 0
     files_removed: int = 0  # files whose passages left the index: gone from disk, or now failing to load
     chunks: int = 0  # chunks embedded this run
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    skipped: list[tuple[str, Reason]] = field(default_factory=list)  # (path, why; str() says it in English)
     # (path, what was left out) of files that were indexed without part of them: FAQ entries half filled in
-    left_out: list[tuple[str, str]] = field(default_factory=list)
+    left_out: list[tuple[str, Reason]] = field(default_factory=list)
     seconds: float = 0.0
 
     @property

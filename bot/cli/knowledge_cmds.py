@@ -16,7 +16,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.cli._options import help_text, known_role, question_language
+from bot.cli._options import help_text, known_role, question_language, ui_language
+from bot.cli._reasons import reason_text
 from bot.config import Settings, load_settings
 from bot.i18n import t
 from bot.listeners.ask import MAX_QUESTION
@@ -45,16 +46,16 @@ def _embedder(model_name: str):
     return Embedder(model_name)
 
 
-def open_knowledge(settings: Settings, data_dir: Path | None = None):
+def open_knowledge(settings: Settings, data_dir: Path | None = None, lang: str | None = None):
     """The embedder and knowledge base, with errors turned into a message and exit code 1 (the `faq`
-    commands open it this way too)."""
+    commands open it this way too). `lang`: of the message while the model loads; default CLI_LANGUAGE."""
     from bot.services import knowledge_config
     from knowledge.base import KnowledgeBase, KnowledgeBaseError
     from knowledge.embedding import EmbeddingModelError
     from knowledge.index import VectorStoreError
 
     try:
-        with console.status(t("cli.knowledge.loading_model", settings.cli_language)):
+        with console.status(t("cli.knowledge.loading_model", lang or settings.cli_language)):
             embedder = _embedder(settings.embedding_model)
         return KnowledgeBase(knowledge_config(settings, data_dir), embedder)
     except (EmbeddingModelError, VectorStoreError, KnowledgeBaseError) as exc:
@@ -110,7 +111,7 @@ def _print_report(report, lang: str) -> None:
             title_justify="left",
         )
         for path, reason in report.skipped:
-            table.add_row(escape(path), escape(reason))
+            table.add_row(escape(path), escape(reason_text(reason, lang)))
         console.print(table)
     if report.left_out:
         n = len(report.left_out)
@@ -123,7 +124,7 @@ def _print_report(report, lang: str) -> None:
             title_justify="left",
         )
         for path, what in report.left_out:
-            table.add_row(escape(path), escape(what))
+            table.add_row(escape(path), escape(reason_text(what, lang)))
         console.print(table)
 
 
@@ -135,6 +136,14 @@ def ingest(
     reset: Annotated[
         bool, typer.Option("--reset", help="Drop the existing indexes and rebuild from scratch.")
     ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Language of the report (skip reasons too): zh-CN (or zh) or en; default: CLI_LANGUAGE.",
+            callback=ui_language,
+        ),
+    ] = None,
 ) -> None:
     """Index manuals (Markdown, text, HTML, PDF, DOCX) and FAQs (CSV, YAML).
 
@@ -142,7 +151,7 @@ def ingest(
     removed from the index, and so is the earlier version of a file that no longer loads. FAQ entries
     added in Slack (stored in the database) are indexed again if the index lacks them, e.g. after --reset."""
     settings = load_settings()
-    lang = settings.cli_language
+    lang = lang or settings.cli_language
     targets = list(paths or [Path(p) for p in settings.knowledge_dirs])
     if not targets:
         err.print(t("cli.ingest.nothing", lang), style="red", markup=False)
@@ -151,13 +160,13 @@ def ingest(
     if missing:
         err.print(t("cli.ingest.missing", lang, paths=", ".join(missing)), style="red", markup=False)
         raise typer.Exit(2)
-    kb = open_knowledge(settings)
+    kb = open_knowledge(settings, lang=lang)
     report = _ingest_with_progress(kb, targets, reset, lang)
     _print_report(report, lang)
-    _restore_db_faqs(settings, kb)
+    _restore_db_faqs(settings, kb, lang)
 
 
-def _restore_db_faqs(settings: Settings, kb) -> None:
+def _restore_db_faqs(settings: Settings, kb, lang: str) -> None:
     """FAQ entries added in Slack (support's "Add to FAQ") live in the database: put back any active one
     the index lacks, so `--reset` or a new model never loses them, and take out any withdrawn one."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -165,7 +174,6 @@ def _restore_db_faqs(settings: Settings, kb) -> None:
     from bot.faq_index import reindex_faqs
     from feedback.db import Database
 
-    lang = settings.cli_language
     db = Database(settings.resolved_database_url)
     try:
         done = reindex_faqs(db, kb)

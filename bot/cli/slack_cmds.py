@@ -17,6 +17,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from bot.cli._options import help_text, known_role, ui_language
+from bot.cli._reasons import reason_text
 from bot.config import Settings, load_settings
 from bot.i18n import t
 from bot.listeners.ask import MAX_QUESTION
@@ -175,9 +176,11 @@ def _ingest(services: Services, *, lang: str) -> None:
         )
     )
     for path, reason in report.skipped:
-        err.print(f"  {t('cli.slack.skipped', lang, path=path, reason=reason)}", style="dim", markup=False)
+        skipped = t("cli.slack.skipped", lang, path=path, reason=reason_text(reason, lang))
+        err.print(f"  {skipped}", style="dim", markup=False)
     for path, what in report.left_out:
-        err.print(f"  {path}: {what}", style="dim", markup=False)
+        left_out = t("cli.slack.left_out", lang, path=path, what=reason_text(what, lang))
+        err.print(f"  {left_out}", style="dim", markup=False)
 
 
 def _restore_faqs(services: Services, *, lang: str) -> None:

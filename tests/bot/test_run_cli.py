@@ -38,3 +38,17 @@ def test_no_knowledge_folder_at_all_says_so_and_still_chats(env, tmp_path):
     assert result.exit_code == 0, result.output
     output = " ".join(result.output.split())
     assert f"在 {tmp_path / '手册'} 没有找到知识库文件夹" in output and "知识库是空的" in output
+
+
+def test_files_it_skips_are_said_in_chinese(env, tmp_path):
+    write_sample_kb(tmp_path / "kb")
+    (tmp_path / "kb" / "空白.md").write_bytes(b"")
+    (tmp_path / "kb" / "常见问题.csv").write_text(
+        "问题,答案\n发票丢了怎么办？,\n报销多久到账？,三天\n", encoding="utf-8"
+    )
+    env.setenv("KNOWLEDGE_DIRS", str(tmp_path / "kb"))
+    result = runner.invoke(app, ["run"], input="")
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "已跳过 空白.md：文件为空" in output and "the file is empty" not in output
+    assert "常见问题.csv：第 1 条（发票丢了怎么办？）没有答案，未收录" in output

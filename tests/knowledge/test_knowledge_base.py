@@ -104,14 +104,21 @@ def kb(tmp_path, embedder):
     return KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"), embedder)
 
 
+def _reasons(report) -> dict[str, str]:
+    """Skipped path -> its reason in English, as logs say it."""
+    return {path: str(reason) for path, reason in report.skipped}
+
+
 def test_ingest_reports_files_passages_and_skipped_reasons(kb, corpus):
     report = kb.ingest([corpus])
     assert report.files_seen == 10
     assert report.files_indexed == 8
     assert report.chunks >= 9
-    skipped = dict(report.skipped)
+    skipped = _reasons(report)
     assert "malformed YAML front matter" in skipped["manuals/bad.md"]
     assert "PDF" in skipped["manuals/broken.pdf"]
+    codes = {path: reason.code for path, reason in report.skipped}
+    assert codes["manuals/bad.md"] == "malformed_front_matter" and codes["manuals/broken.pdf"] == "broken_pdf"
     assert "manuals/仓库/盘点.txt" in kb.sources
     result = kb.search("每月什么时候盘点货架？")
     assert result.best.source == "manuals/仓库/盘点.txt"
@@ -197,7 +204,7 @@ def test_a_file_that_no_longer_loads_stops_being_quoted(kb, tmp_path, embedder, 
     (root / "财务" / "报销流程.md").write_text(broken, encoding="utf-8")
     report = kb.ingest([root])
     assert (report.files_indexed, report.files_unchanged, report.files_removed) == (0, 1, 1)
-    skipped = dict(report.skipped)
+    skipped = _reasons(report)
     assert skipped["财务/报销流程.md"].startswith(reason)
     assert skipped["财务/报销流程.md"].endswith("its earlier version was removed from the index")
     assert not _served(kb, "如何报销 打开费用模块 新建报销单", "财务/报销流程.md")
@@ -206,8 +213,8 @@ def test_a_file_that_no_longer_loads_stops_being_quoted(kb, tmp_path, embedder, 
     reopened = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"), embedder)
     assert reopened.sources == ["仓库/收货.md"]
     again = reopened.ingest([root])
-    assert again.files_removed == 0 and dict(again.skipped)["财务/报销流程.md"].startswith(reason)
-    assert "earlier version" not in dict(again.skipped)["财务/报销流程.md"]
+    assert again.files_removed == 0 and _reasons(again)["财务/报销流程.md"].startswith(reason)
+    assert "earlier version" not in _reasons(again)["财务/报销流程.md"]
 
     (root / "财务" / "报销流程.md").write_text(REIMBURSEMENT, encoding="utf-8")
     assert reopened.ingest([root]).files_indexed == 1
@@ -228,7 +235,7 @@ def test_a_file_that_cannot_be_read_for_now_keeps_its_earlier_version(kb, tmp_pa
     monkeypatch.setattr(Path, "read_bytes", denied)
     report = kb.ingest([root])
     assert report.files_removed == 0
-    assert dict(report.skipped)["财务/报销流程.md"] == (
+    assert _reasons(report)["财务/报销流程.md"] == (
         "cannot read the file: Permission denied; its earlier version stays in the index until it can be read"
     )
     assert "打开费用模块" in kb.search("如何报销").best.text  # still answered from what was indexed
@@ -483,7 +490,7 @@ def test_a_folder_that_cannot_be_read_for_now_keeps_its_pages(kb, tmp_path, monk
     monkeypatch.setattr(os, "scandir", denied)
     report = kb.ingest([root])
     assert report.files_removed == 0
-    assert dict(report.skipped)["财务"] == (
+    assert _reasons(report)["财务"] == (
         "cannot read the folder: Permission denied; its files' earlier versions stay in the index"
     )
     assert "打开费用模块" in kb.search("如何报销").best.text  # still answered from what was indexed

@@ -192,10 +192,50 @@ def test_faq_entries_without_an_answer_are_named_not_dropped_silently(tmp_path):
             "gbk"
         )
     )
-    problems: list[str] = []
+    problems = []
     [entry] = load_file(tmp_path / "常见问题.csv", tmp_path, warn=problems.append)
     assert entry.question == "盘点差异怎么处理？"
-    assert problems == [
+    assert [p.code for p in problems] == ["faq_entry_no_answer", "faq_entry_no_question"]
+    assert [str(p) for p in problems] == [
         "entry 2 (发票丢了怎么办？) has no answer; left out",
         "entry 3 (没有问题的答案) has no question; left out",
     ]
+
+
+def _encrypted_pdf() -> bytes:
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(100, 100)
+    writer.encrypt("secret", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "code", "params"),
+    [
+        ("空白.md", b"  \n", "empty", {}),
+        ("笔记.xyz", b"text", "unsupported_type", {"suffix": ".xyz"}),
+        ("加密.pdf", _encrypted_pdf(), "encrypted_pdf", {}),
+        ("损坏.pdf", b"%PDF-1.4 nope", "broken_pdf", None),
+        ("草稿.md", "---\ntitle: [报销\n---\n# 报销\n".encode("gbk"), "malformed_front_matter", None),
+        ("乱码.txt", b"abc \xff", "bad_encoding", {"byte": 4}),
+    ],
+)
+def test_a_refused_file_says_why_with_a_code_and_plain_params(tmp_path, name, data, code, params):
+    (tmp_path / name).write_bytes(data)
+    with pytest.raises(LoadError) as caught:
+        load_file(tmp_path / name, tmp_path)
+    assert caught.value.code == code
+    if params is not None:
+        assert dict(caught.value.params) == params
+    assert all(isinstance(v, str | int) for v in caught.value.params.values())
+    assert str(caught.value) == str(caught.value.reason)  # English, for logs
+    if code == "malformed_front_matter":
+        assert caught.value.params["line"] == 2 and str(caught.value).startswith(
+            "malformed YAML front matter at line 2: "
+        )

@@ -93,6 +93,13 @@ def _overdue(
     return store.sla_overdue_by(ticket, now, hours), hours
 
 
+def faq_card(entry: faq_store.FaqEntry) -> views.FaqCard:
+    """A FAQ entry as the triage card (and the withdraw dialog) shows it."""
+    return views.FaqCard(
+        entry.id, entry.question, entry.withdrawn_by, entry.withdrawn_at, entry.withdrawn_reason
+    )
+
+
 def card(
     services: Services, session, ticket: store.Ticket, now: dt.datetime | None = None
 ) -> tuple[str, list[dict]]:
@@ -115,10 +122,7 @@ def card(
     if ticket.duplicate_of_id is not None:
         dup_key = store.get_ticket(session, ticket.duplicate_of_id).key
     late, hours = _overdue(services, ticket, now or utcnow())
-    faqs = [
-        views.FaqCard(e.id, e.question, e.withdrawn_by, e.withdrawn_at, e.withdrawn_reason)
-        for e in faq_store.ticket_entries(session, ticket.id)
-    ]
+    faqs = [faq_card(e) for e in faq_store.ticket_entries(session, ticket.id)]
     return views.triage_card(
         triage_lang(services),
         ticket,

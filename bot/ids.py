@@ -52,6 +52,11 @@ TICKET_MERGE = "ticket_merge"  # value JSON {"t": duplicate id, "into": original
 # "Withdraw FAQ" under a FAQ entry made from the ticket: faq_withdraw_<entry id> (unique per card when a
 # reopened ticket made two); value = the entry's database id.
 FAQ_WITHDRAW_PREFIX = "faq_withdraw_"
+# It opens the dialog asking why; private_metadata = JSON {"f": entry id}.
+FAQ_WITHDRAW_MODAL = "faq_withdraw_modal"
+FAQ_WITHDRAW_REASON_BLOCK = "faq_withdraw_reason"
+FAQ_WITHDRAW_REASON_INPUT = "reason"
+FAQ_WITHDRAWN_MODAL = "faq_withdrawn_modal"  # what the dialog shows when it was withdrawn already
 TICKET_RESOLVE_MODAL = "ticket_resolve_modal"
 RESOLVE_TEXT_BLOCK = "resolve_text"
 RESOLVE_TEXT_INPUT = "resolution"

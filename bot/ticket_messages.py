@@ -93,6 +93,13 @@ def _overdue(
     return store.sla_overdue_by(ticket, now, hours), hours
 
 
+def faq_card(entry: faq_store.FaqEntry) -> views.FaqCard:
+    """A FAQ entry as the triage card (and the withdraw dialog) shows it."""
+    return views.FaqCard(
+        entry.id, entry.question, entry.withdrawn_by, entry.withdrawn_at, entry.withdrawn_reason
+    )
+
+
 def card(
     services: Services, session, ticket: store.Ticket, now: dt.datetime | None = None
 ) -> tuple[str, list[dict]]:
@@ -115,10 +122,7 @@ def card(
     if ticket.duplicate_of_id is not None:
         dup_key = store.get_ticket(session, ticket.duplicate_of_id).key
     late, hours = _overdue(services, ticket, now or utcnow())
-    faqs = [
-        views.FaqCard(e.id, e.question, e.withdrawn_by, e.withdrawn_at, e.withdrawn_reason)
-        for e in faq_store.ticket_entries(session, ticket.id)
-    ]
+    faqs = [faq_card(e) for e in faq_store.ticket_entries(session, ticket.id)]
     return views.triage_card(
         triage_lang(services),
         ticket,
@@ -281,8 +285,9 @@ def refresh(
     ticket_ids: Sequence[int],
     events: Sequence[store.TicketEvent] = (),
     now: dt.datetime | None = None,
-) -> None:
-    """Update the triage cards of `ticket_ids` in place and post `events` in their threads."""
+) -> int:
+    """Update the triage cards of `ticket_ids` in place and post `events` in their threads. Returns how
+    many cards Slack updated (a refusal is logged, not raised; a connection error is raised)."""
     lang = triage_lang(services)
     posts: list[tuple[str, str, str | None, list[dict] | None, str]] = []
     marks: list[tuple[str, str, str | None]] = []
@@ -303,16 +308,19 @@ def refresh(
                 line = views.change_line(lang, ev.kind, ev.actor, ev.before, ev.after)
                 if line:
                     posts.append((ticket.triage_channel, ticket.triage_ts, line, None, "thread"))
+    updated = 0
     for channel, ts, text, blocks, how in posts:
         try:
             if how == "update":
                 client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+                updated += 1
             else:
                 client.chat_postMessage(channel=channel, thread_ts=ts, text=text)
         except SlackApiError as exc:
             log.warning("triage message %s/%s: %s", channel, ts, exc.response.get("error"))
     for channel, ts, emoji in marks:
         mark_origin(client, channel, ts, emoji)
+    return updated
 
 
 # Status shown on the message a ticket was reported from (shortcut or 🎫 reaction), for everyone in the

@@ -132,14 +132,17 @@ class Withdrawal:
     events: list[TicketEvent] = field(default_factory=list)
 
 
-def withdraw_entry(session: Session, faq_id: int, by: str, reason: str | None = None) -> Withdrawal:
+def withdraw_entry(
+    session: Session, faq_id: int, by: str, reason: str | None = None, *, require_reason: bool = False
+) -> Withdrawal:
     """Take a FAQ entry back: the bot stops quoting it once the index copy is removed (the caller's job:
     `bot.faq_index.unindex_faq`). Idempotent: a second withdrawal, even a concurrent one (a double click
-    in two threads, or the CLI and Slack at once), changes nothing and reports `already`."""
+    in two threads, or the CLI and Slack at once), changes nothing and reports `already`.
+    `require_reason`: a blank reason is an error (code `withdrawn_reason_empty`), not "no reason given"."""
     actor = (by or "").strip()[:ACTOR_MAX]
     if not actor:
         raise InvalidTicket("invalid", "say who withdraws the FAQ entry")
-    why = _clean_text(reason, "withdrawn_reason", REASON_MAX, required=False)
+    why = _clean_text(reason, "withdrawn_reason", REASON_MAX, required=require_reason)
     entry = get_entry(session, faq_id)
     # One conditional UPDATE, not read-then-write: of two withdrawals racing, exactly one matches the row.
     won = session.execute(

@@ -9,11 +9,13 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Console
 from rich.table import Table
+from slack_sdk.errors import SlackClientError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.cli._options import ui_language
 from bot.config import Settings, load_settings
 from bot.i18n import t
+from bot.services import Services
 from feedback import faq as faq_store
 from feedback.db import Database
 from feedback.tickets import TicketError, get_ticket
@@ -119,50 +121,83 @@ def withdraw_command(
     ],
     reason: Annotated[
         str,
-        typer.Option("--reason", help="Why it is withdrawn (kept on record, shown in the ticket's thread)."),
+        typer.Option(
+            "--reason",
+            help="Why it is withdrawn (kept on record, shown on the ticket's triage card and in its thread).",
+        ),
     ],
     lang: Annotated[str | None, typer.Option("--lang", help=_LANG_HELP, callback=ui_language)] = None,
 ) -> None:
-    """Withdraw a wrong or outdated FAQ entry: the bot stops quoting it at once. It stays on record in the
-    database (see `faq list --all`); withdrawing it again changes nothing."""
+    """Withdraw a wrong or outdated FAQ entry: the bot stops quoting it at once, and the ticket's triage
+    card in Slack is updated (when SLACK_BOT_TOKEN is set). It stays on record in the database (see
+    `faq list --all`); withdrawing it again changes nothing."""
     settings = load_settings()
     lang = lang or settings.cli_language
-    db = Database(settings.resolved_database_url)
+    services = Services(settings)  # the bot's own database and Slack client, for the triage card
     try:
-        with db.begin() as session:
-            done = faq_store.withdraw_entry(session, faq_id, _cli_user(), reason)
-            ticket = _ticket_key(session, done.entry)
-    except faq_store.FaqNotFound:
-        err.print(f"[red]{t('faq.withdraw.not_found', lang, id=faq_id)}[/red]")
-        raise typer.Exit(1) from None
-    except TicketError as exc:
-        err.print(f"[red]{t('faq.withdraw.invalid', lang, detail=exc)}[/red]")
-        raise typer.Exit(2) from None
-    except SQLAlchemyError as exc:
-        err.print(f"[red]{t('faq.error.database', lang, detail=exc.__class__.__name__)}[/red]")
-        raise typer.Exit(1) from None
+        try:
+            with services.db.begin() as session:
+                done = faq_store.withdraw_entry(session, faq_id, _cli_user(), reason)
+                ticket = _ticket_key(session, done.entry)
+        except faq_store.FaqNotFound:
+            err.print(f"[red]{t('faq.withdraw.not_found', lang, id=faq_id)}[/red]")
+            raise typer.Exit(1) from None
+        except TicketError as exc:
+            err.print(f"[red]{t('faq.withdraw.invalid', lang, detail=exc)}[/red]")
+            raise typer.Exit(2) from None
+        except SQLAlchemyError as exc:
+            err.print(f"[red]{t('faq.error.database', lang, detail=exc.__class__.__name__)}[/red]")
+            raise typer.Exit(1) from None
+        entry = done.entry
+        if done.already:
+            console.print(
+                t(
+                    "faq.withdraw.already",
+                    lang,
+                    id=entry.id,
+                    when=_when(entry.withdrawn_at, settings),
+                    by=entry.withdrawn_by or "",
+                ),
+                markup=False,
+            )
+        else:
+            lines = [t("faq.withdraw.done", lang, id=entry.id, question=entry.question)]
+            if ticket:
+                lines.append(t("faq.withdraw.from_ticket", lang, ticket=ticket))
+            lines.append(t("faq.withdraw.reason", lang, reason=entry.withdrawn_reason or ""))
+            console.print("\n".join(lines), markup=False)
+        # Also when it was withdrawn before: an index, or a card, that could not be reached then may
+        # still show it.
+        _unindex(settings, entry, lang)
+        _update_card(services, done, ticket, lang)
     finally:
-        db.dispose()
+        services.db.dispose()
+
+
+def _update_card(services: Services, done: faq_store.Withdrawal, ticket: str, lang: str) -> None:
+    """Update the ticket's triage card in Slack as the bot does (who withdrew it, when, why; the reason in
+    the card's thread). Without Slack, or when Slack cannot be reached, the withdrawal stands: the card
+    shows it the next time the card is updated."""
+    from bot import ticket_messages
+
     entry = done.entry
-    if done.already:
-        console.print(
-            t(
-                "faq.withdraw.already",
-                lang,
-                id=entry.id,
-                when=_when(entry.withdrawn_at, settings),
-                by=entry.withdrawn_by or "",
-            ),
-            markup=False,
-        )
+    if entry.ticket_id is None:
+        return
+    with services.db.begin() as session:
+        posted = get_ticket(session, entry.ticket_id)
+        if not (posted.triage_channel and posted.triage_ts):
+            return  # never posted to a triage channel: there is no card to update
+    if not services.settings.slack_bot_token:
+        err.print(f"[yellow]{t('faq.withdraw.card_no_slack', lang, ticket=ticket)}[/yellow]")
+        return
+    try:
+        updated = ticket_messages.refresh(services, services.slack_client, [entry.ticket_id], done.events)
+    except (SlackClientError, OSError):  # unreachable; a refusal is logged by refresh
+        updated = 0
+    if updated:
+        console.print(t("faq.withdraw.card_updated", lang, ticket=ticket), markup=False)
     else:
-        lines = [t("faq.withdraw.done", lang, id=entry.id, question=entry.question)]
-        if ticket:
-            lines.append(t("faq.withdraw.from_ticket", lang, ticket=ticket))
-        lines.append(t("faq.withdraw.reason", lang, reason=entry.withdrawn_reason or ""))
-        console.print("\n".join(lines), markup=False)
-    # Also when it was withdrawn before: an index that could not be reached then may still hold it.
-    _unindex(settings, entry, lang)
+        err.print(f"[yellow]{t('faq.withdraw.card_later', lang, ticket=ticket)}[/yellow]")
 
 
 def _unindex(settings: Settings, entry: faq_store.FaqEntry, lang: str) -> None:

@@ -50,7 +50,8 @@ def register(app: App, services: Services) -> None:
     app.action(ids.TICKET_REOPEN)(ack=_ack_only, lazy=[h.on_triage_reopen])
     app.action(ids.TICKET_RESOLVE)(h.on_resolve_button)
     app.view(ids.TICKET_RESOLVE_MODAL)(ack=h.on_resolve_submitted, lazy=[h.after_resolve_submitted])
-    app.action(_FAQ_WITHDRAW)(ack=_ack_only, lazy=[h.on_faq_withdraw])
+    app.action(_FAQ_WITHDRAW)(ack=h.on_faq_withdraw_button, lazy=[h.after_faq_withdraw_button])
+    app.view(ids.FAQ_WITHDRAW_MODAL)(ack=h.on_faq_withdraw_submitted, lazy=[h.after_faq_withdraw_submitted])
     app.action(ids.TICKET_FIXED)(ack=_ack_only, lazy=[h.on_fixed])
     app.action(ids.TICKET_STILL_PROBLEM)(ack=_ack_only, lazy=[h.on_still_problem])
     app.action(_RATE)(ack=_ack_only, lazy=[h.on_rating])
@@ -185,6 +186,7 @@ class _Handlers:
         self._lock = threading.Lock()
         self._opened: dict[str, tuple[str | None, str | None]] = {}  # trigger id -> report modal id, hash
         self._found_again: dict[str, tuple[int, list[int]]] = {}  # view id -> (ticket, comment's events)
+        self._withdrawn: dict[str, faq_store.Withdrawal] = {}  # withdraw dialog's view id -> its outcome
 
     # ---------------------------------------------------------------------------------- creating
 
@@ -501,18 +503,79 @@ class _Handlers:
         out.send_closure_notices(self.services, client, notices)
         out.refresh(self.services, client, [ticket_id], events)
 
-    def on_faq_withdraw(self, body: dict, client: WebClient) -> None:
-        """*Withdraw FAQ* on the triage card (after Slack's confirm dialog): support only, checked here.
-        A double click, or a withdrawal made meanwhile elsewhere, finds it withdrawn: nothing is written
-        again, and the card is redrawn as it stands."""
+    def on_faq_withdraw_button(self, ack: Ack, body: dict, client: WebClient) -> None:
+        """*Withdraw FAQ* on the triage card: open the dialog asking why at once (the trigger id lives
+        3 s); support only, checked here and again on submit. An entry withdrawn meanwhile (elsewhere,
+        or from the command line) shows who withdrew it instead, and its card is redrawn after the ack."""
+        ack()
         user = body["user"]["id"]
+        lang = out.user_lang(self.services, user)
         try:
             faq_id = _ticket_id(_action(body))  # the same kind of value: a database id
             with self.services.db.begin() as session:
                 store.require_triager(session, user, self.services.settings.triage_roles)
-                done = faq_store.withdraw_entry(session, faq_id, user)
+                entry = faq_store.get_entry(session, faq_id)
         except store.TicketError as exc:
             self._tell_error(client, body, exc)
+            return
+        if entry.withdrawn:
+            view = views.faq_withdrawn_modal(lang, out.faq_card(entry), self.services.settings.timezone)
+        else:
+            view = views.faq_withdraw_modal(lang, entry.id, entry.question)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    def after_faq_withdraw_button(self, body: dict, client: WebClient) -> None:
+        """A card still offering *Withdraw FAQ* for an entry withdrawn elsewhere is redrawn as it stands."""
+        try:
+            faq_id = _ticket_id(_action(body))
+            with self.services.db.begin() as session:
+                store.require_triager(session, body["user"]["id"], self.services.settings.triage_roles)
+                entry = faq_store.get_entry(session, faq_id)
+        except store.TicketError:  # told by on_faq_withdraw_button
+            return
+        if entry.withdrawn and entry.ticket_id is not None:
+            out.refresh(self.services, client, [entry.ticket_id])
+
+    def on_faq_withdraw_submitted(self, ack: Ack, body: dict, view: dict) -> None:
+        """The dialog's reason: withdraw (support only, checked again) before answering Slack, so a blank
+        reason or a refusal shows in the dialog and nothing is half-done. A double submit, or a
+        withdrawal made meanwhile elsewhere, finds it withdrawn: nothing is written again, and the
+        dialog shows the withdrawal that stands."""
+        user = body["user"]["id"]
+        lang = out.user_lang(self.services, user)
+        block = ids.FAQ_WITHDRAW_REASON_BLOCK
+        try:
+            faq_id = int(json.loads(view.get("private_metadata") or "{}")["f"])
+        except (ValueError, KeyError, TypeError):
+            ack(response_action="errors", errors={block: t("tickets.error.generic", lang)})
+            return
+        reason = views.read_faq_withdrawal(view.get("state", {}).get("values", {}))
+        try:
+            with self.services.db.begin() as session:
+                store.require_triager(session, user, self.services.settings.triage_roles)
+                done = faq_store.withdraw_entry(session, faq_id, user, reason, require_reason=True)
+        except store.TicketError as exc:
+            params = {"roles": ", ".join(self.services.settings.triage_roles), **exc.params}
+            ack(response_action="errors", errors={block: views.error_text(exc.code, lang, params, str(exc))})
+            return
+        with self._lock:
+            if done.already:  # never over the outcome of the submit that withdrew it
+                self._withdrawn.setdefault(view["id"], done)
+            else:
+                self._withdrawn[view["id"]] = done
+        if done.already:
+            tz = self.services.settings.timezone
+            ack(response_action="update", view=views.faq_withdrawn_modal(lang, out.faq_card(done.entry), tz))
+            return
+        ack()
+
+    def after_faq_withdraw_submitted(self, body: dict, view: dict, client: WebClient) -> None:
+        """After the ack: out of the knowledge index, then the card redrawn with who, when and why, and
+        the reason in the ticket's thread. Lazy listeners run even when the ack refused the submission:
+        only a submission that reached `withdraw_entry` left an outcome here."""
+        with self._lock:
+            done = self._withdrawn.pop(view["id"], None)
+        if done is None:
             return
         if not done.already:
             unindex_faq(self.services, done.entry)

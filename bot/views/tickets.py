@@ -268,6 +268,7 @@ ERROR_BLOCKS = {
     "faq_answer": ids.RESOLVE_FAQ_ANSWER_BLOCK,
     "bad_lang": ids.RESOLVE_FAQ_LANG_BLOCK,
     "bad_roles": ids.RESOLVE_FAQ_ROLES_BLOCK,
+    "withdrawn_reason": ids.FAQ_WITHDRAW_REASON_BLOCK,
 }
 
 
@@ -342,37 +343,83 @@ def _faq_blocks(lang: str, faqs: Sequence[FaqCard], tz: str) -> list[dict]:
         text = t("tickets.triage.faq", lang, id=faq.faq_id, question=esc(faq.question))
         section: dict = {"type": "section", "block_id": f"faq_{faq.faq_id}", "text": _md(text)}
         if faq.withdrawn_at is None:
-            section["accessory"] = {
-                **_button(
-                    t("tickets.triage.faq_withdraw", lang),
-                    f"{ids.FAQ_WITHDRAW_PREFIX}{faq.faq_id}",
-                    str(faq.faq_id),
-                    "danger",
-                ),
-                "confirm": {
-                    "title": _plain(t("tickets.triage.faq_withdraw_title", lang), 100),
-                    "text": _plain(
-                        t("tickets.triage.faq_withdraw_confirm", lang, id=faq.faq_id, question=faq.question),
-                        300,
-                    ),
-                    "confirm": _plain(t("tickets.triage.faq_withdraw_yes", lang), 30),
-                    "deny": _plain(t("tickets.triage.faq_withdraw_no", lang), 30),
-                    "style": "danger",
-                },
-            }
+            # The dialog it opens asks why (faq_withdraw_modal), and is the confirmation.
+            section["accessory"] = _button(
+                t("tickets.triage.faq_withdraw", lang),
+                f"{ids.FAQ_WITHDRAW_PREFIX}{faq.faq_id}",
+                str(faq.faq_id),
+                "danger",
+            )
             blocks.append(section)
             continue
         blocks.append(section)
-        line = t(
-            "tickets.triage.faq_withdrawn",
-            lang,
-            who=actor_text(faq.withdrawn_by),
-            when=slack_time(faq.withdrawn_at, tz),
-        )
-        if faq.withdrawn_reason:
-            line += " · " + t("tickets.triage.faq_withdrawn_reason", lang, reason=esc(faq.withdrawn_reason))
-        blocks.append({"type": "context", "elements": [_md(line)]})
+        blocks.append({"type": "context", "elements": [_md(_withdrawal_line(lang, faq, tz))]})
     return blocks
+
+
+def _withdrawal_line(lang: str, faq: FaqCard, tz: str) -> str:
+    """Who withdrew it, when, and why (the reason is escaped: it is the user's text)."""
+    line = t(
+        "tickets.triage.faq_withdrawn",
+        lang,
+        who=actor_text(faq.withdrawn_by),
+        when=slack_time(faq.withdrawn_at, tz),
+    )
+    if faq.withdrawn_reason:
+        line += " · " + t("tickets.triage.faq_withdrawn_reason", lang, reason=esc(faq.withdrawn_reason))
+    return line
+
+
+FAQ_REASON_MAX = 500  # characters in the dialog's reason box (Slack enforces it as the user types)
+
+
+def faq_withdraw_modal(lang: str, faq_id: int, question: str) -> dict:
+    """*Withdraw FAQ*'s dialog: what withdrawing does, and a required reason (submit = withdraw)."""
+    text = t("tickets.triage.faq_withdraw_confirm", lang, id=faq_id, question=esc(question))
+    return {
+        "type": "modal",
+        "callback_id": ids.FAQ_WITHDRAW_MODAL,
+        "private_metadata": json.dumps({"f": faq_id}),
+        "title": _plain(t("tickets.triage.faq_withdraw_title", lang), 24),
+        "submit": _plain(t("tickets.triage.faq_withdraw_yes", lang), 24),
+        "close": _plain(t("tickets.triage.faq_withdraw_no", lang), 24),
+        "blocks": [
+            {"type": "section", "text": _md(text)},
+            {
+                "type": "input",
+                "block_id": ids.FAQ_WITHDRAW_REASON_BLOCK,
+                "label": _plain(t("tickets.triage.faq_withdraw_reason", lang), 2000),
+                "hint": _plain(t("tickets.triage.faq_withdraw_reason_hint", lang), 2000),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ids.FAQ_WITHDRAW_REASON_INPUT,
+                    "multiline": True,
+                    "max_length": FAQ_REASON_MAX,
+                },
+            },
+        ],
+    }
+
+
+def read_faq_withdrawal(values: dict) -> str:
+    """The reason typed into `faq_withdraw_modal` ("" when none; validation is the domain's job)."""
+    item = (values.get(ids.FAQ_WITHDRAW_REASON_BLOCK) or {}).get(ids.FAQ_WITHDRAW_REASON_INPUT) or {}
+    return item.get("value") or ""
+
+
+def faq_withdrawn_modal(lang: str, faq: FaqCard, tz: str = "UTC") -> dict:
+    """In the dialog's place when the entry had been withdrawn already (a double submit, or someone else
+    first): nothing changed, and the withdrawal that stands (who, when, why)."""
+    return {
+        "type": "modal",
+        "callback_id": ids.FAQ_WITHDRAWN_MODAL,
+        "title": _plain(t("tickets.triage.faq_withdraw", lang), 24),
+        "close": _plain(t("tickets.triage.faq_withdraw_close", lang), 24),
+        "blocks": [
+            {"type": "section", "text": _md(t("tickets.triage.faq_withdrawn_already", lang, id=faq.faq_id))},
+            {"type": "context", "elements": [_md(_withdrawal_line(lang, faq, tz))]},
+        ],
+    }
 
 
 def triage_card(

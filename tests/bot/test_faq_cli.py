@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from rich.cells import cell_len
 from typer.testing import CliRunner
@@ -9,8 +11,9 @@ from typer.testing import CliRunner
 from bot.cli import app
 from feedback.db import Database
 from feedback.faq import add_entry, all_entries
-from feedback.tickets import create_ticket, resolve_ticket
+from feedback.tickets import create_ticket, resolve_ticket, set_triage_message
 from knowledge.base import KnowledgeBase, KnowledgeConfig
+from tests.slack.fake_slack import FakeSlack
 
 runner = CliRunner()
 QUESTION = "月底怎么导出供应商对账单？"
@@ -111,3 +114,83 @@ def test_list_and_withdraw_while_the_bot_runs(env, db_url, tmp_path, embedder):
     bot.refresh()  # the running bot, after the rebuild
     assert f"faq:db-faq-{faq_id}" not in bot.sources and f"faq:db-faq-{faq_id + 1}" in bot.sources
     assert f"faq:db-faq-{faq_id}" not in _faq_sources(bot)
+
+
+# --------------------------------------------------------------- the ticket's triage card in Slack
+
+TRIAGE, CARD_TS = "C0TRIAGE", "1700000000.000100"
+REASON = "对账单已改到“会计”应用"
+
+
+@pytest.fixture
+def fake_slack():
+    with FakeSlack() as fake:
+        yield fake
+    assert not fake.violations, fake.violations
+
+
+def _faq_on_a_triage_card(db_url: str) -> int:
+    """A FAQ entry made from a ticket whose card the bot posted in the triage channel."""
+    db = Database(db_url)
+    with db.begin() as s:
+        ticket = create_ticket(s, reporter="U1", description=QUESTION).ticket
+        set_triage_message(s, ticket.id, TRIAGE, CARD_TS)
+        resolve_ticket(s, ticket.id, ANSWER, "U_SUP")
+        faq_id = add_entry(s, question=QUESTION, answer=ANSWER, ticket_id=ticket.id, created_by="U_SUP").id
+    db.dispose()
+    return faq_id
+
+
+def _withdrawal(db_url: str, faq_id: int) -> tuple[bool, str | None]:
+    db = Database(db_url)
+    with db.begin() as s:
+        entry = next(e for e in all_entries(s) if e.id == faq_id)
+        outcome = (entry.withdrawn, entry.withdrawn_reason)
+    db.dispose()
+    return outcome
+
+
+def test_withdrawing_updates_the_tickets_triage_card_in_slack(env, db_url, fake_slack, monkeypatch):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
+    monkeypatch.setenv("SLACK_API_URL", fake_slack.api_url)
+    faq_id = _faq_on_a_triage_card(db_url)
+
+    result = runner.invoke(app, ["faq", "withdraw", str(faq_id), "--reason", REASON])
+    assert result.exit_code == 0, result.output
+    assert "已更新 Slack 中 ERP-1 的分诊卡片" in result.output
+    [update] = fake_slack.calls("chat.update")
+    assert (update.args["channel"], update.args["ts"], update.token) == (TRIAGE, CARD_TS, "xoxb-test-token")
+    assert f"原因：{REASON}" in update.text and "已由 cli:" in update.text
+    assert not [a for a in update.action_ids() if a.startswith("faq_withdraw_")]  # no button left
+    thread = [c.text for c in fake_slack.calls("chat.postMessage") if c.args.get("thread_ts") == CARD_TS]
+    assert len(thread) == 1 and thread[0].endswith(f"撤回了常见问题 #{faq_id}：{REASON}")
+
+    # Again (say the first run could not reach Slack): nothing changes, the card is updated again.
+    result = runner.invoke(app, ["faq", "withdraw", str(faq_id), "--reason", "again", "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "Updated the triage card of ERP-1 in Slack" in result.output
+    assert REASON in fake_slack.calls("chat.update")[-1].text
+    assert len([c for c in fake_slack.calls("chat.postMessage") if c.args.get("thread_ts")]) == 1
+    assert _withdrawal(db_url, faq_id) == (True, REASON)
+
+
+def test_without_slack_the_withdrawal_stands_and_the_card_shows_it_when_next_updated(
+    env, db_url, monkeypatch
+):
+    faq_id = _faq_on_a_triage_card(db_url)
+    result = runner.invoke(app, ["faq", "withdraw", str(faq_id), "--reason", REASON])
+    assert result.exit_code == 0, result.output
+    assert "没有 SLACK_BOT_TOKEN" in result.output and "下次更新时显示此次撤回" in result.output
+    assert _withdrawal(db_url, faq_id) == (True, REASON)
+
+    # Slack configured but unreachable: said so, exit 0, the withdrawal kept.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]  # nothing listens there once closed
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
+    monkeypatch.setenv("SLACK_API_URL", f"http://127.0.0.1:{closed}/api/")
+    result = runner.invoke(app, ["faq", "withdraw", str(faq_id), "--reason", "again", "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "Could not update the triage card of ERP-1 in Slack" in result.output
+    assert "the next time the card is updated" in result.output
+    assert _withdrawal(db_url, faq_id) == (True, REASON)

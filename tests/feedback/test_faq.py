@@ -79,6 +79,9 @@ def test_an_unknown_id_or_a_bad_reason_is_a_clear_error_and_changes_nothing(db):
     assert too_long.value.code == "withdrawn_reason_too_long"
     with db.begin() as s, pytest.raises(InvalidTicket):
         withdraw_entry(s, faq_id, "  ", "nobody")
+    with db.begin() as s, pytest.raises(InvalidTicket) as blank:  # Slack's dialog asks for a reason
+        withdraw_entry(s, faq_id, "U_SUP", " \n\u3000 ", require_reason=True)
+    assert blank.value.code == "withdrawn_reason_empty"
     with db.begin() as s:
         assert [e.id for e in active_entries(s)] == [faq_id]
 

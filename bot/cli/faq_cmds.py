@@ -133,6 +133,9 @@ def withdraw_command(
     `faq list --all`); withdrawing it again changes nothing."""
     settings = load_settings()
     lang = lang or settings.cli_language
+    if not reason.strip():  # Slack's dialog requires one too: "why" is what the card and the thread show
+        err.print(f"[red]{t('faq.withdraw.reason_blank', lang)}[/red]")
+        raise typer.Exit(2)
     services = Services(settings)  # the bot's own database and Slack client, for the triage card
     try:
         try:

@@ -80,6 +80,11 @@ def test_list_and_withdraw_while_the_bot_runs(env, db_url, tmp_path, embedder):
     assert result.exit_code == 1
     assert "没有编号为 #999 的常见问题" in result.output
 
+    result = runner.invoke(app, ["faq", "withdraw", str(faq_id), "--reason", "  　"])  # ideographic space
+    assert result.exit_code == 2
+    assert "请用 --reason 说明原因" in result.output
+    assert f"faq:db-faq-{faq_id}" in _faq_sources(bot)  # still quoted
+
     result = runner.invoke(app, ["faq", "withdraw", str(faq_id), "--reason", "对账单已改到“会计”应用"])
     assert result.exit_code == 0, result.output
     assert f"已撤回常见问题 #{faq_id}：{QUESTION}" in result.output

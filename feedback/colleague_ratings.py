@@ -1,4 +1,4 @@
-"""Colleague ratings: 👍/👎 from the people who read an answer its asker shared to a channel.
+"""Colleague ratings: 👍/👎 from the people who read an answer in a channel (shared there, or in its thread).
 
 The asker's own rating stays on the question log (`feedback.questions.rate_answer`); a colleague rating
 is one row per person and answer, kept apart so the digest can tell the two numbers apart.

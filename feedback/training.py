@@ -491,7 +491,7 @@ def knowledge_gaps(
     session: Session, since: dt.datetime, until: dt.datetime, min_count: int = 3, limit: int = 5
 ) -> list[KnowledgeGap]:
     """Topics with many unhelped questions from one role: training focus candidates. A question counts
-    when it was abstained, its asker rated it 👎, or colleagues rated its shared answer 👎 more often
+    when it was abstained, its asker rated it 👎, or colleagues rated its answer in a channel 👎 more often
     than 👍 (a channel that read the answer and found it wanting is as telling as its asker)."""
     votes = ColleagueRating.rating
     disliked_by_colleagues = (

@@ -240,6 +240,9 @@ def _answer_in_channel(
         thread_ts=thread_ts,
         quiet=quiet,
         claim=claim,
+        # In a channel's thread everyone there reads the answer: they rate it as colleagues, as under a
+        # shared one. A DM is the asker's alone.
+        public=bool(channel) and not channel.startswith("D"),
     )
 
 
@@ -258,10 +261,12 @@ def _answer(
     thread_ts: str | None = None,
     quiet: bool = False,
     claim: Callable[[], bool] | None = None,
+    public: bool = False,
 ) -> None:
     """Search (within the channel's scope), log, render, send. Every failure ends in a message the user
     can act on, except when `quiet` (nobody addressed the bot): then only an answer is ever posted.
-    `claim` is asked before anything is logged or sent; False means another path answers this message."""
+    `claim` is asked before anything is logged or sent; False means another path answers this message.
+    `public`: posted where others read it, so anyone there may rate it (colleague ratings)."""
     try:
         question = question.strip()[:MAX_QUESTION]
         if quiet and not question:
@@ -304,6 +309,7 @@ def _answer(
                 asker=user_id,
                 show_question=show_question,
                 shareable=shareable,
+                shared=public,
                 role=person.role,
             ),
         )

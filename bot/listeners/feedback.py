@@ -1,5 +1,6 @@
 """Rating answers: 👍 Helpful, 👎 Not helpful (with a reason). Under an answer the asker reads, only the
-asker's rating is recorded. Under an answer its asker shared to a channel, everyone there may rate it:
+asker's rating is recorded. Under an answer in a channel (an @mention's thread, a channel that answers
+every question, or shared there by its asker), everyone there may rate it:
 the asker's click is the asker's rating, anyone else's a colleague rating (one per person), and the
 message shows the colleague ratings so far.
 

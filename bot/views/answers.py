@@ -36,7 +36,7 @@ class AnswerContext:
     show_question: bool = False  # quote the question above the answer (mentions, shares)
     shareable: bool = False  # ephemeral answers get a "Share to channel" button
     rateable: bool = True
-    shared: bool = False  # posted to the channel by its asker: everyone there may rate it
+    shared: bool = False  # posted in a channel (shared, or in its thread): everyone there may rate it
     role: str | None = None
     extra_context: list[str] = field(default_factory=list)
 

@@ -426,9 +426,9 @@ def test_colleague_ratings_are_counted_apart_from_the_askers_helpful_rate(db):
     assert by_channel[None]["colleague_helpful"] == 0  # the DM question had none
 
     zh = digest_text(digest, "zh-CN", "Asia/Shanghai")
-    assert "同事评价（分享到频道的回答）：👍 3 · 👎 1（75% 有帮助）" in zh
+    assert "同事评价（频道中的回答）：👍 3 · 👎 1（75% 有帮助）" in zh
     assert "• <#C0WH>：2 个问题，已回答 100%；100% 被评为有帮助（1 个评价）；同事评价 👍 3 · 👎 1" in zh
     en = digest_text(digest, "en", "Asia/Shanghai")
-    assert "Colleague ratings of shared answers: 👍 3 · 👎 1 (75% helpful)" in en
+    assert "Colleague ratings of answers in channels: 👍 3 · 👎 1 (75% helpful)" in en
     assert "; 50% rated helpful (2 ratings)" in en  # the askers' rate, unmoved
     assert "同事评价" not in digest_text(quiet, "zh-CN", "Asia/Shanghai")  # none given: no line, as before

@@ -139,7 +139,8 @@ def test_an_all_channel_answers_a_question_posted_without_a_mention_in_its_threa
     answer = fake.wait_for("chat.postMessage")
     assert answer.args["channel"] == "C0FIN" and answer.args["thread_ts"] == "1700000100.000100"
     assert "新建报销单" in answer.text and "费用报销 › 提交报销单" in answer.text
-    assert ids.FEEDBACK_HELPFUL in answer.action_ids()
+    # Everyone in the channel reads it, so anyone may rate it (colleague ratings).
+    assert ids.SHARED_HELPFUL in answer.action_ids() and "同事评价：暂无" in str(answer.args["blocks"])
     app.settle()
     [entry] = _log(app)
     assert (entry.surface, entry.channel_id, entry.answered) == ("channel", "C0FIN", True)

@@ -1,5 +1,6 @@
-"""Colleague ratings, end to end: an answer shared to a channel takes 👍/👎 from anyone there, one vote
-per person, and shows the tally in place; the asker's click stays the asker's rating."""
+"""Colleague ratings, end to end: an answer shared to a channel, or posted in a channel's thread, takes
+👍/👎 from anyone there, one vote per person, and shows the tally in place; the asker's click stays the
+asker's rating."""
 
 from __future__ import annotations
 
@@ -157,6 +158,44 @@ def test_a_chinese_answer_keeps_its_chinese_tally_and_each_voter_hears_their_own
     assert "同事评价：👍 1 · 👎 1" in redrawn.text  # the message's language, not the clicker's
     assert "Colleague ratings" not in redrawn.text
     assert "Your colleague rating is recorded: not helpful" in note.text
+
+
+def test_an_answer_to_a_mention_in_a_channel_takes_colleague_ratings_too(answering_app):
+    """Everyone in the thread reads an @mention's answer: a colleague's 👍 is theirs, the asker's click
+    the asker's rating, and the buttons stay for the rest. A DM's answer stays the asker's alone."""
+    app, fake = answering_app, answering_app.fake
+    fake.add_user("UZH", locale="zh-CN")
+    fake.add_user("UC2", locale="zh-CN")
+    app.sender.event(
+        {
+            "type": "app_mention",
+            "channel": "C0FIN",
+            "user": "UZH",
+            "text": "<@UBOT> 怎么提交报销单？",
+            "ts": "1700000301.000100",
+        }
+    )
+    answer = fake.wait_for("chat.postMessage")
+    assert answer.args["thread_ts"] == "1700000301.000100"
+    assert {ids.SHARED_HELPFUL, ids.SHARED_NOT_HELPFUL} <= set(answer.action_ids())
+    assert ids.FEEDBACK_HELPFUL not in answer.action_ids()
+    qid = int(answer.element(ids.SHARED_HELPFUL)["value"])
+    message = {"type": "message", "ts": answer.response["ts"], "text": answer.text}
+    message |= {"blocks": answer.args["blocks"]}
+
+    redrawn, note = _click(app, ids.SHARED_HELPFUL, "UC2", qid, message, channel="C0FIN")
+    assert "同事评价：👍 1 · 👎 0" in redrawn.text
+    assert ids.SHARED_HELPFUL in redrawn.action_ids()
+    assert note is not None and _votes(app, qid) == [("UC2", 1, None)]
+    assert _asker_rating(app, qid) == (None, None)
+
+    redrawn, note = _click(app, ids.SHARED_NOT_HELPFUL, "UZH", qid, message, channel="C0FIN")
+    assert _asker_rating(app, qid) == (-1, None) and _votes(app, qid) == [("UC2", 1, None)]
+
+    mark = fake.mark()
+    app.sender.dm("UZH", "怎么提交报销单？")
+    private = fake.wait_for("chat.postMessage", after=mark)
+    assert ids.FEEDBACK_HELPFUL in private.action_ids() and ids.SHARED_HELPFUL not in private.action_ids()
 
 
 def test_bad_buttons_under_a_shared_answer_are_ignored(answering_app):

@@ -1,7 +1,8 @@
-"""Senders the scheduled jobs use: survey invitations, reminders and training reminders as DMs.
+"""Getting messages to Slack: answers that keep their text when Slack refuses their screenshots, and the
+senders the scheduled jobs use (survey invitations, reminders and training reminders as DMs).
 
-They turn `feedback` outgoing items into Web API calls (through `services.slack_client`, which waits
-out 429s with slack_sdk's RateLimitErrorRetryHandler) and Slack's errors into `DeliveryFailed`.
+The senders turn `feedback` outgoing items into Web API calls (through `services.slack_client`, which
+waits out 429s with slack_sdk's RateLimitErrorRetryHandler) and Slack's errors into `DeliveryFailed`.
 """
 
 from __future__ import annotations
@@ -9,10 +10,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookResponse
 
+from bot.views.answers import has_screenshots, without_screenshots
 from bot.views.surveys import invitation_blocks
 from bot.views.training import reminder_blocks
 from feedback.surveys import DeliveryFailed, Outgoing, Sent
@@ -28,6 +32,38 @@ log = logging.getLogger("erp_coach.delivery")
 # invalid_blocks, msg_too_long, ...): retrying would fail the same way, so the delivery is marked failed
 # and the others go on.
 _TRANSIENT = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+# How Slack refuses a message (invalid_blocks) or a view (invalid_arguments) whose image it could not
+# download ("downloading image failed"); a response_url answers 400 with the error as its body.
+_REFUSED = ("invalid_blocks", "invalid_arguments")
+
+R = TypeVar("R")
+
+
+def with_screenshot_fallback(send: Callable[[list[dict]], R], blocks: list[dict], what: str = "answer") -> R:
+    """`send(blocks)`; when Slack refuses blocks that hold screenshots (it fetches every image URL and
+    rejects the whole message when one fails), `send` once more without them, so the answer itself is
+    never lost. `send` posts, updates or responds (a response_url's WebhookResponse is checked too)."""
+    if not has_screenshots(blocks):
+        return send(blocks)
+    try:
+        sent = send(blocks)
+    except SlackApiError as exc:
+        response = exc.response if exc.response is not None else {}
+        if response.get("error") not in _REFUSED:
+            raise
+        reason = "; ".join(
+            [str(response.get("error"))]
+            + [str(e) for e in response.get("errors") or []]
+            + [str(m) for m in (response.get("response_metadata") or {}).get("messages") or []]
+        )
+    else:
+        if not isinstance(sent, WebhookResponse) or sent.status_code == 200:
+            return sent
+        if not any(error in (sent.body or "") for error in _REFUSED):
+            return sent
+        reason = f"{sent.status_code} {sent.body}"
+    log.warning("Slack refused the %s with its screenshots (%s); sending it without them", what, reason)
+    return send(without_screenshots(blocks))
 
 
 def post_dm(services: Services, user_id: str, text: str, blocks: list[dict]) -> Sent:

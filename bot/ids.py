@@ -9,6 +9,9 @@ ASK_BLOCK = "ask_question"  # input block of the ask modal
 ASK_INPUT = "question"  # its plain_text_input
 HOME_ASK = "home_ask"  # App Home "Ask a question" button
 SHARE_ANSWER = "share_answer"  # "Share to channel" under an ephemeral /erp answer
+# Image blocks of the screenshots quoted with an answer: "answer_screenshot:1", ":2", ... (left out again
+# when Slack cannot download one and refuses the message).
+SCREENSHOT_BLOCK = "answer_screenshot"
 
 # Rating an answer
 FEEDBACK_HELPFUL = "feedback_helpful"

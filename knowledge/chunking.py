@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from knowledge.loaders import Document
+from knowledge.screenshots import alt_text_only, screenshot_spans
 from knowledge.types import HEADING_SEPARATOR
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
@@ -36,7 +37,7 @@ def heading_line(heading_path: Sequence[str]) -> str:
 def chunk_document(doc: Document, count_tokens: TokenCounter, max_tokens: int) -> list[Passage]:
     """Passages for a manual page; a FAQ entry is one passage (question, then answer)."""
     if doc.kind == "faq":
-        text = f"{doc.question}\n{doc.answer}"
+        text = f"{doc.question}\n{alt_text_only(doc.answer)}"
         return [Passage((doc.title,), doc.question, text)]
     out: list[Passage] = []
     for section in doc.sections:
@@ -44,7 +45,7 @@ def chunk_document(doc: Document, count_tokens: TokenCounter, max_tokens: int) -
         # The heading line is embedded with every passage; the passage gets what is left.
         budget = max(32, max_tokens - count_tokens([head])[0] - 2)
         for text in split_text(section.text, count_tokens, budget):
-            out.append(Passage(section.heading_path, text, f"{head}\n{text}"))
+            out.append(Passage(section.heading_path, text, f"{head}\n{alt_text_only(text)}"))
     return out
 
 
@@ -109,7 +110,7 @@ def _split_long_block(block: str, count_tokens: TokenCounter, budget: int) -> li
         units = _list_items(lines)  # a list too long for one passage: split between items
         joiner = "\n"
     else:
-        units = [s.strip() for s in _SENTENCE_END.split(block) if s.strip()]
+        units = _sentences(block)
         joiner = "" if _is_cjk_heavy(block) else " "
     sizes = count_tokens(units)
     out: list[str] = []
@@ -130,6 +131,18 @@ def _split_long_block(block: str, count_tokens: TokenCounter, budget: int) -> li
     if current:
         out.append(joiner.join(current))
     return out
+
+
+def _sentences(block: str) -> list[str]:
+    """The block split after sentence ends, except inside a screenshot (its alt text may hold a 。or ！)."""
+    spans = screenshot_spans(block)
+    cuts = [
+        m.start()
+        for m in _SENTENCE_END.finditer(block)
+        if not any(start < m.start() < end for start, end in spans)
+    ]
+    pieces = [block[i:j] for i, j in zip([0, *cuts], [*cuts, len(block)], strict=True)]
+    return [p.strip() for p in pieces if p.strip()]
 
 
 def _list_items(lines: list[str]) -> list[str]:
@@ -159,6 +172,10 @@ def _hard_split(text: str, count_tokens: TokenCounter, budget: int) -> list[str]
         space = rest.rfind(" ", 0, cut)
         if cut < len(rest) and space > cut // 2:
             cut = space
+        for start, end in screenshot_spans(rest):  # never inside a screenshot: before it, or after it
+            if start < cut < end:
+                cut = start if start > 0 else end
+                break
         out.append(rest[:cut].strip())
         rest = rest[cut:].strip()
     return [o for o in out if o]

@@ -289,6 +289,8 @@ def _load_html(data: bytes, source: str) -> Document:
     soup = BeautifulSoup(text, "html.parser")
     for tag in soup(["script", "style", "nav", "header", "footer", "noscript"]):
         tag.decompose()
+    for img in soup.find_all("img"):
+        img.replace_with(_html_screenshot(img.get("alt"), img.get("src")))
     title = ""
     if soup.title and soup.title.get_text(strip=True):
         title = soup.title.get_text(strip=True)
@@ -299,8 +301,9 @@ def _load_html(data: bytes, source: str) -> Document:
     # Rebuild Markdown from the block elements in document order, so sections and lists work as for .md.
     out: list[str] = []
     body = soup.body or soup
-    for el in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "td", "th", "dt", "dd"]):
-        if el.find_parent(["li", "td", "th", "pre"]) is not None and el.name != "li":
+    blocks = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "td", "th", "dt", "dd", "figure"]
+    for el in body.find_all(blocks):
+        if el.find_parent(["li", "td", "th", "pre", "figure"]) is not None and el.name != "li":
             continue
         if el.name == "li" and el.find_parent("li") is not None:
             continue
@@ -330,6 +333,18 @@ def _load_html(data: bytes, source: str) -> Document:
     lang_attr = soup.find("html").get("lang") if soup.find("html") else None
     doc.lang = _norm_lang(lang_attr) or detect_lang(title + " ".join(s.text for s in doc.sections[:5]))
     return doc
+
+
+def _html_screenshot(alt: object, src: object) -> str:
+    """An <img> as a Markdown screenshot, so an HTML manual's steps keep theirs as a .md manual's do; an
+    image inlined as data: (megabytes of base64) keeps only its alt text."""
+    alt = " ".join(str(alt or "").split()).replace("[", "(").replace("]", ")")
+    src = re.sub(r"[\r\n\t]", "", str(src or "")).strip().replace("<", "%3C").replace(">", "%3E")
+    if not src or src.lower().startswith("data:"):
+        return f" {alt} "
+    if re.search(r"[\s()]", src):
+        src = f"<{src}>"
+    return f" ![{alt}]({src}) "
 
 
 def _load_pdf(data: bytes, source: str) -> Document:

@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import ids, rating_reminders
 from bot.answering import channel_scope, find, record, remember_message, ui_language
+from bot.delivery import with_screenshot_fallback
 from bot.i18n import DEFAULT_LANGUAGE
 from bot.identity import Person
 from bot.services import Services
@@ -131,7 +132,12 @@ def register(app: App, services: Services) -> None:
 
         def send(message: Message) -> tuple[str | None, str | None]:
             person = services.directory.person(body["user"]["id"])
-            client.views_update(view_id=view_id, view=answer_modal(person.lang, message))
+            with_screenshot_fallback(
+                lambda blocks: client.views_update(
+                    view_id=view_id, view=answer_modal(person.lang, Message(message.text, blocks))
+                ),
+                message.blocks,
+            )
             return None, None
 
         _answer(services, client, body["user"]["id"], _modal_question(view), "modal", None, send)
@@ -206,12 +212,16 @@ def _answer_in_channel(
     question = without_mentions(event.get("text") or "")
 
     def send(message: Message) -> tuple[str | None, str | None]:
-        posted = client.chat_postMessage(
-            channel=channel,
-            thread_ts=thread_ts,
-            unfurl_links=False,
-            unfurl_media=False,
-            **message.as_kwargs(),
+        posted = with_screenshot_fallback(
+            lambda blocks: client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_ts,
+                unfurl_links=False,
+                unfurl_media=False,
+                text=message.text,
+                blocks=blocks,
+            ),
+            message.blocks,
         )
         return posted.get("channel"), posted.get("ts")
 
@@ -353,7 +363,12 @@ def _with_indicator(client: WebClient, event: dict, work: Callable[[], None]) ->
 
 def _responder(respond) -> Send:
     def send(message: Message) -> tuple[str | None, str | None]:
-        respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
+        with_screenshot_fallback(
+            lambda blocks: respond(
+                response_type="ephemeral", replace_original=False, text=message.text, blocks=blocks
+            ),
+            message.blocks,
+        )
         return None, None
 
     return send
@@ -391,5 +406,10 @@ def _share(services: Services, client: WebClient, respond, body: dict) -> None:
             shared=True,
         ),
     )
-    respond(response_type="in_channel", replace_original=False, **message.as_kwargs())
+    with_screenshot_fallback(
+        lambda blocks: respond(
+            response_type="in_channel", replace_original=False, text=message.text, blocks=blocks
+        ),
+        message.blocks,
+    )
     respond(delete_original=True)

@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot import ids, rating_reminders
+from bot.delivery import with_screenshot_fallback
 from bot.i18n import t
 from bot.services import Services
 from bot.views.answers import rated_blocks, with_colleague_ratings
@@ -221,10 +222,7 @@ def _show_colleague_ratings(
             "slack.answer.colleague_ratings", lang, helpful=tally.helpful, not_helpful=tally.not_helpful
         )
         try:
-            if body.get("response_url"):
-                respond(text=text, blocks=blocks, replace_original=True)
-            else:
-                client.chat_update(channel=body["channel"]["id"], ts=message["ts"], text=text, blocks=blocks)
+            _update_answer(client, respond, body, text, blocks)
         except SlackApiError as exc:
             log.warning("could not show the colleague ratings: %s", exc.response.get("error"))
             return
@@ -241,21 +239,17 @@ def _replace_buttons(client: WebClient, respond, body: dict, note: str, *, keep_
                 for k in ("type", "title", "close", "callback_id", "private_metadata")
                 if view.get(k) is not None
             }
-            new_view["blocks"] = rated_blocks(view.get("blocks") or [], note, keep_ticket=keep_ticket)
-            client.views_update(view_id=view["id"], hash=view.get("hash"), view=new_view)
+            with_screenshot_fallback(
+                lambda b: client.views_update(
+                    view_id=view["id"], hash=view.get("hash"), view={**new_view, "blocks": b}
+                ),
+                rated_blocks(view.get("blocks") or [], note, keep_ticket=keep_ticket),
+            )
             return
         message = body.get("message")
         if message and message.get("blocks"):
             blocks = rated_blocks(message["blocks"], note, keep_ticket=keep_ticket)
-            if body.get("response_url"):
-                respond(text=message.get("text") or note, blocks=blocks, replace_original=True)
-            else:
-                client.chat_update(
-                    channel=body["channel"]["id"],
-                    ts=message["ts"],
-                    text=message.get("text") or note,
-                    blocks=blocks,
-                )
+            _update_answer(client, respond, body, message.get("text") or note, blocks)
             return
         if body.get("response_url"):
             # Ephemeral answers do not come back with their blocks: acknowledge with a note instead.
@@ -264,3 +258,14 @@ def _replace_buttons(client: WebClient, respond, body: dict, note: str, *, keep_
             )
     except SlackApiError as exc:
         log.warning("could not update the rated answer: %s", exc.response.get("error"))
+
+
+def _update_answer(client: WebClient, respond, body: dict, text: str, blocks: list[dict]) -> None:
+    """Redraw the answer a click came from: through its response_url (ephemeral, shared), else in place."""
+    if body.get("response_url"):
+        with_screenshot_fallback(lambda b: respond(text=text, blocks=b, replace_original=True), blocks)
+    else:
+        channel, ts = body["channel"]["id"], body["message"]["ts"]
+        with_screenshot_fallback(
+            lambda b: client.chat_update(channel=channel, ts=ts, text=text, blocks=b), blocks
+        )

@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from bot import faq_index, ids
 from bot import ticket_messages as out
 from bot.answering import channel_scope
+from bot.delivery import with_screenshot_fallback
 from bot.i18n import t
 from bot.listeners.ask import MAX_QUESTION, without_mentions
 from bot.listeners.erp_command import CommandRequest, subcommand
@@ -122,11 +123,13 @@ def suggest_answers(
         docs_base_url=services.settings.docs_base_url,
         external_id=external_id,
     )
+    where = {"view_id": view_id, "hash": view_hash} if view_id else {"external_id": external_id}
     try:
-        if view_id:
-            client.views_update(view_id=view_id, hash=view_hash, view=view)
-        else:
-            client.views_update(external_id=external_id, view=view)
+        with_screenshot_fallback(
+            lambda blocks: client.views_update(**where, view={**view, "blocks": blocks}),
+            view["blocks"],
+            "ticket suggestions",
+        )
     except SlackApiError as exc:  # submitted or closed meanwhile: nothing left to inform
         log.info("ticket suggestions not shown: %s", exc.response.get("error"))
 

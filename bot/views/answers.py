@@ -14,15 +14,20 @@ from bot.views.text import (
     escape,
     link,
     markdown_to_mrkdwn,
+    plain,
+    screenshot_url,
     split_for_sections,
     truncate,
 )
+from knowledge.screenshots import find_screenshots
 from knowledge.types import Hit, SearchResult
 
 _HEADING_LINE = re.compile(r"^\s{0,3}#{1,6}\s+.*$", re.MULTILINE)
 
 ACTIONS_BLOCK = "answer_actions"
 QUESTION_QUOTE_LIMIT = 500
+SCREENSHOTS_SHOWN = 3  # image blocks under a quoted section, at most
+MESSAGE_BLOCK_LIMIT = 50
 
 
 @dataclass
@@ -60,6 +65,46 @@ def hit_body(hit: Hit, *, headings: bool = True) -> str:
     return markdown_to_mrkdwn(hit.text if headings else _HEADING_LINE.sub("", hit.text))
 
 
+def screenshot_blocks(hit: Hit, docs_base_url: str, limit: int = SCREENSHOTS_SHOWN) -> list[dict]:
+    """Image blocks for the first `limit` screenshots of a quoted section that Slack can download (see
+    `screenshot_url`); the others stay alt text in the quote. Alt text: the screenshot's, else the
+    section's heading."""
+    text = hit.answer if hit.kind == "faq" and hit.answer else hit.text
+    blocks: list[dict] = []
+    for shot in find_screenshots(text):
+        if len(blocks) == limit:
+            break
+        url = screenshot_url(docs_base_url, hit.source, shot.src)
+        if url is None:
+            continue
+        alt = plain(
+            shot.alt or (hit.heading_path[-1] if hit.heading_path else hit.title) or "screenshot", 2000
+        )
+        block = {
+            "type": "image",
+            "block_id": f"{ids.SCREENSHOT_BLOCK}:{len(blocks) + 1}",
+            "image_url": url,
+            "alt_text": alt,
+        }
+        if shot.alt:  # the caption above the picture names it as the quote does: [收货界面]
+            block["title"] = {"type": "plain_text", "text": alt, "emoji": True}
+        blocks.append(block)
+    return blocks
+
+
+def has_screenshots(blocks: list[dict]) -> bool:
+    return any(_is_screenshot(block) for block in blocks)
+
+
+def without_screenshots(blocks: list[dict]) -> list[dict]:
+    """The same blocks without the screenshots' image blocks (their alt text is still in the quote)."""
+    return [block for block in blocks if not _is_screenshot(block)]
+
+
+def _is_screenshot(block: dict) -> bool:
+    return str(block.get("block_id") or "").partition(":")[0] == ids.SCREENSHOT_BLOCK
+
+
 def rating_reminder_message(lang: str, question_id: int) -> Message:
     """The one nudge an unrated answer gets in its thread: the same 👍/👎 as under the answer."""
     text = t("slack.answer.rating_reminder", lang)
@@ -93,6 +138,7 @@ def answer_message(result: SearchResult, ctx: AnswerContext) -> Message:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": chunk}})
     if truncated:
         blocks.append(_context(t("slack.answer.truncated", lang)))
+    screenshots_at = len(blocks)
     source = citation(best, ctx.docs_base_url, lang, answer=True)
     blocks.append(_context(t("slack.answer.source", lang, citation=source)))
     related = result.related(3)
@@ -107,6 +153,9 @@ def answer_message(result: SearchResult, ctx: AnswerContext) -> Message:
     if ctx.shared and ctx.rateable and ctx.question_id is not None:
         blocks.append(colleague_ratings_block(lang, 0, 0))
     blocks.append(_actions(result, ctx, answered=True))
+    room = min(SCREENSHOTS_SHOWN, MESSAGE_BLOCK_LIMIT - len(blocks))
+    if room > 0:
+        blocks[screenshots_at:screenshots_at] = screenshot_blocks(best, ctx.docs_base_url, room)
     fallback = t("slack.answer.fallback", lang, citation=escape(best.citation))
     return Message(text=truncate(fallback, 3000), blocks=blocks)
 

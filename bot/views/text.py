@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 import re
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
+
+from knowledge.screenshots import SCREENSHOT
 
 SECTION_LIMIT = 3000  # characters of text in a section block
 BUTTON_VALUE_LIMIT = 2000
 
+URL_LIMIT = 3000  # characters of an image block's image_url (and a button's url)
+
 _LINK = re.compile(r"(?<!!)\[([^\]\n]+)\]\(([^)\s]+)\)")
-_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(([^)\s]+)\)")
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _SAFE_URL = re.compile(r"^(https?://|mailto:)[^\s<>|]+$")
+_HTTP_URL = re.compile(r"^https?://[^/\s]", re.IGNORECASE)
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)  # data:, file:, javascript:, C:\...
+_URL_SAFE = "/:?#[]@!$&'()*+,;=%~"  # what a URL may already hold: kept, everything else percent-encoded
 
 
 def escape(text: str) -> str:
@@ -28,10 +35,10 @@ def escape(text: str) -> str:
 def markdown_to_mrkdwn(text: str) -> str:
     """Manual Markdown -> Slack mrkdwn, escaped: **bold** -> *bold*, [t](url) -> <url|t>, # H -> *H*.
 
-    Links are kept only for http(s)/mailto targets; images become their alt text (Slack cannot inline
-    them in a section)."""
+    Links are kept only for http(s)/mailto targets; screenshots become their alt text (Slack cannot inline
+    them in a section; the answer shows them as image blocks below the quote)."""
     text = escape(text)
-    text = _IMAGE.sub(lambda m: f"[{m.group(1) or 'image'}]" if m.group(1) else "", text)
+    text = SCREENSHOT.sub(lambda m: f"[{m.group('alt').strip()}]" if m.group("alt").strip() else "", text)
     text = _LINK.sub(_link, text)
     text = _BOLD.sub(r"*\1*", text)
     text = _HEADING.sub(r"*\1*", text)
@@ -58,6 +65,38 @@ def docs_url(base: str, source: str) -> str | None:
     if not base or not source or source.startswith("faq:"):
         return None
     return base.rstrip("/") + "/" + "/".join(quote(part) for part in source.split("/"))
+
+
+def screenshot_url(base: str, source: str, src: str) -> str | None:
+    """Where Slack can download a screenshot of the manual `source`: an http(s) `src` as written, a
+    relative one under DOCS_BASE_URL plus the manual's folder (spaces and Chinese percent-encoded, as
+    `docs_url` does). None when there is no such URL: a relative `src` without DOCS_BASE_URL or outside
+    the manuals, data:, file:, javascript: and every other scheme."""
+    src = src.strip()
+    if _HTTP_URL.match(src):
+        url = quote(src, safe=_URL_SAFE)
+    elif _SCHEME.match(src) or src.startswith(("//", "\\")):
+        return None
+    else:
+        url = _under_docs(base, source, src)
+    return url if url and len(url) <= URL_LIMIT and _SAFE_URL.match(url) else None
+
+
+def _under_docs(base: str, source: str, src: str) -> str | None:
+    """A relative `src` of the manual `source` on the docs site (a FAQ entry from a ticket, "faq:12",
+    has no folder to be relative to)."""
+    if not base or not source or source.startswith("faq:"):
+        return None
+    cut = min((i for i in (src.find("?"), src.find("#")) if i >= 0), default=len(src))
+    path, rest = src[:cut].replace("\\", "/"), src[cut:]
+    if path.startswith("/"):  # from the root of the manuals, which DOCS_BASE_URL is
+        path = posixpath.normpath(path.lstrip("/"))
+    else:
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(source), path))
+    if path in ("", ".", "..") or path.startswith("../"):
+        return None
+    segments = "/".join(quote(unquote(part)) for part in path.split("/"))
+    return f"{base.rstrip('/')}/{segments}{quote(rest, safe=_URL_SAFE)}"
 
 
 def truncate(text: str, limit: int, ellipsis: str = "…") -> str:

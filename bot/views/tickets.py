@@ -14,7 +14,7 @@ from typing import Any
 
 from bot import ids
 from bot.i18n import t
-from bot.views.answers import citation, hit_body
+from bot.views.answers import citation, hit_body, screenshot_blocks
 from bot.views.text import escape, slack_time, truncate
 from feedback.tickets import Category, Priority, RatingState, Status, Ticket
 from knowledge.types import SearchResult
@@ -138,6 +138,7 @@ def deflection_blocks(result: SearchResult, lang: str, docs_base_url: str = "") 
     quoted = "\n".join(f"> {line}" for line in lines)
     blocks: list[dict] = [
         {"type": "section", "text": _md(f"{t('tickets.deflect.title', lang)}\n{quoted}")},
+        *screenshot_blocks(best, docs_base_url),
         {
             "type": "context",
             "elements": [

@@ -80,3 +80,38 @@ def test_faq_is_one_passage_of_question_and_answer(embedder):
     [p] = chunk_document(doc, embedder.count_tokens, embedder.passage_tokens)
     assert p.text == "发票开错了？"
     assert p.embed_text == "发票开错了？\n开贷项凭单。"
+
+
+SHOT = "![注意！收货界面](images/收货 界面.png)"
+
+
+def test_a_screenshot_is_never_cut_and_search_reads_only_its_alt_text(embedder):
+    """A screenshot's alt text may end a sentence (！) and its file name may hold spaces: neither is a
+    place to cut. The model and the lexical index read the alt text, not the file name."""
+    sentences = [f"第{i}步：在库存应用中打开收货单并确认数量。" for i in range(40)]
+    sentences[15] = f"打开收货界面：{SHOT}然后点击验证。"
+    long_en = (
+        " ".join(["warehouse"] * 60) + " ![Receipt form](images/receipt form.png) " + " ".join(["stock"] * 60)
+    )
+    for text, lang, budget in (("".join(sentences), "zh", 60), (long_en, "en", 50)):
+        passages = chunk_document(_doc(text, ("库存", "收货"), lang), embedder.count_tokens, budget)
+        assert len(passages) > 2
+        whole = SHOT if lang == "zh" else "![Receipt form](images/receipt form.png)"
+        assert sum(whole in p.text for p in passages) == 1, [p.text for p in passages]
+        assert not any("](images" in p.text and whole not in p.text for p in passages)
+        assert not any("images" in p.embed_text or ".png" in p.embed_text for p in passages)
+        alt = "注意！收货界面" if lang == "zh" else "Receipt form"
+        assert any(alt in p.embed_text for p in passages)
+
+
+def test_a_faq_answer_with_a_screenshot_is_searched_by_its_alt_text(embedder):
+    doc = Document(
+        source="faq.yaml",
+        title="收货数量不对？",
+        lang="zh",
+        kind="faq",
+        question="收货数量不对？",
+        answer="在收货单上改数量：![收货界面](images/收货 界面.png)",
+    )
+    [p] = chunk_document(doc, embedder.count_tokens, embedder.passage_tokens)
+    assert p.embed_text == "收货数量不对？\n在收货单上改数量：收货界面"

@@ -114,6 +114,28 @@ def test_html_sections_and_ordered_list(tmp_path):
     assert section.text == "1. 打开采购订单\n2. 点击退货"
 
 
+def test_html_screenshots_become_markdown_screenshots_in_the_steps(tmp_path):
+    html = (
+        "<html><head><title>收货</title></head><body><h2>验证收货单</h2><ol>"
+        "<li>打开收货单 <img src='images/收货 界面.png' alt='收货界面'></li>"
+        "<li>点击验证<img src=\"data:image/png;base64,iVBORw0KGgo=\" alt='验证按钮'></li></ol>"
+        "<figure><img src='https://cdn.example.com/a.png' alt='[完成]'><figcaption>完成后</figcaption></figure>"
+        "<p><img src='done.png'></p></body></html>"
+    )
+    path = tmp_path / "仓库" / "收货.html"
+    path.parent.mkdir()
+    path.write_bytes(html.encode("gbk"))
+    [doc] = load_file(path, tmp_path)
+    [section] = doc.sections
+    lines = [line for line in section.text.splitlines() if line]
+    assert lines == [
+        "1. 打开收货单 ![收货界面](<images/收货 界面.png>)",
+        "2. 点击验证 验证按钮",  # an inline data: image keeps its alt text only
+        "![(完成)](https://cdn.example.com/a.png) 完成后",
+        "![](done.png)",
+    ]
+
+
 def test_faq_csv_and_yaml(tmp_path):
     (tmp_path / "faq.csv").write_bytes(
         "question,answer,roles,lang,source\n发票开错了怎么办？,开贷项凭单。,finance,zh,accounting/credit-notes.md\n".encode(

@@ -5,6 +5,7 @@ fields the app reads, records each call (method, decoded arguments, token) for a
 every Block Kit payload against Slack's limits: a violation is answered the way Slack would
 (`ok: false, error: invalid_blocks`) and kept in `fake.violations`, which the `fake_slack` fixture
 asserts empty at teardown, so every test that makes the bot speak also checks what it said.
+`fake.refuse_images()` answers as Slack does when it cannot download an image block's URL.
 
     fake = FakeSlack(users={"U1": SlackUser(locale="zh-CN")}).start()
     ...
@@ -125,6 +126,7 @@ class FakeSlack:
         self._rate: tuple[int, float, set[str] | None] | None = None
         self._rate_window: list[float] = []
         self.rate_limited = 0  # how many 429s were answered
+        self._refuse_images = False
         self.socket_mode_url: str | None = None  # what apps.connections.open hands out (FakeSocketMode.url)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -200,6 +202,12 @@ class FakeSlack:
         arrived within the last second, as Slack's tiered limits do."""
         self._rate = (per_second, retry_after, set(methods) if methods else None)
         self._rate_window = []
+
+    def refuse_images(self, refuse: bool = True) -> None:
+        """Refuse every message and view that holds an image block, as Slack does when it cannot
+        download the image: chat.* answer `invalid_blocks` ("downloading image failed"), views.*
+        `invalid_arguments`, a response_url 400 with `invalid_blocks` as its body. Recorded as usual."""
+        self._refuse_images = refuse
 
     # -- assertions ---------------------------------------------------------------------------------
     def calls(self, method: str | None = None) -> list[Call]:
@@ -282,6 +290,10 @@ class FakeSlack:
         if override is not None:
             result = override(call) if callable(override) else override
             return result if isinstance(result, tuple) else (200, result)
+        if self._refuse_images and call.method in (*_MESSAGE_METHODS, *_VIEW_METHODS):
+            refused = _image_refusal(call)
+            if refused is not None:
+                return refused
         problems = validate_payload(call)
         if problems:
             self.violations.extend(f"{call.method}: {p}" for p in problems)
@@ -538,17 +550,44 @@ class _Handler(BaseHTTPRequestHandler):
             status, body = fake._answer(call)
         call.response = body
         fake._record(call)
+        if method == "response_url" and status >= 400:  # Slack answers a response_url in plain text
+            self._send(status, body, text=str(body.get("error", "")))
+            return
         self._send(status, body)
 
-    def _send(self, status: int, body: dict, headers: dict | None = None, text: bool = False) -> None:
-        data = b"OK" if text else json.dumps(body, ensure_ascii=False).encode("utf-8")
+    def _send(self, status: int, body: dict, headers: dict | None = None, text: bool | str = False) -> None:
+        if isinstance(text, str):
+            data = text.encode("utf-8")
+        else:
+            data = b"OK" if text else json.dumps(body, ensure_ascii=False).encode("utf-8")
         self.send_response(status)
-        self.send_header("Content-Type", "text/plain" if text else "application/json; charset=utf-8")
+        self.send_header(
+            "Content-Type", "text/plain" if text is not False else "application/json; charset=utf-8"
+        )
         self.send_header("Content-Length", str(len(data)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(data)
+
+
+def _image_refusal(call: Call) -> tuple[int, dict] | None:
+    """Slack's answer to a payload whose first image block it cannot download; None without one."""
+    where = "/view/blocks" if call.method in _VIEW_METHODS else "/blocks"
+    blocks = call.blocks if isinstance(call.blocks, list) else []
+    index = next((i for i, b in enumerate(blocks) if isinstance(b, dict) and b.get("type") == "image"), None)
+    if index is None:
+        return None
+    problem = f"downloading image failed [json-pointer:{where}/{index}/image_url]"
+    if call.method == "response_url":
+        return 400, {"ok": False, "error": "invalid_blocks"}
+    error = "invalid_arguments" if call.method in _VIEW_METHODS else "invalid_blocks"
+    return 200, {
+        "ok": False,
+        "error": error,
+        "errors": [problem],
+        "response_metadata": {"messages": [f"[ERROR] {problem}"]},
+    }
 
 
 def _decode_args(content_type: str, raw: bytes, query: str) -> dict[str, Any]:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from bot import ids
 from bot.i18n import LANGUAGES, catalog
-from bot.views.answers import AnswerContext, answer_message, parse_ticket_value
+from bot.views.answers import AnswerContext, answer_message, parse_ticket_value, without_screenshots
 from bot.views.home import HomeData, HomeItem, home_view
+from bot.views.tickets import TicketDraft, report_modal
 from knowledge.types import Hit, SearchResult
 from tests.slack.fake_slack import validate_blocks, validate_view
 from tests.slack.harness import write_sample_kb
@@ -124,3 +125,79 @@ def test_chat_works_without_a_tty(tmp_path):
     assert "SLACK_BOT_TOKEN" in proc.stderr  # says which settings are missing
     assert "新建报销单" in proc.stdout  # answered from the knowledge base
     assert "没有找到" in proc.stdout  # and abstained honestly
+
+
+BASE = "https://docs.example.com/erp/"
+SHOTS = (
+    "1. 打开收货单 ![收货界面](images/收货 界面.png)\n"
+    '2. 点击验证 ![](../shared/验证.png "按钮")\n'
+    "3. 内嵌 ![内嵌图](data:image/png;base64,iVBORw0KGgo=) ![脚本](javascript:alert(1)) ![本地](file:///C:/a.png)\n"
+    "4. 完成 ![完成](https://cdn.example.com/a%20b/done.png?v=2) ![第四张](images/four.png)"
+)
+
+
+def _images(blocks: list[dict]) -> list[dict]:
+    return [b for b in blocks if b["type"] == "image"]
+
+
+def test_screenshots_of_the_quoted_section_follow_the_quote_as_image_blocks():
+    hit = _hit("仓库/收货 入库.md", SHOTS, title="收货")
+    result = SearchResult(question="q", role=None, lang="zh", answered=True, hits=[hit])
+    blocks = answer_message(result, AnswerContext(lang="zh-CN", question_id=1, docs_base_url=BASE)).blocks
+    assert validate_blocks(blocks) == []
+    folder = "https://docs.example.com/erp/%E4%BB%93%E5%BA%93"
+    assert [(b["image_url"], b["alt_text"], b.get("title", {}).get("text")) for b in _images(blocks)] == [
+        (f"{folder}/images/%E6%94%B6%E8%B4%A7%20%E7%95%8C%E9%9D%A2.png", "收货界面", "收货界面"),
+        ("https://docs.example.com/erp/shared/%E9%AA%8C%E8%AF%81.png", "小节", None),  # no alt: the heading
+        ("https://cdn.example.com/a%20b/done.png?v=2", "完成", "完成"),
+    ]
+    kinds = [b["type"] for b in blocks]
+    assert kinds[:4] == ["section", "image", "image", "image"]  # right under the quote, above the source
+    quote = blocks[0]["text"]["text"]
+    for alt in ("[收货界面]", "[内嵌图]", "[脚本]", "[本地]", "[完成]", "[第四张]"):
+        assert alt in quote  # the quote still names every screenshot
+    assert "data:" not in quote and "javascript" not in quote and "images/" not in quote
+
+
+def test_without_a_usable_url_a_screenshot_stays_alt_text_only():
+    hit = _hit("仓库/收货.md", SHOTS)
+    result = SearchResult(question="q", role=None, lang="zh", answered=True, hits=[hit])
+    blocks = answer_message(result, AnswerContext(lang="zh-CN", question_id=1)).blocks  # no DOCS_BASE_URL
+    assert [b["image_url"] for b in _images(blocks)] == ["https://cdn.example.com/a%20b/done.png?v=2"]
+    assert "[收货界面]" in blocks[0]["text"]["text"]
+    # A FAQ entry made from a ticket has no folder: only absolute screenshots.
+    faq = Hit(
+        source="faq:7", title="收货？", heading_path=("收货？",), text="收货？", score=1.0, kind="faq",
+        answer="见 ![收货界面](images/a.png) ![完成](https://cdn.example.com/done.png)",
+    )  # fmt: skip
+    result = SearchResult(question="q", role=None, lang="zh", answered=True, hits=[faq])
+    blocks = answer_message(result, AnswerContext(lang="zh-CN", question_id=1, docs_base_url=BASE)).blocks
+    assert [b["image_url"] for b in _images(blocks)] == ["https://cdn.example.com/done.png"]
+
+
+def test_screenshots_keep_a_huge_answer_within_slacks_limits():
+    alt = "<截图> & " * 400
+    text = "\n".join(f"{i}. 第 {i} 步 ![{alt}](images/{i}.png)" for i in range(1, 30))
+    hits = [_hit("a.md", text)] + [_hit(f"r{i}.md", "x") for i in range(5)]
+    result = SearchResult(question="q", role=None, lang="zh", answered=True, hits=hits)
+    ctx = AnswerContext(lang="zh-CN", question_id=1, show_question=True, asker="U1")
+    plain = len(answer_message(result, ctx).blocks)  # no DOCS_BASE_URL: no screenshots
+    ctx.docs_base_url = BASE
+    ctx.extra_context = ["注"] * (48 - plain)  # room for two more blocks
+    blocks = answer_message(result, ctx).blocks
+    assert len(blocks) == 50 and len(_images(blocks)) == 2 and validate_blocks(blocks) == []
+    ctx.extra_context = []
+    blocks = answer_message(result, ctx).blocks
+    images = _images(blocks)
+    assert len(images) == 3 and validate_blocks(blocks) == []
+    assert all(len(b["alt_text"]) <= 2000 and "<截图>" not in b["alt_text"] for b in images)
+    assert without_screenshots(blocks) == [b for b in blocks if b["type"] != "image"]
+
+
+def test_ticket_deflection_shows_the_screenshots_of_the_section_it_quotes():
+    hit = _hit("仓库/收货.md", SHOTS)
+    result = SearchResult(question="q", role=None, lang="zh", answered=True, hits=[hit])
+    view = report_modal("zh-CN", TicketDraft(description="收货"), deflection=result, docs_base_url=BASE)
+    assert validate_view(view) == []
+    assert view["blocks"][0]["type"] == "section" and view["blocks"][1]["type"] == "image"
+    assert len(_images(view["blocks"])) == 3

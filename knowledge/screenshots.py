@@ -1,0 +1,46 @@
+"""Screenshots in manual text: Markdown images `![alt](src)`, kept in passages as the manual wrote them.
+
+Passages keep the Markdown, so an answer can show the screenshots of the steps it quotes. What the model
+and the lexical index see has each screenshot replaced by its alt text: file names and URLs are not
+words anyone asks with. The source may contain spaces and Chinese (`images/收货 界面.png`, as editors
+write it), be written `<...>`, and carry a title (`"..."`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# alt, then src: <...>, or text with balanced parentheses (`shot(1).png`), then an optional "title".
+SCREENSHOT = re.compile(
+    r"!\[(?P<alt>[^\]\n]*)\]\(\s*(?P<src><[^<>\n]*>|(?:[^()\n]|\([^()\n]*\))*?)"
+    r"(?:\s+\"[^\"\n]*\")?\s*\)"
+)
+
+
+@dataclass(frozen=True)
+class Screenshot:
+    alt: str  # as written; may be empty
+    src: str  # as written, without the <> around it; relative to the manual's folder, or a URL
+
+
+def find_screenshots(text: str) -> list[Screenshot]:
+    """The screenshots in `text`, in order (those without a source left out)."""
+    out = []
+    for match in SCREENSHOT.finditer(text or ""):
+        src = match.group("src").strip()
+        if src.startswith("<") and src.endswith(">"):
+            src = src[1:-1].strip()
+        if src:
+            out.append(Screenshot(match.group("alt").strip(), src))
+    return out
+
+
+def alt_text_only(text: str) -> str:
+    """`text` with each screenshot replaced by its alt text (what search should read)."""
+    return SCREENSHOT.sub(lambda m: m.group("alt").strip(), text)
+
+
+def screenshot_spans(text: str) -> list[tuple[int, int]]:
+    """Where the screenshots are in `text` (start, end), for cutting text without breaking one."""
+    return [m.span() for m in SCREENSHOT.finditer(text)]

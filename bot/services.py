@@ -83,7 +83,10 @@ class Services:
     @cached_property
     def training(self) -> TrainingCatalog:
         catalog = TrainingCatalog(
-            self.settings.training_path, self.settings.roles, _EXAMPLES / "training.yaml"
+            self.settings.training_path,
+            self.settings.roles,
+            _EXAMPLES / "training.yaml",
+            timezone=self.settings.timezone,
         )
         catalog.ensure_file()
         return catalog

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, Integer, String, UniqueConstraint, and_, case, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -100,8 +101,15 @@ def _title(value: Any, where: str) -> Localized:
 class TrainingCatalog:
     """Training plans per role from one YAML file (re-read when it changes)."""
 
-    def __init__(self, path: Path, roles: Iterable[str] | None = None, example: Path | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        roles: Iterable[str] | None = None,
+        example: Path | None = None,
+        timezone: str = "Asia/Shanghai",
+    ) -> None:
         self.path = Path(path)
+        self.timezone = timezone  # the company's: due dates end at its midnight
         self.roles = set(roles) if roles is not None else None
         self._example = example
         self._cache: tuple[float, dict[str, list[TrainingModule]]] | None = None
@@ -188,7 +196,7 @@ def assign_plan(
     for module in plan:
         if module.id in have:
             continue
-        assignment = _new_assignment(slack_user_id, role, module, now)
+        assignment = _new_assignment(slack_user_id, role, module, now, catalog.timezone)
         session.add(assignment)
         created.append(assignment)
     _retire_unfinished(session, {slack_user_id: (role, {m.id for m in plan})})
@@ -242,7 +250,7 @@ def assign_missing_plans(db: Database, catalog: TrainingCatalog, now: dt.datetim
             for module in plans[role]:
                 if (user_id, module.id) in have:
                     continue
-                session.add(_new_assignment(user_id, role, module, now))
+                session.add(_new_assignment(user_id, role, module, now, catalog.timezone))
                 created += 1
         # Only people whose unfinished modules came with another role need looking at.
         moved = set(
@@ -530,6 +538,7 @@ def module_from_gap(
     created_by: str | None,
     due_days: int = 7,
     now: dt.datetime | None = None,
+    timezone: str = "Asia/Shanghai",
 ) -> tuple[TrainingModule, int]:
     """Turn a knowledge gap into a module of its role's plan and assign it to everyone holding the role.
 
@@ -575,7 +584,7 @@ def module_from_gap(
                     source=gap.source,
                     heading=gap.heading,
                     assigned_at=now,
-                    due_at=now + dt.timedelta(days=due_days),
+                    due_at=due_date(now, due_days, timezone),
                 )
             )
             assigned += 1
@@ -590,8 +599,18 @@ def module_link(base_url: str, item: TrainingItem | TrainingModule) -> str | Non
     return f"{base_url.rstrip('/')}/{item.source.lstrip('/')}{anchor}"
 
 
+def due_date(assigned_at: dt.datetime, days: int, timezone: str) -> dt.datetime:
+    """The end of the company's day `days` days after `assigned_at`, in UTC. Reminders and the plan show
+    a date ("截止 11月9日"), so a module is due for the whole of that day, not from the hour it was
+    assigned; a module assigned at 23:30 in Hangzhou counts its days from that date, not from UTC's."""
+    zone = ZoneInfo(timezone)
+    last_day = assigned_at.astimezone(zone).date() + dt.timedelta(days=days)
+    next_midnight = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), zone)
+    return (next_midnight - dt.timedelta(microseconds=1)).astimezone(dt.UTC)
+
+
 def _new_assignment(
-    slack_user_id: str, role: str, module: TrainingModule, now: dt.datetime
+    slack_user_id: str, role: str, module: TrainingModule, now: dt.datetime, timezone: str
 ) -> TrainingAssignment:
     """The module's title, manual link and due date are copied so later plan edits don't rewrite history."""
     return TrainingAssignment(
@@ -602,5 +621,5 @@ def _new_assignment(
         source=module.source,
         heading=module.heading,
         assigned_at=now,
-        due_at=now + dt.timedelta(days=module.due_days),
+        due_at=due_date(now, module.due_days, timezone),
     )

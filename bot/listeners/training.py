@@ -66,7 +66,9 @@ def register(app: App, services: Services) -> None:
                 text=t("training.gap_unknown", person.lang), response_type="ephemeral", replace_original=False
             )
             return
-        module, assigned = module_from_gap(services.db, gap, created_by=user_id)
+        module, assigned = module_from_gap(
+            services.db, gap, created_by=user_id, timezone=services.settings.timezone
+        )
         respond(
             text=t(
                 "training.gap_created",

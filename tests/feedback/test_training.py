@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -30,6 +31,7 @@ ROLES = ["finance", "warehouse", "sales", "purchasing", "manager"]
 EXAMPLE = Path(__file__).resolve().parents[2] / "feedback" / "examples" / "training.yaml"
 ANY_TIME = SendWindow(quiet_hours=None, working_days=frozenset(range(7)))
 T0 = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)  # Monday 10:00 in Shanghai
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
@@ -44,7 +46,8 @@ def test_assigning_a_role_assigns_its_plan_once(db, catalog):
         set_role(session, "U1", "finance", ROLES)
         created = assign_plan(session, catalog, "U1", "finance", now=T0)
         assert [a.module_id for a in created] == ["fin-invoice", "fin-reconcile"]
-        assert created[0].due_at == T0 + dt.timedelta(days=7)
+        # Due for the whole of its last day in Hangzhou: the plan shows a date, not an hour.
+        assert created[0].due_at == dt.datetime(2026, 11, 9, 23, 59, 59, 999999, tzinfo=SHANGHAI)
         assert assign_plan(session, catalog, "U1", "finance", now=T0 + dt.timedelta(days=1)) == []
         items = pending_trainings(session, "U1", now=T0)
         assert items[0].title["zh-CN"] == "创建并确认客户发票" and items[0].heading == "创建发票"
@@ -54,6 +57,25 @@ def test_assigning_a_role_assigns_its_plan_once(db, catalog):
             "wh-count",
         ]
         assert [i.module_id for i in pending_trainings(session, "U1", now=T0)] == ["wh-receipt", "wh-count"]
+
+
+def test_a_module_assigned_late_in_the_evening_counts_its_days_from_hangzhous_date(db, tmp_path):
+    """23:30 in Hangzhou is still Monday there (15:30 UTC): due the next Monday, at its end; a catalog for
+    another company time zone ends the day at that zone's midnight."""
+    late = dt.datetime(2026, 11, 2, 15, 30, tzinfo=dt.UTC)
+    berlin = TrainingCatalog(tmp_path / "berlin.yaml", ROLES, EXAMPLE, timezone="Europe/Berlin")
+    berlin.ensure_file()
+    hangzhou = TrainingCatalog(tmp_path / "hz.yaml", ROLES, EXAMPLE, timezone="Asia/Shanghai")
+    hangzhou.ensure_file()
+    with db.begin() as session:
+        [first, *_] = assign_plan(session, hangzhou, "U1", "finance", now=late)
+        assert first.due_at == dt.datetime(2026, 11, 9, 23, 59, 59, 999999, tzinfo=SHANGHAI)
+        [other, *_] = assign_plan(session, berlin, "U2", "finance", now=late)
+        assert other.due_at == dt.datetime(2026, 11, 9, 23, 59, 59, 999999, tzinfo=ZoneInfo("Europe/Berlin"))
+        [item, *_] = pending_trainings(session, "U1", now=dt.datetime(2026, 11, 9, 15, 0, tzinfo=dt.UTC))
+        assert not item.overdue  # 23:00 on the due date in Hangzhou
+        [item, *_] = pending_trainings(session, "U1", now=dt.datetime(2026, 11, 9, 16, 1, tzinfo=dt.UTC))
+        assert item.overdue  # 00:01 the day after
 
 
 def test_mark_done_only_for_ones_own_open_module(db, catalog):
@@ -76,14 +98,16 @@ def test_reminders_before_due_and_while_overdue_never_doubled(db, catalog):
     sent = []
     day = lambda n: lambda: T0 + dt.timedelta(days=n)  # noqa: E731
     assert send_training_reminders(db, sent.append, ANY_TIME, now=day(3)) == 0  # nothing due within 2 days
-    assert send_training_reminders(db, sent.append, ANY_TIME, now=day(5.5)) == 1
+    assert send_training_reminders(db, sent.append, ANY_TIME, now=day(6)) == 1
     assert sent[-1].kind == "due_soon" and [i.module_id for i in sent[-1].items] == ["fin-invoice"]
     assert sent[-1].lang == "en"
-    assert send_training_reminders(db, sent.append, ANY_TIME, now=day(5.6)) == 0  # once
-    assert send_training_reminders(db, sent.append, ANY_TIME, now=day(7.5)) == 1
+    assert send_training_reminders(db, sent.append, ANY_TIME, now=day(6.1)) == 0  # once
+    # Due on Monday the 9th: 22:00 that evening is not overdue yet, Tuesday morning is.
+    assert send_training_reminders(db, sent.append, ANY_TIME, now=day(7.5)) == 0
+    assert send_training_reminders(db, sent.append, ANY_TIME, now=day(8)) == 1
     assert sent[-1].kind == "overdue" and sent[-1].items[0].overdue
-    assert send_training_reminders(db, sent.append, ANY_TIME, now=day(8)) == 0  # not every tick
-    assert send_training_reminders(db, sent.append, ANY_TIME, now=day(10.6)) == 1  # every 3 days
+    assert send_training_reminders(db, sent.append, ANY_TIME, now=day(8.5)) == 0  # not every tick
+    assert send_training_reminders(db, sent.append, ANY_TIME, now=day(11.1)) == 1  # every 3 days
     with db.begin() as session:
         mark_done(session, "U1", sent[-1].items[0].assignment_id)
     send_training_reminders(db, sent.append, ANY_TIME, now=day(14))
@@ -94,7 +118,7 @@ def test_a_reminder_slack_could_not_take_is_sent_on_the_next_run(db, catalog):
     with db.begin() as session:
         ensure_user(session, "U1", role="finance")
         assign_plan(session, catalog, "U1", "finance", now=T0)
-    at = lambda: T0 + dt.timedelta(days=5.5)  # noqa: E731 - fin-invoice is due within 2 days
+    at = lambda: T0 + dt.timedelta(days=6)  # noqa: E731 - fin-invoice is due within 2 days
 
     def slack_down(reminder):
         raise DeliveryFailed("connection refused", retry=True)
@@ -120,7 +144,7 @@ def test_training_reminders_respect_quiet_hours(db, catalog):
         assign_plan(session, catalog, "U1", "finance", now=T0)
     night = SendWindow(quiet_hours=QuietHours.parse("21:00-08:30"), working_days=frozenset(range(7)))
     sent = []
-    at_23h = T0 + dt.timedelta(days=5, hours=13)  # 23:00 in Shanghai
+    at_23h = T0 + dt.timedelta(days=6, hours=13)  # 23:00 in Shanghai, fin-invoice due within 2 days
     assert send_training_reminders(db, sent.append, night, now=lambda: at_23h) == 0
     assert send_training_reminders(db, sent.append, night, now=lambda: at_23h + dt.timedelta(hours=10)) == 1
 

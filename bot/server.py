@@ -136,6 +136,9 @@ def create_http_server(app: App, services: Services, *, host: str = "0.0.0.0", p
         # Slack gives up after 3 s; do not let idle keep-alive connections pin channels for long.
         channel_timeout=30,
         connection_limit=1000,
+        # select() fails outright on a descriptor numbered 1024 or above, which a process holding up to
+        # 1,000 connections beside its database pool and index files reaches; poll() has no such limit.
+        asyncore_use_poll=True,
         clear_untrusted_proxy_headers=True,
     )
 

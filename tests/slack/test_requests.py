@@ -96,3 +96,23 @@ def test_unknown_paths_are_404(slack_app):
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(req, timeout=5)
     assert err.value.code == 404
+
+
+def test_the_server_keeps_answering_when_the_process_holds_over_1024_files(slack_app):
+    """A busy bot holds its database pool, index files and up to 1,000 connections: a connection whose
+    descriptor is numbered above 1024 must be served (select() refuses those; the server polls)."""
+    import os
+
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        assert max(held) > 1024
+        sender, fake = slack_app.sender, slack_app.fake
+        fake.add_user("U1", locale="zh-CN")
+        body = json.dumps(
+            sender.event_body({"type": "app_home_opened", "user": "U1", "tab": "home"})
+        ).encode()
+        assert sender.post(body, "application/json").status == 200
+        fake.wait_for("views.publish")
+    finally:
+        for fd in held:
+            os.close(fd)

@@ -27,6 +27,15 @@ class Services:
     settings: Settings
     _cache: dict = field(default_factory=dict, repr=False)
 
+    def close(self) -> None:
+        """Release what was opened: the knowledge base's store and threads, the database pool."""
+        kb = self.__dict__.pop("knowledge", None)
+        if kb is not None:
+            kb.close()
+        db = self.__dict__.get("db")
+        if db is not None:
+            db.dispose()
+
     @cached_property
     def db(self) -> Database:
         return Database(self.settings.resolved_database_url)

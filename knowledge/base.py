@@ -115,6 +115,19 @@ class KnowledgeBase:
         self._glossary = glossary(self._thesaurus.chinese)
         self._rebuild_lookups()
 
+    def close(self) -> None:
+        """Release the vector store and the lexical worker threads (the indexes on disk stay). A command
+        or test that opens a knowledge base for a while closes it; the bot closes its own on shutdown."""
+        with self._lock:  # an ingest or search in progress finishes first
+            self._vectors.close()
+        self._pool.shutdown(wait=True)
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # --- status ---------------------------------------------------------------------------------------
 
     def __len__(self) -> int:

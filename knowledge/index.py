@@ -75,6 +75,14 @@ class VectorIndex:
     def count(self) -> int:
         return self._do(lambda c: c.count())
 
+    def close(self) -> None:
+        """Let go of the store: an embedded one otherwise keeps its SQLite file and segment files open
+        until the process ends (Chroma shares one store per folder and closes it with its last client).
+        Idempotent."""
+        close = getattr(self._client, "close", None)  # chromadb >= 1.1
+        if close is not None:
+            close()
+
     def add(
         self, ids: Sequence[str], embeddings: np.ndarray, metadatas: Sequence[dict] | None = None
     ) -> None:

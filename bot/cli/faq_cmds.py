@@ -174,7 +174,7 @@ def withdraw_command(
         _unindex(settings, entry, lang)
         _update_card(services, done, ticket, lang)
     finally:
-        services.db.dispose()
+        services.close()
 
 
 def _update_card(services: Services, done: faq_store.Withdrawal, ticket: str, lang: str) -> None:
@@ -214,5 +214,6 @@ def _unindex(settings: Settings, entry: faq_store.FaqEntry, lang: str) -> None:
     except typer.Exit:  # the reason is printed; the database, which the bot reindexes from, is right
         err.print(f"[yellow]{t('faq.withdraw.index_later', lang)}[/yellow]")
         return
-    removed = unindex_faq(kb, entry)
+    with kb:
+        removed = unindex_faq(kb, entry)
     console.print(t("faq.withdraw.unindexed" if removed else "faq.withdraw.not_indexed", lang))

@@ -160,10 +160,10 @@ def ingest(
     if missing:
         err.print(t("cli.ingest.missing", lang, paths=", ".join(missing)), style="red", markup=False)
         raise typer.Exit(2)
-    kb = open_knowledge(settings, lang=lang)
-    report = _ingest_with_progress(kb, targets, reset, lang)
-    _print_report(report, lang)
-    _restore_db_faqs(settings, kb, lang)
+    with open_knowledge(settings, lang=lang) as kb:
+        report = _ingest_with_progress(kb, targets, reset, lang)
+        _print_report(report, lang)
+        _restore_db_faqs(settings, kb, lang)
 
 
 def _restore_db_faqs(settings: Settings, kb, lang: str) -> None:
@@ -215,10 +215,10 @@ def ask(
         raise typer.Exit(2)
     settings = load_settings()
     role = known_role(settings, role, err)
-    kb = open_knowledge(settings)
-    if not len(kb):
-        err.print(t("cli.ask.empty_kb", settings.cli_language), style="yellow", markup=False)
-    result = kb.search(question, role=role, lang=lang)
+    with open_knowledge(settings) as kb:
+        if not len(kb):
+            err.print(t("cli.ask.empty_kb", settings.cli_language), style="yellow", markup=False)
+        result = kb.search(question, role=role, lang=lang)
     if as_json:
         payload = asdict(result)
         console.print_json(json.dumps(payload, ensure_ascii=False))
@@ -318,8 +318,10 @@ def evaluate(
         raise typer.Exit(2) from None
     settings = load_settings()
     lang = settings.cli_language
-    with tempfile.TemporaryDirectory(prefix="erp-coach-eval-") as tmp:
-        kb = open_knowledge(settings, data_dir or Path(tmp))
+    with (
+        tempfile.TemporaryDirectory(prefix="erp-coach-eval-") as tmp,
+        open_knowledge(settings, data_dir or Path(tmp)) as kb,  # closed before its folder goes
+    ):
         report = _ingest_with_progress(kb, [kb_dir], reset=False, lang=lang)
         _print_report(report, lang)
         with_tuning(kb, mode=mode.value)

@@ -81,8 +81,12 @@ def serve(
     if missing:
         err.print(f"[red]{t('common.missing_settings', lang, names=', '.join(missing))}[/red]")
         raise typer.Exit(2)
-    with _stops_with_a_message(lang):
-        _serve(Services(settings), http=http, host=host, port=port, scheduler=scheduler)
+    services = Services(settings)
+    try:
+        with _stops_with_a_message(lang):
+            _serve(services, http=http, host=host, port=port, scheduler=scheduler)
+    finally:
+        services.close()
 
 
 def chat(
@@ -95,10 +99,13 @@ def chat(
     settings = load_settings()
     lang = lang or settings.cli_language
     role = known_role(settings, role, err, lang)
-    with _stops_with_a_message(lang):
-        services = Services(settings)
-        services.db.upgrade()  # questions are logged: the tables must exist on a fresh data dir
-        _chat(services, role=role, lang=lang)
+    services = Services(settings)
+    try:
+        with _stops_with_a_message(lang):
+            services.db.upgrade()  # questions are logged: the tables must exist on a fresh data dir
+            _chat(services, role=role, lang=lang)
+    finally:
+        services.close()
 
 
 def run() -> None:
@@ -109,17 +116,20 @@ def run() -> None:
     settings = load_settings()
     lang = settings.cli_language
     services = Services(settings)
-    services.db.upgrade()
-    with _stops_with_a_message(lang):
-        _ingest(services, lang=lang)
-        _restore_faqs(services, lang=lang)
-        missing = missing_slack_settings(settings, http=False)
-        if not missing:
-            _serve(services, http=False, host="", port=0)
-            return
-        err.print(f"[yellow]{t('common.missing_settings', lang, names=', '.join(missing))}[/yellow]")
-        err.print(t("common.starting_chat", lang), markup=False)
-        _chat(services, role=None, lang=lang)
+    try:
+        services.db.upgrade()
+        with _stops_with_a_message(lang):
+            _ingest(services, lang=lang)
+            _restore_faqs(services, lang=lang)
+            missing = missing_slack_settings(settings, http=False)
+            if not missing:
+                _serve(services, http=False, host="", port=0)
+                return
+            err.print(f"[yellow]{t('common.missing_settings', lang, names=', '.join(missing))}[/yellow]")
+            err.print(t("common.starting_chat", lang), markup=False)
+            _chat(services, role=None, lang=lang)
+    finally:
+        services.close()
 
 
 def missing_slack_settings(settings: Settings, *, http: bool) -> list[str]:

@@ -101,7 +101,9 @@ def corpus(tmp_path):
 
 @pytest.fixture
 def kb(tmp_path, embedder):
-    return KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"), embedder)
+    base = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"), embedder)
+    yield base
+    base.close()
 
 
 def _reasons(report) -> dict[str, str]:
@@ -509,3 +511,26 @@ def test_a_linked_manual_folder_is_indexed_and_a_link_back_up_does_not_loop(kb, 
     assert report.files_indexed == 1 and not report.skipped, report.skipped
     assert kb.sources == ["财务手册/报销流程.md"]
     assert "打开费用模块" in kb.search("如何报销").best.text
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open files in /proc (Linux)")
+def test_a_closed_knowledge_base_lets_go_of_its_files(tmp_path, embedder):
+    """Each command (and each test) that opens a knowledge base and closes it leaves no open files behind:
+    without close, Chroma kept every store's SQLite and segment files open until the process ended."""
+
+    def open_files() -> int:
+        return len(list(Path("/proc/self/fd").iterdir()))
+
+    root = write_pages(
+        tmp_path / "知识库", {"仓库/收货.md": "# 收货\n\n## 验收\n\n1. 打开“收货”。\n2. 点击“验证”。\n"}
+    )
+    with KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "warm"), embedder) as warm:
+        warm.ingest([root])  # the first store loads what stays loaded in any case
+    before = open_files()
+    for i in range(8):
+        with KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / f"data{i}"), embedder) as base:
+            base.ingest([root])
+            assert base.search("怎么验收收货单", role=None).answered
+    assert open_files() <= before + 2  # 8 stores: about 90 files if they stayed open
+    with KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data0"), embedder) as again:
+        assert again.search("怎么验收收货单", role=None).answered  # closing kept the index on disk

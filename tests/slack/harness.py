@@ -80,7 +80,7 @@ class RunningApp:
         self._server.close()
         self._thread.join(timeout=5)
         self.app.listener_runner.listener_executor.shutdown(wait=True)
-        self.services.db.dispose()
+        self.services.close()  # the knowledge base it opened (its Chroma store), the database pool
 
 
 def _busy(executor) -> bool:
@@ -224,4 +224,5 @@ def answering_app(slack_services, fake_slack, slack_knowledge):
     slack_services.__dict__["knowledge"] = slack_knowledge  # what the cached property would hold
     running = start_app(slack_services, fake_slack)
     yield running
+    slack_services.__dict__.pop("knowledge", None)  # the session's, for the next test: not closed
     running.stop()

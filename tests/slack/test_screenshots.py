@@ -70,6 +70,7 @@ def app(slack_services, fake_slack, screenshot_knowledge):
     running.fake.add_user("UZH", locale="zh-CN")
     running.fake.add_user("UEN", locale="en-US")
     yield running
+    slack_services.__dict__.pop("knowledge", None)  # the module's, for the next test: not closed
     running.stop()
 
 

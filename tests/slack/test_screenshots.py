@@ -163,3 +163,50 @@ def test_an_ephemeral_answer_a_modal_answer_and_ticket_suggestions_survive_a_ref
     assert [c.response["error"] for c in fake.calls("views.update")[-2:] if _images(c)] == [
         "invalid_arguments"
     ]
+
+
+@pytest.mark.parametrize("slack_overrides", [{"DOCS_BASE_URL": DOCS}])
+def test_a_shared_answer_and_a_colleagues_rating_survive_a_refused_screenshot(app):
+    """Share to channel posts the answer for everyone even when Slack cannot fetch its screenshot; a
+    colleague's 👍 under an answer in a channel redraws the tally even when the docs site went down
+    after the answer was posted."""
+    fake = app.fake
+    fake.refuse_images()
+    mark = fake.mark()
+    app.sender.command("/erp", "怎么确认收货入库？", user_id="UZH", channel_id="C0WH")
+    private = fake.wait_for("response_url", lambda c: not _images(c) and "点击“验证”" in c.text, after=mark)
+    mark = fake.mark()
+    value = private.element(ids.SHARE_ANSWER)["value"]
+    app.sender.block_action(ids.SHARE_ANSWER, user_id="UZH", value=value, channel_id="C0WH")
+    public = fake.wait_for(
+        "response_url",
+        lambda c: c.args.get("response_type") == "in_channel" and not _images(c),
+        after=mark,
+    )
+    assert "点击“验证”" in public.text and ids.SHARED_HELPFUL in public.action_ids()
+    refused = [c for c in fake.calls()[mark:] if c.method == "response_url" and _images(c)]
+    assert [c.args.get("response_type") for c in refused] == ["in_channel"]
+
+    # An @mention answered while the screenshot could be fetched; then the docs site goes down.
+    fake.refuse_images(False)
+    mark = fake.mark()
+    app.sender.event(
+        {
+            "type": "app_mention",
+            "channel": "C0WH",
+            "user": "UZH",
+            "text": "<@UBOT> 怎么确认收货入库？",
+            "ts": "1700000401.000100",
+        }
+    )
+    answer = fake.wait_for("chat.postMessage", lambda c: c.args.get("channel") == "C0WH", after=mark)
+    assert _images(answer)
+    fake.refuse_images()
+    message = {"type": "message", "ts": answer.response["ts"], "text": answer.text, "blocks": answer.blocks}
+    qid = answer.element(ids.SHARED_HELPFUL)["value"]
+    mark = fake.mark()
+    app.sender.block_action(ids.SHARED_HELPFUL, user_id="UEN", value=qid, message=message, channel_id="C0WH")
+    redrawn = fake.wait_for(
+        "response_url", lambda c: c.args.get("replace_original") is True and not _images(c), after=mark
+    )
+    assert "👍 1" in str(redrawn.blocks) and "点击“验证”" in redrawn.text

@@ -122,3 +122,21 @@ def embedder():
     from knowledge.embedding import Embedder
 
     return Embedder()
+
+
+@pytest.fixture
+def open_kb(embedder):
+    """Open a KnowledgeBase on a data dir for this test (the session's model); closed when the test
+    ends, so the suite does not pile up Chroma's open files."""
+    from knowledge.base import KnowledgeBase, KnowledgeConfig
+
+    opened = []
+
+    def open_one(data_dir, **config):
+        kb = KnowledgeBase(KnowledgeConfig(data_dir=data_dir, **config), embedder)
+        opened.append(kb)
+        return kb
+
+    yield open_one
+    for kb in opened:
+        kb.close()

@@ -12,7 +12,7 @@ from bot.cli import app
 from feedback.db import Database
 from feedback.faq import add_entry, all_entries
 from feedback.tickets import create_ticket, resolve_ticket, set_triage_message
-from knowledge.base import KnowledgeBase, KnowledgeConfig
+from knowledge.base import KnowledgeBase
 from tests.slack.fake_slack import FakeSlack
 
 runner = CliRunner()
@@ -58,7 +58,7 @@ def _table_lines(output: str) -> list[str]:
     return [line for line in output.splitlines() if line[:1] in "┏┃┡│└"]
 
 
-def test_list_and_withdraw_while_the_bot_runs(env, db_url, tmp_path, embedder):
+def test_list_and_withdraw_while_the_bot_runs(env, db_url, tmp_path, open_kb):
     result = runner.invoke(app, ["faq", "list"])
     assert result.exit_code == 0, result.output
     assert "没有有效的常见问题" in result.output
@@ -66,7 +66,7 @@ def test_list_and_withdraw_while_the_bot_runs(env, db_url, tmp_path, embedder):
     assert runner.invoke(app, ["ingest", str(env)]).exit_code == 0
     faq_id = _faq_from_ticket(db_url)
     assert runner.invoke(app, ["ingest", str(env)]).exit_code == 0  # indexes the database's entries
-    bot = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"), embedder)  # the running bot's copy
+    bot = open_kb(tmp_path / "data")  # the running bot's copy
     assert _faq_sources(bot)[:1] == [f"faq:db-faq-{faq_id}"]
 
     result = runner.invoke(app, ["faq", "list"])

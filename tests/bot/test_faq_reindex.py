@@ -90,12 +90,11 @@ def _faq_sources(kb, question: str) -> list[str]:
     return [h.source for h in kb.search(question).hits if h.kind == "faq"]
 
 
-def test_reindex_leaves_withdrawn_entries_out_and_takes_indexed_ones_out(db, env, tmp_path, embedder):
+def test_reindex_leaves_withdrawn_entries_out_and_takes_indexed_ones_out(db, env, tmp_path, open_kb):
     from bot.faq_index import Reindexed, reindex_faqs
     from feedback.faq import withdraw_entry
-    from knowledge.base import KnowledgeBase, KnowledgeConfig
 
-    kb = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "kb-data"), embedder)
+    kb = open_kb(tmp_path / "kb-data")
     kb.ingest([env])
     with db.begin() as s:
         wrong = add_entry(s, question=QUESTION, answer=ANSWER, created_by="U_SUP").id

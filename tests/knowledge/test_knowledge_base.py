@@ -127,13 +127,15 @@ def test_ingest_reports_files_passages_and_skipped_reasons(kb, corpus):
     assert "差异用库存调整入账" in result.best.text
 
 
-def test_reingest_unchanged_does_no_embedding_work_and_survives_restart(kb, corpus, embedder, tmp_path):
+def test_reingest_unchanged_does_no_embedding_work_and_survives_restart(
+    kb, corpus, embedder, tmp_path, open_kb
+):
     kb.ingest([corpus])
     before = embedder.texts_encoded
     again = kb.ingest([corpus])
     assert (again.files_unchanged, again.files_indexed, again.chunks) == (8, 0, 0)
     assert embedder.texts_encoded == before
-    reopened = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"), embedder)
+    reopened = open_kb(tmp_path / "data")
     assert reopened.ingest([corpus]).chunks == 0
     assert embedder.texts_encoded == before
     assert (
@@ -198,7 +200,7 @@ def _write_finance(root):
     ("broken", "reason"),
     [("", "the file is empty"), ("---\ntitle: [报销\n---\n# 报销流程\n", "malformed YAML front matter")],
 )
-def test_a_file_that_no_longer_loads_stops_being_quoted(kb, tmp_path, embedder, broken, reason):
+def test_a_file_that_no_longer_loads_stops_being_quoted(kb, tmp_path, embedder, broken, reason, open_kb):
     root = _write_finance(tmp_path / "kb")
     kb.ingest([root])
     assert "打开费用模块" in kb.search("如何报销").best.text
@@ -212,7 +214,7 @@ def test_a_file_that_no_longer_loads_stops_being_quoted(kb, tmp_path, embedder, 
     assert not _served(kb, "如何报销 打开费用模块 新建报销单", "财务/报销流程.md")
     assert not any("打开费用模块" in h.text for h in kb.search("如何报销").hits)
     # Gone from the manifest too: a fresh process does not know it, and the next run has nothing to withdraw.
-    reopened = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"), embedder)
+    reopened = open_kb(tmp_path / "data")
     assert reopened.sources == ["仓库/收货.md"]
     again = reopened.ingest([root])
     assert again.files_removed == 0 and _reasons(again)["财务/报销流程.md"].startswith(reason)
@@ -243,7 +245,7 @@ def test_a_file_that_cannot_be_read_for_now_keeps_its_earlier_version(kb, tmp_pa
     assert "打开费用模块" in kb.search("如何报销").best.text  # still answered from what was indexed
 
 
-def test_a_moved_knowledge_folder_leaves_nothing_behind(kb, tmp_path, embedder):
+def test_a_moved_knowledge_folder_leaves_nothing_behind(kb, tmp_path, embedder, open_kb):
     old = _write_finance(tmp_path / "知识库")
     kb.ingest([old])
     new = old.rename(tmp_path / "知识库-2025")
@@ -257,7 +259,7 @@ def test_a_moved_knowledge_folder_leaves_nothing_behind(kb, tmp_path, embedder):
     (new / "财务" / "报销流程.md").unlink()
     assert kb.ingest([new]).files_removed == 1
     assert not _served(kb, "如何报销 打开费用模块 新建报销单", "财务/报销流程.md")
-    reopened = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"), embedder)
+    reopened = open_kb(tmp_path / "data")
     assert reopened.sources == ["仓库/收货.md"]
     assert reopened.ingest([new]).chunks == 0  # unchanged files still cost nothing
 
@@ -361,9 +363,9 @@ def test_add_and_remove_faq_take_effect_at_once(kb, corpus, tmp_path, embedder):
     assert "faq:T-18" in kb.sources
 
 
-def test_a_running_bot_sees_an_ingest_made_by_another_process(kb, corpus, tmp_path, embedder):
+def test_a_running_bot_sees_an_ingest_made_by_another_process(kb, corpus, tmp_path, embedder, open_kb):
     kb.ingest([corpus])
-    other = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"), embedder)  # e.g. `erp-coach ingest`
+    other = open_kb(tmp_path / "data")  # e.g. `erp-coach ingest`
     (corpus / "manuals/general/vpn.md").write_text(
         "# Connect to the VPN\n\nInstall the client from the intranet and sign in with your ERP account.\n",
         encoding="utf-8",
@@ -374,13 +376,13 @@ def test_a_running_bot_sees_an_ingest_made_by_another_process(kb, corpus, tmp_pa
 
 
 def test_a_running_bot_keeps_answering_after_another_process_rebuilds_the_index(
-    kb, corpus, tmp_path, embedder
+    kb, corpus, tmp_path, embedder, open_kb
 ):
     # `erp-coach ingest --reset` deletes and re-creates the Chroma collection: the bot's handle pointed at
     # the deleted one and every search failed with "Collection does not exist" until a restart.
     kb.ingest([corpus])
     before = kb.search("每月什么时候盘点货架？").best.source
-    other = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"), embedder)
+    other = open_kb(tmp_path / "data")
     other.ingest([corpus], reset=True)
     result = kb.search("每月什么时候盘点货架？")
     assert result.answered and result.best.source == before, result.reason
@@ -431,7 +433,7 @@ lang: zh
 
 
 @pytest.fixture
-def expenses_kb(tmp_path, embedder):
+def expenses_kb(tmp_path, embedder, open_kb):
     root = tmp_path / "kb"
     (root / "hr").mkdir(parents=True)
     (root / "hr" / "费用报销.md").write_text(EXPENSES, encoding="utf-8")
@@ -446,7 +448,7 @@ def expenses_kb(tmp_path, embedder):
     (root / "warehouse" / "盘点.md").write_text(
         "# 盘点\n\n## 月末盘点\n\n1. 打开 库存 ‣ 盘点。\n2. 录入实盘数量，点击“应用”。\n", encoding="utf-8"
     )
-    kb = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data"), embedder)
+    kb = open_kb(tmp_path / "data")
     kb.ingest([root])
     return kb
 

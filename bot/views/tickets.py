@@ -128,7 +128,7 @@ class TicketDraft:
 
 def deflection_blocks(result: SearchResult, lang: str, docs_base_url: str = "") -> list[dict]:
     """The "these may already answer your question" part above the report form: the best section quoted short
-    with its citation (as the answer views cite it) and up to two related ones. Nothing when the search
+    with its first screenshot and its citation (as the answer views cite it) and up to two related ones. Nothing when the search
     did not answer: a guess would only slow down someone who needs a person."""
     best = result.best
     if not result.answered or best is None:
@@ -138,7 +138,7 @@ def deflection_blocks(result: SearchResult, lang: str, docs_base_url: str = "") 
     quoted = "\n".join(f"> {line}" for line in lines)
     blocks: list[dict] = [
         {"type": "section", "text": _md(f"{t('tickets.deflect.title', lang)}\n{quoted}")},
-        *screenshot_blocks(best, docs_base_url),
+        *screenshot_blocks(best, docs_base_url, limit=1),  # a hint above the form, not the whole manual
         {
             "type": "context",
             "elements": [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
@@ -13,6 +12,7 @@ from bot.cli._reasons import reason_text
 from bot.i18n import LANGUAGES, catalog
 from knowledge import reasons
 from knowledge.reasons import REASONS, Reason, template_fields
+from tests.knowledge.pages import encrypted_pdf
 
 runner = CliRunner()
 
@@ -36,17 +36,6 @@ def test_a_code_the_catalog_does_not_know_is_said_in_english(monkeypatch):
     assert reason_text(Reason("empty"), "zh-CN") == "文件为空"
 
 
-def _encrypted_pdf() -> bytes:
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    writer.add_blank_page(100, 100)
-    writer.encrypt("secret", algorithm="RC4-128")
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
 @pytest.fixture
 def kb(cli_env, tmp_path):
     """A Chinese-named folder: one good GBK page, a FAQ with one entry half filled in, and broken files."""
@@ -60,7 +49,7 @@ def kb(cli_env, tmp_path):
     )
     (folder / "空白.md").write_bytes(b"")
     (folder / "损坏.pdf").write_bytes(b"%PDF-1.4 nope")
-    (folder / "加密.pdf").write_bytes(_encrypted_pdf())
+    (folder / "加密.pdf").write_bytes(encrypted_pdf())
     (folder / "草稿.md").write_bytes("---\ntitle: [报销草稿\n---\n# 报销草稿\n\n正文\n".encode("gbk"))
     (root / "笔记.xyz").write_text("not a manual", encoding="utf-8")
     return root

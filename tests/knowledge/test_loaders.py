@@ -7,6 +7,7 @@ import io
 import pytest
 
 from knowledge.loaders import LoadError, decode_bytes, load_file, roles_for_path
+from tests.knowledge.pages import encrypted_pdf
 
 
 def _minimal_pdf(text: str) -> bytes:
@@ -224,25 +225,12 @@ def test_faq_entries_without_an_answer_are_named_not_dropped_silently(tmp_path):
     ]
 
 
-def _encrypted_pdf() -> bytes:
-    import io
-
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    writer.add_blank_page(100, 100)
-    writer.encrypt("secret", algorithm="RC4-128")
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
 @pytest.mark.parametrize(
     ("name", "data", "code", "params"),
     [
         ("空白.md", b"  \n", "empty", {}),
         ("笔记.xyz", b"text", "unsupported_type", {"suffix": ".xyz"}),
-        ("加密.pdf", _encrypted_pdf(), "encrypted_pdf", {}),
+        ("加密.pdf", encrypted_pdf(), "encrypted_pdf", {}),
         ("损坏.pdf", b"%PDF-1.4 nope", "broken_pdf", None),
         ("草稿.md", "---\ntitle: [报销\n---\n# 报销\n".encode("gbk"), "malformed_front_matter", None),
         ("乱码.txt", b"abc \xff", "bad_encoding", {"byte": 4}),

@@ -37,6 +37,7 @@ __all__ = [
     "RunningApp",
     "answering_app",
     "fake_slack",
+    "index_knowledge",
     "slack_knowledge",
     "slack_app",
     "slack_overrides",
@@ -205,17 +206,22 @@ def write_sample_kb(root) -> None:
         path.write_bytes(text.encode(encoding))
 
 
-@pytest.fixture(scope="session")
-def slack_knowledge(tmp_path_factory, embedder):
-    """A KnowledgeBase over SAMPLE_KB, built once per session and shared read-only by the Slack tests."""
+def index_knowledge(root, embedder):
+    """A KnowledgeBase in `root`/data over the manuals written to `root`/kb, every file indexed."""
     from knowledge.base import KnowledgeBase, KnowledgeConfig
 
-    root = tmp_path_factory.mktemp("slack_kb")
-    write_sample_kb(root / "kb")
     kb = KnowledgeBase(KnowledgeConfig(data_dir=root / "data"), embedder)
     report = kb.ingest([root / "kb"])
     assert not report.skipped, report.skipped
     return kb
+
+
+@pytest.fixture(scope="session")
+def slack_knowledge(tmp_path_factory, embedder):
+    """A KnowledgeBase over SAMPLE_KB, built once per session and shared read-only by the Slack tests."""
+    root = tmp_path_factory.mktemp("slack_kb")
+    write_sample_kb(root / "kb")
+    return index_knowledge(root, embedder)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from bot import ids
-from tests.slack.harness import start_app
+from tests.slack.harness import index_knowledge, start_app
 
 DOCS = "https://docs.example.com/erp/"
 RECEIPT_SHOT = (
@@ -50,17 +50,12 @@ MANUALS = [
 
 @pytest.fixture(scope="module")
 def screenshot_knowledge(tmp_path_factory, embedder):
-    from knowledge.base import KnowledgeBase, KnowledgeConfig
-
     root = tmp_path_factory.mktemp("screenshots_kb")
     for rel, text, encoding in MANUALS:
         path = root / "kb" / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(text.encode(encoding))
-    kb = KnowledgeBase(KnowledgeConfig(data_dir=root / "data"), embedder)
-    report = kb.ingest([root / "kb"])
-    assert not report.skipped, report.skipped
-    return kb
+    return index_knowledge(root, embedder)
 
 
 @pytest.fixture

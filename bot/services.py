@@ -36,6 +36,12 @@ class Services:
         if db is not None:
             db.dispose()
 
+    def __enter__(self) -> Services:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     @cached_property
     def db(self) -> Database:
         return Database(self.settings.resolved_database_url)

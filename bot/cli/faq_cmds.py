@@ -136,8 +136,8 @@ def withdraw_command(
     if not reason.strip():  # Slack's dialog requires one too: "why" is what the card and the thread show
         err.print(f"[red]{t('faq.withdraw.reason_blank', lang)}[/red]")
         raise typer.Exit(2)
-    services = Services(settings)  # the bot's own database and Slack client, for the triage card
-    try:
+    # The bot's own database and Slack client, for the triage card.
+    with Services(settings) as services:
         try:
             with services.db.begin() as session:
                 done = faq_store.withdraw_entry(session, faq_id, _cli_user(), reason)
@@ -173,8 +173,6 @@ def withdraw_command(
         # still show it.
         _unindex(settings, entry, lang)
         _update_card(services, done, ticket, lang)
-    finally:
-        services.close()
 
 
 def _update_card(services: Services, done: faq_store.Withdrawal, ticket: str, lang: str) -> None:

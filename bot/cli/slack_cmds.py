@@ -81,12 +81,8 @@ def serve(
     if missing:
         err.print(f"[red]{t('common.missing_settings', lang, names=', '.join(missing))}[/red]")
         raise typer.Exit(2)
-    services = Services(settings)
-    try:
-        with _stops_with_a_message(lang):
-            _serve(services, http=http, host=host, port=port, scheduler=scheduler)
-    finally:
-        services.close()
+    with Services(settings) as services, _stops_with_a_message(lang):
+        _serve(services, http=http, host=host, port=port, scheduler=scheduler)
 
 
 def chat(
@@ -99,13 +95,9 @@ def chat(
     settings = load_settings()
     lang = lang or settings.cli_language
     role = known_role(settings, role, err, lang)
-    services = Services(settings)
-    try:
-        with _stops_with_a_message(lang):
-            services.db.upgrade()  # questions are logged: the tables must exist on a fresh data dir
-            _chat(services, role=role, lang=lang)
-    finally:
-        services.close()
+    with Services(settings) as services, _stops_with_a_message(lang):
+        services.db.upgrade()  # questions are logged: the tables must exist on a fresh data dir
+        _chat(services, role=role, lang=lang)
 
 
 def run() -> None:
@@ -115,8 +107,7 @@ def run() -> None:
     serves Slack if it is configured, otherwise starts the terminal chat."""
     settings = load_settings()
     lang = settings.cli_language
-    services = Services(settings)
-    try:
+    with Services(settings) as services:
         services.db.upgrade()
         with _stops_with_a_message(lang):
             _ingest(services, lang=lang)
@@ -128,8 +119,6 @@ def run() -> None:
             err.print(f"[yellow]{t('common.missing_settings', lang, names=', '.join(missing))}[/yellow]")
             err.print(t("common.starting_chat", lang), markup=False)
             _chat(services, role=None, lang=lang)
-    finally:
-        services.close()
 
 
 def missing_slack_settings(settings: Settings, *, http: bool) -> list[str]:

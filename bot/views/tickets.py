@@ -127,9 +127,9 @@ class TicketDraft:
 
 
 def deflection_blocks(result: SearchResult, lang: str, docs_base_url: str = "") -> list[dict]:
-    """The "these may already answer your question" part above the report form: the best section quoted short
-    with its first screenshot and its citation (as the answer views cite it) and up to two related ones. Nothing when the search
-    did not answer: a guess would only slow down someone who needs a person."""
+    """The "these may already answer your question" part above the report form: the best section quoted
+    short with its first screenshot and its citation (as the answer views cite it), and up to two related
+    ones. Nothing when the search did not answer: a guess would only slow down someone who needs a person."""
     best = result.best
     if not result.answered or best is None:
         return []

@@ -22,17 +22,18 @@ SCREENSHOT = re.compile(
 class Screenshot:
     alt: str  # as written; may be empty
     src: str  # as written, without the <> around it; relative to the manual's folder, or a URL
+    index: int = 0  # which `![...](...)` of the text it is, counting those without a source too
 
 
 def find_screenshots(text: str) -> list[Screenshot]:
     """The screenshots in `text`, in order (those without a source left out)."""
     out = []
-    for match in SCREENSHOT.finditer(text or ""):
+    for index, match in enumerate(SCREENSHOT.finditer(text or "")):
         src = match.group("src").strip()
         if src.startswith("<") and src.endswith(">"):
             src = src[1:-1].strip()
         if src:
-            out.append(Screenshot(match.group("alt").strip(), src))
+            out.append(Screenshot(match.group("alt").strip(), src, index))
     return out
 
 

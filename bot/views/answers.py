@@ -13,11 +13,13 @@ from bot.views.text import (
     docs_url,
     escape,
     link,
+    mark_screenshots,
     markdown_to_mrkdwn,
     plain,
     screenshot_url,
     split_for_sections,
     truncate,
+    unmark,
 )
 from knowledge.screenshots import find_screenshots
 from knowledge.types import Hit, SearchResult
@@ -57,23 +59,31 @@ class Message:
         return {"text": self.text, "blocks": self.blocks}
 
 
-def hit_body(hit: Hit, *, headings: bool = True) -> str:
+def hit_body(hit: Hit, *, headings: bool = True, marked: bool = False) -> str:
     """A hit as mrkdwn: a FAQ entry's question in bold above its answer, else the passage (without its
-    heading lines when the citation shown beside it names them already)."""
+    heading lines when the citation shown beside it names them already). `marked`: with the marks of
+    `mark_screenshots`, for a caller that cuts the text and then asks `unmark` what is left."""
+    mark = mark_screenshots if marked else str
     if hit.kind == "faq" and hit.answer:
-        return f"*{escape(hit.text)}*\n{markdown_to_mrkdwn(hit.answer)}"
-    return markdown_to_mrkdwn(hit.text if headings else _HEADING_LINE.sub("", hit.text))
+        return f"*{escape(hit.text)}*\n{markdown_to_mrkdwn(mark(hit.answer))}"
+    text = mark(hit.text)
+    return markdown_to_mrkdwn(text if headings else _HEADING_LINE.sub("", text))
 
 
-def screenshot_blocks(hit: Hit, docs_base_url: str, limit: int = SCREENSHOTS_SHOWN) -> list[dict]:
+def screenshot_blocks(
+    hit: Hit, docs_base_url: str, limit: int = SCREENSHOTS_SHOWN, shown: set[int] | None = None
+) -> list[dict]:
     """Image blocks for the first `limit` screenshots of a quoted section that Slack can download (see
-    `screenshot_url`); the others stay alt text in the quote. Alt text: the screenshot's, else the
+    `screenshot_url`); the others stay alt text in the quote. `shown`: the numbers of the screenshots
+    whose place the quote still holds (see `unmark`); None = all. Alt text: the screenshot's, else the
     section's heading."""
     text = hit.answer if hit.kind == "faq" and hit.answer else hit.text
     blocks: list[dict] = []
     for shot in find_screenshots(text):
         if len(blocks) == limit:
             break
+        if shown is not None and shot.index not in shown:
+            continue
         url = screenshot_url(docs_base_url, hit.source, shot.src)
         if url is None:
             continue
@@ -133,7 +143,11 @@ def answer_message(result: SearchResult, ctx: AnswerContext) -> Message:
         blocks.append(
             _context(t("slack.answer.asked", lang, user=ctx.asker, question=_quote(result.question)))
         )
-    chunks, truncated = split_for_sections(hit_body(best), max_sections=3)
+    chunks, truncated = split_for_sections(hit_body(best, marked=True), max_sections=3)
+    shown: set[int] = set()
+    for i, chunk in enumerate(chunks):
+        chunks[i], marks = unmark(chunk)
+        shown |= marks
     for chunk in chunks:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": chunk}})
     if truncated:
@@ -155,7 +169,7 @@ def answer_message(result: SearchResult, ctx: AnswerContext) -> Message:
     blocks.append(_actions(result, ctx, answered=True))
     room = min(SCREENSHOTS_SHOWN, MESSAGE_BLOCK_LIMIT - len(blocks))
     if room > 0:
-        blocks[screenshots_at:screenshots_at] = screenshot_blocks(best, ctx.docs_base_url, room)
+        blocks[screenshots_at:screenshots_at] = screenshot_blocks(best, ctx.docs_base_url, room, shown)
     fallback = t("slack.answer.fallback", lang, citation=escape(best.citation))
     return Message(text=truncate(fallback, 3000), blocks=blocks)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import posixpath
 import re
 from urllib.parse import quote, unquote
@@ -22,6 +23,9 @@ _SAFE_URL = re.compile(r"^(https?://|mailto:)[^\s<>|]+$")
 _HTTP_URL = re.compile(r"^https?://[^/\s]", re.IGNORECASE)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)  # data:, file:, javascript:, C:\...
 _URL_SAFE = "/:?#[]@!$&'()*+,;=%~"  # what a URL may already hold: kept, everything else percent-encoded
+# One mark per screenshot, from Unicode's supplementary private use area (no manual writes these).
+_MARK = 0xF0000
+_MARKS = re.compile("[\U000f0000-\U000ffffd]")
 
 
 def escape(text: str) -> str:
@@ -43,6 +47,20 @@ def markdown_to_mrkdwn(text: str) -> str:
     text = _BOLD.sub(r"*\1*", text)
     text = _HEADING.sub(r"*\1*", text)
     return text
+
+
+def mark_screenshots(text: str) -> str:
+    """`text` with an invisible mark before each screenshot, numbered as `find_screenshots` numbers
+    them, so that after the text is cut to Slack's limits `unmark` tells which screenshots a reader
+    still sees the place of (a picture of steps the quote cut off would puzzle)."""
+    text = _MARKS.sub("", text)
+    numbers = itertools.count()
+    return SCREENSHOT.sub(lambda m: chr(_MARK + next(numbers)) + m.group(0), text)
+
+
+def unmark(text: str) -> tuple[str, set[int]]:
+    """`text` without the marks of `mark_screenshots`, and the numbers of the screenshots marked in it."""
+    return _MARKS.sub("", text), {ord(c) - _MARK for c in _MARKS.findall(text)}
 
 
 def _link(m: re.Match) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from bot import ids
 from bot.i18n import t
 from bot.views.answers import citation, hit_body, screenshot_blocks
-from bot.views.text import escape, slack_time, truncate
+from bot.views.text import escape, slack_time, truncate, unmark
 from feedback.tickets import Category, Priority, RatingState, Status, Ticket
 from knowledge.types import SearchResult
 
@@ -133,12 +133,13 @@ def deflection_blocks(result: SearchResult, lang: str, docs_base_url: str = "") 
     best = result.best
     if not result.answered or best is None:
         return []
-    body = hit_body(best, headings=False)  # the citation below names the headings
-    lines = [line for line in truncate(body.strip(), _EXCERPT_MAX).split("\n") if line.strip()]
+    body = hit_body(best, headings=False, marked=True)  # the citation below names the headings
+    excerpt, shown = unmark(truncate(body.strip(), _EXCERPT_MAX))
+    lines = [line for line in excerpt.split("\n") if line.strip()]
     quoted = "\n".join(f"> {line}" for line in lines)
     blocks: list[dict] = [
         {"type": "section", "text": _md(f"{t('tickets.deflect.title', lang)}\n{quoted}")},
-        *screenshot_blocks(best, docs_base_url, limit=1),  # a hint above the form, not the whole manual
+        *screenshot_blocks(best, docs_base_url, limit=1, shown=shown),  # a hint above the form, not the whole manual
         {
             "type": "context",
             "elements": [

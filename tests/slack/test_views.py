@@ -202,3 +202,24 @@ def test_ticket_deflection_shows_the_first_screenshot_of_the_section_it_quotes()
     assert validate_view(view) == []
     assert view["blocks"][0]["type"] == "section" and view["blocks"][1]["type"] == "image"
     assert [b["alt_text"] for b in _images(view["blocks"])] == ["收货界面"]  # a hint, not the manual
+
+
+def test_a_screenshot_of_steps_the_quote_cuts_off_is_not_shown():
+    # A long section: Slack's three sections hold its first steps; the rest is "see the manual".
+    steps = [f"{i}. 在“库存”应用中核对第 {i} 行的数量和批次号，然后点击“下一步”继续。" * 8 for i in range(1, 40)]
+    steps[0] += " ![第一步](images/first.png)"
+    steps[-1] += " ![最后一步](images/last.png)"
+    hit = _hit("仓库/收货.md", "\n".join(steps))
+    result = SearchResult(question="q", role=None, lang="zh", answered=True, hits=[hit])
+    blocks = answer_message(result, AnswerContext(lang="zh-CN", question_id=1, docs_base_url=BASE)).blocks
+    assert validate_blocks(blocks) == []
+    quote = "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section")
+    assert "[第一步]" in quote and "[最后一步]" not in quote  # cut off ...
+    assert [b["alt_text"] for b in _images(blocks)] == ["第一步"]  # ... and so is its picture
+    assert not any("\U000f0000" <= ch <= "\U000ffffd" for ch in json.dumps(blocks, ensure_ascii=False))
+
+    # The ticket form's excerpt is shorter still: the first screenshot past it is not the hint.
+    late = _hit("仓库/收货.md", "\n".join(steps[1:5]) + " ![收货界面](images/late.png)")
+    result = SearchResult(question="q", role=None, lang="zh", answered=True, hits=[late])
+    view = report_modal("zh-CN", TicketDraft(description="收货"), deflection=result, docs_base_url=BASE)
+    assert validate_view(view) == [] and _images(view["blocks"]) == []

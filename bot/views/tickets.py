@@ -139,7 +139,8 @@ def deflection_blocks(result: SearchResult, lang: str, docs_base_url: str = "") 
     quoted = "\n".join(f"> {line}" for line in lines)
     blocks: list[dict] = [
         {"type": "section", "text": _md(f"{t('tickets.deflect.title', lang)}\n{quoted}")},
-        *screenshot_blocks(best, docs_base_url, limit=1, shown=shown),  # a hint above the form, not the whole manual
+        # One: a hint above the form, not the whole manual.
+        *screenshot_blocks(best, docs_base_url, limit=1, shown=shown),
         {
             "type": "context",
             "elements": [

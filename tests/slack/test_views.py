@@ -206,7 +206,9 @@ def test_ticket_deflection_shows_the_first_screenshot_of_the_section_it_quotes()
 
 def test_a_screenshot_of_steps_the_quote_cuts_off_is_not_shown():
     # A long section: Slack's three sections hold its first steps; the rest is "see the manual".
-    steps = [f"{i}. 在“库存”应用中核对第 {i} 行的数量和批次号，然后点击“下一步”继续。" * 8 for i in range(1, 40)]
+    steps = [
+        f"{i}. 在“库存”应用中核对第 {i} 行的数量和批次号，然后点击“下一步”继续。" * 8 for i in range(1, 40)
+    ]
     steps[0] += " ![第一步](images/first.png)"
     steps[-1] += " ![最后一步](images/last.png)"
     hit = _hit("仓库/收货.md", "\n".join(steps))

@@ -21,6 +21,8 @@ from bot.cli._reasons import reason_text
 from bot.config import Settings, load_settings
 from bot.i18n import t
 from bot.listeners.ask import MAX_QUESTION
+from bot.views.answers import screenshot_links
+from bot.views.text import screenshot_names
 
 console = Console()
 err = Console(stderr=True)
@@ -236,11 +238,13 @@ def ask(
     else:
         label = "knowledge.faq_answer" if answer.kind == "faq" else "knowledge.quote_from"
         console.print(f"[bold]{t(label, lang_ui)}[/bold]")
+        text = screenshot_names(answer.text)  # listed with where to open them below
         if answer.kind == "faq":
             console.print(f"[italic]{escape(answer.question)}[/italic]")
-            console.print(answer.text, markup=False)
+            console.print(text, markup=False)
         else:
-            console.print("\n".join(f"> {line}" for line in answer.text.splitlines()), markup=False)
+            console.print("\n".join(f"> {line}" for line in text.splitlines()), markup=False)
+        print_screenshots(result.best, settings.docs_base_url, lang_ui)
         if answer.reference:
             cite = f"{answer.reference.citation} ({_link(settings, answer.reference.source)})"
             console.print(t("knowledge.source", lang_ui, citation=cite), markup=False)
@@ -250,6 +254,16 @@ def ask(
                 console.print(f"  • {ref.citation} ({_link(settings, ref.source)})", markup=False)
     if explain:
         _explain(result, settings.cli_language)
+
+
+def print_screenshots(hit, docs_base_url: str, lang: str) -> None:
+    """The quoted section's screenshots, named as the quote names them, with where to open each."""
+    links = screenshot_links(hit, docs_base_url)
+    if links:
+        console.print(t("knowledge.screenshots", lang), markup=False)
+        for name, where in links:
+            # soft_wrap: a URL folded over lines with hard breaks no longer opens
+            console.print(f"  • [{name}] {where}", markup=False, soft_wrap=True)
 
 
 def _link(settings: Settings, source: str) -> str:

@@ -18,11 +18,13 @@ from rich.text import Text
 
 from bot.cli._options import help_text, known_role, ui_language
 from bot.cli._reasons import reason_text
+from bot.cli.knowledge_cmds import print_screenshots
 from bot.config import Settings, load_settings
 from bot.i18n import t
 from bot.listeners.ask import MAX_QUESTION
 from bot.services import Services
 from bot.views.answers import citation_label
+from bot.views.text import screenshot_names
 
 console = Console()
 err = Console(stderr=True)
@@ -220,12 +222,15 @@ def _chat(services: Services, *, role: str | None, lang: str) -> None:
             console.print(f"[cyan]{t('slack.chat.prompt', lang)}>[/cyan] {question}")
         answer = ask(services, question, user_id=None, role=role, surface="cli")
         _print_answer(
-            answer.result, ui_language(answer.result.lang, override=None, fallback=lang), answer.latency_ms
+            answer.result,
+            ui_language(answer.result.lang, override=None, fallback=lang),
+            answer.latency_ms,
+            services.settings.docs_base_url,
         )
     console.print(t("slack.chat.bye", lang))
 
 
-def _print_answer(result, lang: str, latency_ms: float) -> None:
+def _print_answer(result, lang: str, latency_ms: float, docs_base_url: str) -> None:
     best = result.best
     if not result.answered or best is None:
         body = t("slack.chat.abstained", lang)
@@ -240,9 +245,9 @@ def _print_answer(result, lang: str, latency_ms: float) -> None:
         return
     text = f"**{best.text}**\n\n{best.answer}" if best.kind == "faq" and best.answer else best.text
     source = citation_label(best, lang, answer=True)  # a FAQ's question heads the panel already
-    console.print(
-        Panel(Markdown(text), title=Text(source), border_style="green", subtitle=f"{latency_ms:.0f} ms")
-    )
+    panel = Markdown(screenshot_names(text))  # a terminal shows no pictures: they are listed below
+    console.print(Panel(panel, title=Text(source), border_style="green", subtitle=f"{latency_ms:.0f} ms"))
+    print_screenshots(best, docs_base_url, lang)
     related = result.related(3)
     if related:
         console.print(f"[bold]{t('slack.chat.related', lang)}[/bold]")

@@ -16,12 +16,13 @@ from bot.views.text import (
     mark_screenshots,
     markdown_to_mrkdwn,
     plain,
+    screenshot_path,
     screenshot_url,
     split_for_sections,
     truncate,
     unmark,
 )
-from knowledge.screenshots import find_screenshots
+from knowledge.screenshots import Screenshot, find_screenshots
 from knowledge.types import Hit, SearchResult
 
 _HEADING_LINE = re.compile(r"^\s{0,3}#{1,6}\s+.*$", re.MULTILINE)
@@ -87,9 +88,7 @@ def screenshot_blocks(
         url = screenshot_url(docs_base_url, hit.source, shot.src)
         if url is None:
             continue
-        alt = plain(
-            shot.alt or (hit.heading_path[-1] if hit.heading_path else hit.title) or "screenshot", 2000
-        )
+        alt = plain(_screenshot_name(hit, shot), 2000)
         block = {
             "type": "image",
             "block_id": f"{ids.SCREENSHOT_BLOCK}:{len(blocks) + 1}",
@@ -100,6 +99,22 @@ def screenshot_blocks(
             block["title"] = {"type": "plain_text", "text": alt, "emoji": True}
         blocks.append(block)
     return blocks
+
+
+def screenshot_links(hit: Hit, docs_base_url: str) -> list[tuple[str, str]]:
+    """(name, where) of each screenshot of a quoted section, for a terminal: the URL Slack would load it
+    from, else its path under the knowledge root; a data:, file: or script source is left out."""
+    text = hit.answer if hit.kind == "faq" and hit.answer else hit.text
+    links = []
+    for shot in find_screenshots(text):
+        where = screenshot_url(docs_base_url, hit.source, shot.src) or screenshot_path(hit.source, shot.src)
+        if where:
+            links.append((_screenshot_name(hit, shot), where))
+    return links
+
+
+def _screenshot_name(hit: Hit, shot: Screenshot) -> str:
+    return shot.alt or (hit.heading_path[-1] if hit.heading_path else hit.title) or "screenshot"
 
 
 def has_screenshots(blocks: list[dict]) -> bool:

@@ -41,8 +41,7 @@ def markdown_to_mrkdwn(text: str) -> str:
 
     Links are kept only for http(s)/mailto targets; screenshots become their alt text (Slack cannot inline
     them in a section; the answer shows them as image blocks below the quote)."""
-    text = escape(text)
-    text = SCREENSHOT.sub(lambda m: f"[{m.group('alt').strip()}]" if m.group("alt").strip() else "", text)
+    text = screenshot_names(escape(text))
     text = _LINK.sub(_link, text)
     text = _BOLD.sub(r"*\1*", text)
     text = _HEADING.sub(r"*\1*", text)
@@ -61,6 +60,12 @@ def mark_screenshots(text: str) -> str:
 def unmark(text: str) -> tuple[str, set[int]]:
     """`text` without the marks of `mark_screenshots`, and the numbers of the screenshots marked in it."""
     return _MARKS.sub("", text), {ord(c) - _MARK for c in _MARKS.findall(text)}
+
+
+def screenshot_names(text: str) -> str:
+    """Each screenshot in `text` as its alt text in brackets (`[收货界面]`), one without alt text left out:
+    where a picture cannot be shown inline, the words still say which one goes with which step."""
+    return SCREENSHOT.sub(lambda m: f"[{m.group('alt').strip()}]" if m.group("alt").strip() else "", text)
 
 
 def _link(m: re.Match) -> str:
@@ -100,10 +105,17 @@ def screenshot_url(base: str, source: str, src: str) -> str | None:
     return url if url and len(url) <= URL_LIMIT and _SAFE_URL.match(url) else None
 
 
-def _under_docs(base: str, source: str, src: str) -> str | None:
-    """A relative `src` of the manual `source` on the docs site (a FAQ entry from a ticket, "faq:12",
-    has no folder to be relative to)."""
-    if not base or not source or source.startswith("faq:"):
+def screenshot_path(source: str, src: str) -> str | None:
+    """A relative `src` of the manual `source` as a path under its knowledge root
+    (`仓库/images/收货 界面.png`), what a knowledge admin at a terminal opens. None for a URL, for a
+    path outside the manuals, and for a FAQ entry from a ticket ("faq:12": no folder to be relative to)."""
+    split = _relative(source, src.strip())
+    return unquote(split[0]) if split else None
+
+
+def _relative(source: str, src: str) -> tuple[str, str] | None:
+    """(path under the knowledge root, ?query#fragment) of a relative `src` of the manual `source`."""
+    if not source or source.startswith("faq:") or _SCHEME.match(src) or src.startswith(("//", "\\")):
         return None
     cut = min((i for i in (src.find("?"), src.find("#")) if i >= 0), default=len(src))
     path, rest = src[:cut].replace("\\", "/"), src[cut:]
@@ -113,6 +125,15 @@ def _under_docs(base: str, source: str, src: str) -> str | None:
         path = posixpath.normpath(posixpath.join(posixpath.dirname(source), path))
     if path in ("", ".", "..") or path.startswith("../"):
         return None
+    return path, rest
+
+
+def _under_docs(base: str, source: str, src: str) -> str | None:
+    """A relative `src` of the manual `source` on the docs site."""
+    split = _relative(source, src) if base else None
+    if split is None:
+        return None
+    path, rest = split
     segments = "/".join(quote(unquote(part)) for part in path.split("/"))
     return f"{base.rstrip('/')}/{segments}{quote(rest, safe=_URL_SAFE)}"
 

@@ -285,3 +285,26 @@ def test_titles_with_brackets_are_shown_as_they_are_in_the_chat(kb_dir):
     result = runner.invoke(app, ["chat"], input="客户退货怎么操作？\n")
     assert result.exit_code == 0, result.output
     assert "填写退货数量并验证" in result.output and "[draft] 客户退货" in result.output
+
+
+def test_ask_and_chat_list_the_screenshots_of_the_steps_they_quote(kb_dir, monkeypatch):
+    (kb_dir / "仓库" / "两步收货.md").write_bytes(
+        "---\ntitle: 两步收货\nroles: [warehouse]\n---\n# 两步收货\n\n## 配置\n\n1. 打开库存设置。\n"
+        "2. 勾选多步路线。 ![多步路线](images/多步 路线.png)\n3. 在仓库上选择两步收货。 ![](../shared/仓库.png)\n"
+        "4. 保存。 ![内嵌](data:image/png;base64,iVBORw0KGgo=)\n".encode("gbk")
+    )
+    assert runner.invoke(app, ["ingest", str(kb_dir)]).exit_code == 0
+    result = runner.invoke(app, ["ask", "怎么配置两步收货？"])
+    assert result.exit_code == 0, result.output
+    assert "> 2. 勾选多步路线。 [多步路线]" in result.output and "![" not in result.output
+    listed = result.output[result.output.index("截图：") :]
+    assert "• [多步路线] 仓库/images/多步 路线.png" in listed  # under the knowledge root, as on disk
+    assert "• [配置] shared/仓库.png" in listed  # no alt text: the section's name
+    assert "data:" not in result.output
+
+    monkeypatch.setenv("DOCS_BASE_URL", "https://docs.example.com/erp/")
+    result = runner.invoke(app, ["chat"], input="怎么配置两步收货？\n")
+    assert result.exit_code == 0, result.output
+    assert "[多步路线]" in result.output and "![" not in result.output
+    url = "https://docs.example.com/erp/%E4%BB%93%E5%BA%93/images/%E5%A4%9A%E6%AD%A5%20%E8%B7%AF%E7%BA%BF.png"
+    assert f"• [多步路线] {url}" in result.output  # where Slack would load it from

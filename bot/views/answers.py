@@ -78,9 +78,8 @@ def screenshot_blocks(
     `screenshot_url`); the others stay alt text in the quote. `shown`: the numbers of the screenshots
     whose place the quote still holds (see `unmark`); None = all. Alt text: the screenshot's, else the
     section's heading."""
-    text = hit.answer if hit.kind == "faq" and hit.answer else hit.text
     blocks: list[dict] = []
-    for shot in find_screenshots(text):
+    for shot in _screenshots(hit):
         if len(blocks) == limit:
             break
         if shown is not None and shot.index not in shown:
@@ -104,13 +103,17 @@ def screenshot_blocks(
 def screenshot_links(hit: Hit, docs_base_url: str) -> list[tuple[str, str]]:
     """(name, where) of each screenshot of a quoted section, for a terminal: the URL Slack would load it
     from, else its path under the knowledge root; a data:, file: or script source is left out."""
-    text = hit.answer if hit.kind == "faq" and hit.answer else hit.text
     links = []
-    for shot in find_screenshots(text):
+    for shot in _screenshots(hit):
         where = screenshot_url(docs_base_url, hit.source, shot.src) or screenshot_path(hit.source, shot.src)
         if where:
             links.append((_screenshot_name(hit, shot), where))
     return links
+
+
+def _screenshots(hit: Hit) -> list[Screenshot]:
+    """The screenshots of what the answer quotes: a FAQ entry's answer, else the passage."""
+    return find_screenshots(hit.answer if hit.kind == "faq" and hit.answer else hit.text)
 
 
 def _screenshot_name(hit: Hit, shot: Screenshot) -> str:

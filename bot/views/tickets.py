@@ -16,6 +16,7 @@ from bot import ids
 from bot.i18n import t
 from bot.views.answers import citation, hit_body, screenshot_blocks
 from bot.views.text import escape, slack_time, truncate, unmark
+from feedback.faq import REASON_MAX
 from feedback.tickets import Category, Priority, RatingState, Status, Ticket
 from knowledge.types import SearchResult
 
@@ -373,9 +374,6 @@ def _withdrawal_line(lang: str, faq: FaqCard, tz: str) -> str:
     return line
 
 
-FAQ_REASON_MAX = 500  # characters in the dialog's reason box (Slack enforces it as the user types)
-
-
 def faq_withdraw_modal(lang: str, faq_id: int, question: str) -> dict:
     """*Withdraw FAQ*'s dialog: what withdrawing does, and a required reason (submit = withdraw)."""
     text = t("tickets.triage.faq_withdraw_confirm", lang, id=faq_id, question=esc(question))
@@ -397,7 +395,7 @@ def faq_withdraw_modal(lang: str, faq_id: int, question: str) -> dict:
                     "type": "plain_text_input",
                     "action_id": ids.FAQ_WITHDRAW_REASON_INPUT,
                     "multiline": True,
-                    "max_length": FAQ_REASON_MAX,
+                    "max_length": REASON_MAX,  # what the domain keeps, so Slack refuses a longer one as it is typed
                 },
             },
         ],

@@ -172,7 +172,7 @@ def test_support_withdraws_a_faq_with_a_reason_once_and_the_card_shows_who_when_
     )  # fmt: skip
     [box] = [b for b in dialog["blocks"] if b.get("block_id") == ids.FAQ_WITHDRAW_REASON_BLOCK]
     assert box["label"]["text"] == "撤回原因" and not box.get("optional")
-    assert box["element"]["multiline"] is True and box["element"]["max_length"] == 500
+    assert box["element"]["multiline"] is True and box["element"]["max_length"] == 1000  # as the CLI allows
     assert f"常见问题 #{faq_id}" in opened.text and QUESTION in opened.text
     app.settle()
     assert not [c for c in fake.calls()[mark:] if c.method == "chat.update"]  # nothing withdrawn yet

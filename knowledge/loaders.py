@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from knowledge.reasons import Reason
+from knowledge.screenshots import screenshot_markdown
 
 MANUAL_SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx"}
 FAQ_SUFFIXES = {".csv", ".yaml", ".yml"}
@@ -290,7 +291,7 @@ def _load_html(data: bytes, source: str) -> Document:
     for tag in soup(["script", "style", "nav", "header", "footer", "noscript"]):
         tag.decompose()
     for img in soup.find_all("img"):
-        img.replace_with(_html_screenshot(img.get("alt"), img.get("src")))
+        img.replace_with(screenshot_markdown(img.get("alt"), img.get("src")))
     title = ""
     if soup.title and soup.title.get_text(strip=True):
         title = soup.title.get_text(strip=True)
@@ -335,18 +336,6 @@ def _load_html(data: bytes, source: str) -> Document:
     return doc
 
 
-def _html_screenshot(alt: object, src: object) -> str:
-    """An <img> as a Markdown screenshot, so an HTML manual's steps keep theirs as a .md manual's do; an
-    image inlined as data: (megabytes of base64) keeps only its alt text."""
-    alt = " ".join(str(alt or "").split()).replace("[", "(").replace("]", ")")
-    src = re.sub(r"[\r\n\t]", "", str(src or "")).strip().replace("<", "%3C").replace(">", "%3E")
-    if not src or src.lower().startswith("data:"):
-        return f" {alt} "
-    if re.search(r"[\s()]", src):
-        src = f"<{src}>"
-    return f" ![{alt}]({src}) "
-
-
 def _load_pdf(data: bytes, source: str) -> Document:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
@@ -382,41 +371,16 @@ def _load_docx(data: bytes, source: str) -> Document:
 
     import docx
 
+    from knowledge.word import docx_markdown
+
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise LoadError("broken_docx", error=exc.__class__.__name__, detail=str(exc)) from None
-    lines: list[str] = []
-    counters: dict[int, int] = {}
-    title = (document.core_properties.title or "").strip()
-    for para in document.paragraphs:
-        txt = para.text.strip()
-        style = (para.style.name if para.style is not None else "") or ""
-        if not txt:
-            continue
-        low = style.lower()
-        if low == "title":
-            title = title or txt
-            continue
-        if low.startswith("heading"):
-            level = int(low.split()[-1]) if low.split()[-1].isdigit() else 1
-            lines.append(f"\n{'#' * min(level + 1, 6)} {txt}\n")
-            counters.clear()
-        elif "list number" in low:
-            counters[0] = counters.get(0, 0) + 1
-            lines.append(f"{counters[0]}. {txt}")
-        elif "list" in low:
-            lines.append(f"- {txt}")
-        else:
-            counters.clear()
-            lines.append(f"\n{txt}\n")
-    for table in document.tables:
-        for row in table.rows:
-            cells = [c.text.strip() for c in row.cells if c.text.strip()]
-            if cells:
-                lines.append(" | ".join(dict.fromkeys(cells)))
+    styled_title, markdown = docx_markdown(document)
+    title = (document.core_properties.title or "").strip() or styled_title
     title = title or _title_from(source)
-    sections = _root_under_title(_markdown_sections("\n".join(lines)), title)
+    sections = _root_under_title(_markdown_sections(markdown), title)
     return Document(
         source=source,
         title=title,

@@ -45,3 +45,16 @@ def alt_text_only(text: str) -> str:
 def screenshot_spans(text: str) -> list[tuple[int, int]]:
     """Where the screenshots are in `text` (start, end), for cutting text without breaking one."""
     return [m.span() for m in SCREENSHOT.finditer(text)]
+
+
+def screenshot_markdown(alt: object, src: object) -> str:
+    """A picture of an HTML or Word manual as a Markdown screenshot, so its steps keep their screenshots as
+    a .md manual's do. One with nothing to fetch (inlined as data:, megabytes of base64, or embedded in a
+    .docx) keeps its alt text only: `![收货界面]()` is searched as 收货界面 and quoted as [收货界面]."""
+    alt = " ".join(str(alt or "").split()).replace("[", "(").replace("]", ")")
+    src = re.sub(r"[\r\n\t]", "", str(src or "")).strip().replace("<", "%3C").replace(">", "%3E")
+    if not src or src.lower().startswith("data:"):
+        return f" ![{alt}]() " if alt else " "
+    if re.search(r"[\s()]", src):
+        src = f"<{src}>"
+    return f" ![{alt}]({src}) "

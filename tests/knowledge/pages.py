@@ -26,3 +26,67 @@ def encrypted_pdf() -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def word_manual() -> bytes:
+    """A warehouse manual as Word writes one: a Title, a table of contents, headings (Word's, a Chinese
+    `标题 2` style of its own, an outline level), steps numbered with Word's numbering button on "List
+    Paragraph" with a screenshot in its own paragraph between two of them, a sub-step, a table of fields
+    under the section it explains, and pictures with their own, Office's automatic and a linked alt text."""
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls, qn
+    from docx.shared import Inches
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(png, "PNG")
+
+    def numbered(paragraph, num_id: int, ilvl: int = 0):
+        paragraph._p.get_or_add_pPr().append(
+            parse_xml(
+                f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{ilvl}"/><w:numId w:val="{num_id}"/></w:numPr>'
+            )
+        )
+
+    def picture(document, alt: str, link: str | None = None):
+        paragraph = document.add_paragraph()
+        paragraph.add_run().add_picture(io.BytesIO(png.getvalue()), width=Inches(1))
+        paragraph._p.xpath(".//wp:docPr")[0].set("descr", alt)
+        if link:
+            blip = paragraph._p.xpath(".//a:blip")[0]
+            del blip.attrib[qn("r:embed")]
+            blip.set(qn("r:link"), document.part.relate_to(link, RELATIONSHIP_TYPE.IMAGE, is_external=True))
+        return paragraph
+
+    # numId 9 and 4 are the template's decimal lists (9 for the steps, 4 for the sub-steps).
+    document = docx.Document()
+    document.add_paragraph("仓库操作手册", style="Title")
+    document.add_paragraph("收货\t1", style=document.styles.add_style("toc 1", WD_STYLE_TYPE.PARAGRAPH))
+    document.add_heading("收货", level=1)
+    document.add_paragraph("到货后按以下步骤验证收货单。")
+    steps = ["打开库存应用，点击“收货”。", "填写实收数量。", "点击“验证”。"]
+    numbered(document.add_paragraph(steps[0], style="List Paragraph"), 9)
+    picture(document, "收货界面")
+    numbered(document.add_paragraph(steps[1], style="List Paragraph"), 9)
+    picture(document, "A screenshot of a computer\n\nDescription automatically generated")
+    numbered(document.add_paragraph(steps[2], style="List Paragraph"), 9)
+    numbered(document.add_paragraph("有批次的货物先检查批次号。", style="List Paragraph"), 4, ilvl=1)
+    document.add_paragraph("字段说明", style=document.styles.add_style("标题 2", WD_STYLE_TYPE.PARAGRAPH))
+    table = document.add_table(rows=2, cols=2)
+    for (row, col), text in {
+        (0, 0): "字段",
+        (0, 1): "说明",
+        (1, 0): "实收数量",
+        (1, 1): "仓库实际点到的数量",
+    }.items():
+        table.cell(row, col).text = text
+    outline = document.add_paragraph("退货")
+    outline._p.get_or_add_pPr().append(parse_xml(f'<w:outlineLvl {nsdecls("w")} w:val="0"/>'))
+    document.add_paragraph("退货前先联系采购员。")
+    picture(document, "退货单", link="https://docs.example.com/img/退货单.png")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from tests.knowledge.pages import word_manual
 
 runner = CliRunner()
 
@@ -308,3 +309,20 @@ def test_ask_and_chat_list_the_screenshots_of_the_steps_they_quote(kb_dir, monke
     assert "[多步路线]" in result.output and "![" not in result.output
     url = "https://docs.example.com/erp/%E4%BB%93%E5%BA%93/images/%E5%A4%9A%E6%AD%A5%20%E8%B7%AF%E7%BA%BF.png"
     assert f"• [多步路线] {url}" in result.output  # where Slack would load it from
+
+
+def test_a_word_manual_is_quoted_step_by_step_and_cited_by_its_sections(kb_dir):
+    (kb_dir / "仓库" / "仓库操作手册.docx").write_bytes(word_manual())
+    assert runner.invoke(app, ["ingest", str(kb_dir)]).exit_code == 0
+    result = runner.invoke(app, ["ask", "收货单怎么验证？"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "> 1. 打开库存应用，点击“收货”。\n>    [收货界面]\n> 2. 填写实收数量。\n> 3. 点击“验证”。\n"
+        in result.output
+    )  # Word's numbering, with the screenshot between two steps named where it stands
+    assert "仓库操作手册 › 收货 (仓库/仓库操作手册.docx)" in result.output
+    result = runner.invoke(app, ["ask", "实收数量是什么意思"])
+    assert "> 实收数量 | 仓库实际点到的数量" in result.output
+    assert (
+        "出处：仓库操作手册 › 收货 › 字段说明" in result.output
+    )  # the table's own section, not the last one

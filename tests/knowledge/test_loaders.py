@@ -7,7 +7,7 @@ import io
 import pytest
 
 from knowledge.loaders import LoadError, decode_bytes, load_file, roles_for_path
-from tests.knowledge.pages import encrypted_pdf
+from tests.knowledge.pages import encrypted_pdf, word_manual
 
 
 def _minimal_pdf(text: str) -> bytes:
@@ -101,6 +101,32 @@ def test_docx_headings_and_numbered_steps(tmp_path):
     assert "1. Open Expenses\n2. Attach the receipt" in section.text
 
 
+def test_a_word_manual_reads_as_word_shows_it(tmp_path):
+    path = tmp_path / "仓库" / "仓库操作手册.docx"
+    path.parent.mkdir()
+    path.write_bytes(word_manual())
+    [doc] = load_file(path, tmp_path)
+    assert (doc.title, doc.lang) == ("仓库操作手册", "zh")
+    # The table of contents is left out; each heading, whichever way Word made it, starts a section.
+    assert [(s.heading_path, s.text) for s in doc.sections] == [
+        (
+            ("仓库操作手册", "收货"),
+            # Word's numbering, counted through the screenshot that sits between steps 1 and 2 and kept
+            # with step 1; Office's own "Description automatically generated" is no alt text.
+            "到货后按以下步骤验证收货单。\n\n1. 打开库存应用，点击“收货”。\n   ![收货界面]()\n"
+            "2. 填写实收数量。\n3. 点击“验证”。\n   1. 有批次的货物先检查批次号。",
+        ),
+        (
+            ("仓库操作手册", "收货", "字段说明"),
+            "字段 | 说明\n实收数量 | 仓库实际点到的数量",
+        ),  # where it stands
+        (
+            ("仓库操作手册", "退货"),
+            "退货前先联系采购员。\n\n\n![退货单](https://docs.example.com/img/退货单.png)",
+        ),
+    ]
+
+
 def test_html_sections_and_ordered_list(tmp_path):
     html = (
         "<html lang='zh-CN'><head><title>采购退货</title><script>x()</script></head><body>"
@@ -131,7 +157,7 @@ def test_html_screenshots_become_markdown_screenshots_in_the_steps(tmp_path):
     lines = [line for line in section.text.splitlines() if line]
     assert lines == [
         "1. 打开收货单 ![收货界面](<images/收货 界面.png>)",
-        "2. 点击验证 验证按钮",  # an inline data: image keeps its alt text only
+        "2. 点击验证 ![验证按钮]()",  # an inline data: image: its name only, nothing to fetch
         "![(完成)](https://cdn.example.com/a.png) 完成后",
         "![](done.png)",
     ]
@@ -249,3 +275,42 @@ def test_a_refused_file_says_why_with_a_code_and_plain_params(tmp_path, name, da
         assert caught.value.params["line"] == 2 and str(caught.value).startswith(
             "malformed YAML front matter at line 2: "
         )
+
+
+def test_word_heading_numbers_are_cited_as_word_shows_them(tmp_path):
+    """Chapters 第一章, sections 1.1 (a multi-level list on the headings, Arabic from level 2 on)."""
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    document = docx.Document()
+    numbering = document.part.numbering_part.element
+    numbering.insert(
+        0,
+        parse_xml(
+            f'<w:abstractNum {nsdecls("w")} w:abstractNumId="50">'
+            '<w:lvl w:ilvl="0"><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="第%1章"/></w:lvl>'
+            '<w:lvl w:ilvl="1"><w:numFmt w:val="decimal"/><w:lvlText w:val="%1.%2"/><w:isLgl/></w:lvl>'
+            "</w:abstractNum>"
+        ),
+    )
+    numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="50"><w:abstractNumId w:val="50"/></w:num>'))
+    for chapter in ("采购", "仓库"):
+        for level, text in ((1, chapter), (2, "下单"), (2, "收货")):
+            heading = document.add_heading(text, level)
+            heading._p.get_or_add_pPr().append(
+                parse_xml(
+                    f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{level - 1}"/><w:numId w:val="50"/></w:numPr>'
+                )
+            )
+            if level == 2:
+                document.add_paragraph(f"{chapter}{text}的说明。")
+    path = tmp_path / "手册.docx"
+    document.save(path)
+    [doc] = load_file(path, tmp_path)
+    assert [s.heading_path[1:] for s in doc.sections] == [
+        ("第一章 采购", "1.1 下单"),
+        ("第一章 采购", "1.2 收货"),
+        ("第二章 仓库", "2.1 下单"),
+        ("第二章 仓库", "2.2 收货"),
+    ]

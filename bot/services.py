@@ -82,11 +82,15 @@ class Services:
 
     @cached_property
     def send_window(self) -> SendWindow:
-        """When scheduled DMs may go out: time zone, quiet hours, working days (settings)."""
+        """When scheduled DMs may go out: time zone, quiet hours, working days (settings), and each
+        person's Slack do-not-disturb once there is a Slack to ask."""
+        from bot.dnd import SlackDnd
+
         return SendWindow(
             tz=self.settings.timezone,
             quiet_hours=QuietHours.parse(self.settings.quiet_hours),
             working_days=parse_working_days(self.settings.working_days),
+            dnd=SlackDnd(lambda: self.slack_client) if self.settings.slack_bot_token else None,
         )
 
     @cached_property

@@ -20,8 +20,8 @@ import datetime as dt
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED
@@ -160,13 +160,30 @@ def next_send_time(
     raise InvalidSchedule("no allowed send time within two weeks; check quiet hours and working days")
 
 
+# Who of these people has do-not-disturb on at this moment, as Slack tells it (the bot's dnd.teamInfo).
+DndLookup = Callable[[Sequence[str], dt.datetime], set[str]]
+
+
 @dataclass(frozen=True)
 class SendWindow:
-    """The sending rules from the settings, bundled for the jobs."""
+    """The sending rules from the settings, bundled for the jobs; `dnd`: each person's own do-not-disturb,
+    which holds their scheduled DMs (surveys, reminders, training) as quiet hours do."""
 
     tz: str = "Asia/Shanghai"
     quiet_hours: QuietHours | None = None
     working_days: frozenset[int] = frozenset(range(5))
+    dnd: DndLookup | None = field(default=None, compare=False)
+
+    def in_dnd(self, user_ids: Sequence[str], moment: dt.datetime) -> set[str]:
+        """Who of `user_ids` is in do-not-disturb at `moment`. Nobody when that cannot be told (no lookup,
+        Slack down): a scheduled DM then goes out as it would have without the check, not never."""
+        if self.dnd is None or not user_ids:
+            return set()
+        try:
+            return set(self.dnd(list(dict.fromkeys(user_ids)), moment))
+        except Exception as exc:  # noqa: BLE001 - a failed lookup must not stop the sends
+            log.warning("do-not-disturb lookup failed, sending without it: %s", exc)
+            return set()
 
     def next_send_time(self, due: dt.datetime, tz: str | None = None) -> dt.datetime:
         return next_send_time(due, _valid_zone(tz) or self.tz, self.quiet_hours, self.working_days)

@@ -752,6 +752,10 @@ def fan_out(
                 eligible.append((delivery_id, user_id))
             else:
                 report.deferred += 1
+        held = window.in_dnd([user_id for _, user_id in eligible], moment)
+        if held:  # their own do-not-disturb: pending, for a later call
+            report.deferred += sum(1 for _, user_id in eligible if user_id in held)
+            eligible = [(d, user_id) for d, user_id in eligible if user_id not in held]
         for start in range(0, len(eligible), claim_chunk):
             chunk = eligible[start : start + claim_chunk]
             claimed = _claim_chunk(db, [d for d, _ in chunk], me, now())
@@ -922,6 +926,7 @@ def send_reminders(
             .order_by(SurveyDelivery.id)
         ).all()
         people = _people_info(session, [r.slack_user_id for r in rows])
+    held = window.in_dnd([r.slack_user_id for r in rows], now())
     for row in rows:
         moment = now()
         if moment >= closes_at:  # a long fan-out ran past the close: the rest would be too late
@@ -929,8 +934,10 @@ def send_reminders(
             break
         person = people.get(row.slack_user_id)
         last_dm = row.reminded_at or row.sent_at or row.claimed_at
-        if (last_dm is not None and moment - last_dm < spacing) or not window.allows(
-            moment, person.tz if person else None
+        if (
+            (last_dm is not None and moment - last_dm < spacing)
+            or not window.allows(moment, person.tz if person else None)
+            or row.slack_user_id in held
         ):
             report.deferred += 1
             continue

@@ -386,6 +386,7 @@ def send_training_reminders(
             )
         }
     messages = 0
+    held = window.in_dnd([a.slack_user_id for a in due_soon + overdue], moment)
     for kind, rows, column in (
         ("due_soon", due_soon, TrainingAssignment.reminded_before_at),
         ("overdue", overdue, TrainingAssignment.overdue_reminded_at),
@@ -395,7 +396,7 @@ def send_training_reminders(
             by_person[a.slack_user_id].append(a)
         for user_id, assignments in by_person.items():
             person = people.get(user_id)
-            if not window.allows(moment, person.tz if person else None):
+            if not window.allows(moment, person.tz if person else None) or user_id in held:
                 continue
             claimed = []
             with db.begin() as session:

@@ -603,3 +603,49 @@ def test_replicas_reminding_at_once_send_each_person_each_reminder_once(postgres
     assert Counter(u for u, n in rec.reminders() if n == 2) == Counter(staff)
     assert sum(rec.reminders().values()) == 60 + len(got_first)
     setup.dispose()
+
+
+def dnd_until(periods: dict[str, tuple[dt.datetime, dt.datetime]]):
+    """A do-not-disturb lookup over fixed periods per person, as Slack's dnd.teamInfo reports them."""
+    asked: list[list[str]] = []
+
+    def lookup(user_ids, moment):
+        asked.append(list(user_ids))
+        return {u for u in user_ids if u in periods and periods[u][0] <= moment < periods[u][1]}
+
+    lookup.asked = asked
+    return lookup
+
+
+def test_do_not_disturb_holds_the_invitation_and_the_reminder_until_it_ends(db):
+    staff = people(db, {"finance": 3})["finance"]
+    start = dt.datetime(2026, 11, 27, 10, 0, tzinfo=SH).astimezone(dt.UTC)
+    focus = {staff[0]: (start - DAY, start + dt.timedelta(hours=2))}  # a focus block this morning
+    window = SendWindow(tz="Asia/Shanghai", working_days=frozenset(range(7)), dnd=dnd_until(focus))
+    survey = parse_survey(survey_raw(window="7d", reminders=["3d"], remind_before=None))
+    round_ = open_round(db, survey, start, window, now=start)
+    rec = Recorder()
+    report = fan_out(db, round_.id, rec, window, now=lambda: start)
+    assert (report.sent, report.deferred) == (2, 1) and staff[0] not in rec.users()
+    assert window.dnd.asked == [staff]  # one lookup for the batch, not one per person
+    assert fan_out(db, round_.id, rec, window, now=lambda: start + dt.timedelta(hours=2)).sent == 1
+    assert rec.users() == Counter(staff)
+
+    # Day 3: the second person is in do-not-disturb for the afternoon; the reminder waits for its end.
+    focus[staff[1]] = (start + 3 * DAY, start + 3 * DAY + dt.timedelta(hours=4))
+    report = remind(db, round_.id, rec, start + 3 * DAY, window)
+    assert (report.sent, report.deferred) == (2, 1) and staff[1] not in rec.users("reminder")
+    assert remind(db, round_.id, rec, start + 3 * DAY + dt.timedelta(hours=4), window).sent == 1
+    assert rec.reminders() == Counter({(u, 1): 1 for u in staff})
+
+
+def test_a_do_not_disturb_lookup_that_fails_holds_nobody(db):
+    staff = people(db, {"finance": 2})["finance"]
+
+    def broken(user_ids, moment):
+        raise ConnectionError("slack is unreachable")
+
+    window = SendWindow(tz="Asia/Shanghai", working_days=frozenset(range(7)), dnd=broken)
+    round_ = open_round(db, parse_survey(survey_raw()), now_utc(), window)
+    rec = Recorder()
+    assert fan_out(db, round_.id, rec, window).sent == 2 and rec.users() == Counter(staff)

@@ -308,3 +308,22 @@ def test_new_employees_and_role_changes_get_their_plan_from_the_sweep(db, catalo
     with db.begin() as session:
         assert pending_trainings(session, "UNEW", now=T0) == []
         assert pending_trainings(session, "UNOROLE") == []
+
+
+def test_training_reminders_wait_for_the_persons_do_not_disturb(db, catalog):
+    with db.begin() as session:
+        for uid in ("U1", "U2"):
+            ensure_user(session, uid, role="finance")
+            assign_plan(session, catalog, uid, "finance", now=T0)
+    at = T0 + dt.timedelta(days=6)  # fin-invoice is due within 2 days
+    until = at + dt.timedelta(hours=1)
+    window = SendWindow(
+        quiet_hours=None,
+        working_days=frozenset(range(7)),
+        dnd=lambda user_ids, moment: {u for u in user_ids if u == "U1" and moment < until},
+    )
+    sent = []
+    assert send_training_reminders(db, sent.append, window, now=lambda: at) == 1
+    assert [r.slack_user_id for r in sent] == ["U2"]
+    assert send_training_reminders(db, sent.append, window, now=lambda: until) == 1
+    assert [r.slack_user_id for r in sent] == ["U2", "U1"]

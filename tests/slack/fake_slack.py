@@ -53,6 +53,7 @@ class SlackUser:
     email: str = ""
     is_bot: bool = False
     is_admin: bool = False
+    dnd: tuple[float, float] | None = None  # (start, end) epoch seconds of their next do-not-disturb
 
 
 @dataclass
@@ -440,6 +441,23 @@ class FakeSlack:
             return {"ok": False, "error": "user_not_found"}
         include = str(a.get("include_locale", "")).lower() in ("true", "1")
         return {"ok": True, "user": self._user_json(user_id, u, include)}
+
+    def _m_dnd_teamInfo(self, a: dict) -> dict:
+        wanted = [u for u in str(a.get("users") or "").split(",") if u]
+        if not wanted:
+            return {"ok": False, "error": "no_users_provided"}
+        if len(wanted) > 50:
+            return {"ok": False, "error": "too_many_users"}
+        users = {}
+        for user_id in wanted:
+            if (u := self.users.get(user_id)) is not None:
+                start, end = u.dnd or (1, 1)  # what Slack gives someone without do-not-disturb
+                users[user_id] = {
+                    "dnd_enabled": u.dnd is not None,
+                    "next_dnd_start_ts": start,
+                    "next_dnd_end_ts": end,
+                }
+        return {"ok": True, "users": users}
 
     def _m_users_lookupByEmail(self, a: dict) -> dict:
         for user_id, u in self.users.items():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -532,3 +533,30 @@ def test_run_now_from_the_cli_sends_the_round(slack_settings, team, fake_slack, 
     assert _dms(fake_slack) == Counter(team["finance"] + team["warehouse"])
     listing = CliRunner().invoke(app, ["surveys", "list"])
     assert "Latest rounds" in listing.output and "pulse" in listing.output
+
+
+def test_do_not_disturb_in_slack_holds_a_survey_dm_until_it_ends(slack_app, team, fake_slack):
+    fake_slack.users["UFIN2"].dnd = (time.time() - 3600, time.time() + 2)  # in a focus block for 2 s more
+    report = _run_round()
+    assert (report.sent, report.deferred) == (4, 1) and "UFIN2" not in _dms(fake_slack)
+    [lookup] = fake_slack.calls("dnd.teamInfo")  # everyone pending, in one call
+    assert sorted(lookup.args["users"].split(",")) == sorted(team["finance"] + team["warehouse"])
+    jobs.tick()
+    assert "UFIN2" not in _dms(fake_slack)
+    time.sleep(2.1)
+    jobs.tick()  # do-not-disturb has ended: the invitation goes out, without asking Slack again
+    assert _dms(fake_slack) == Counter(team["finance"] + team["warehouse"])
+    assert len(fake_slack.calls("dnd.teamInfo")) == 1
+
+
+def test_without_the_dnd_scope_survey_dms_go_out_and_the_log_says_what_to_add(
+    slack_app, team, fake_slack, caplog
+):
+    caplog.set_level(logging.WARNING, logger="erp_coach.dnd")
+    fake_slack.respond_with("dnd.teamInfo", {"ok": False, "error": "missing_scope", "needed": "dnd:read"})
+    fake_slack.users["UFIN2"].dnd = (time.time() - 3600, time.time() + 3600)
+    assert _run_round().sent == 5
+    jobs.tick()
+    assert _dms(fake_slack) == Counter(team["finance"] + team["warehouse"])
+    assert len(fake_slack.calls("dnd.teamInfo")) == 1  # asked once, not on every tick
+    assert [r.getMessage() for r in caplog.records if "dnd:read" in r.getMessage()]

@@ -27,7 +27,7 @@ from knowledge.embedding import Embedder
 from knowledge.index import VectorIndex
 from knowledge.intent import same_kind
 from knowledge.lexical import LexicalIndex, tokenize
-from knowledge.loaders import SUPPORTED_SUFFIXES, Document, LoadError, detect_lang, load_file
+from knowledge.loaders import SAVE_AS, SUPPORTED_SUFFIXES, Document, LoadError, detect_lang, load_file
 from knowledge.ranking import Evidence, SearchTuning, decide
 from knowledge.reasons import Reason
 from knowledge.scope import Scope, in_scope, parse_scope
@@ -845,7 +845,11 @@ class KnowledgeBase:
                     found.extend(Path(folder, name) for name in names if not name.startswith("."))
                 for file in sorted(found):
                     rel = file.relative_to(path)
-                    if not file.is_file() or file.suffix.lower() not in SUPPORTED_SUFFIXES:
+                    suffix = file.suffix.lower()
+                    # "~$手册.docx": the lock file Word and WPS keep beside a document that is open.
+                    if not file.is_file() or suffix not in SUPPORTED_SUFFIXES | SAVE_AS.keys():
+                        continue
+                    if file.name.startswith("~$"):
                         continue
                     if file.stem.lower() in _SKIP_NAMES:
                         report.skipped.append((rel.as_posix(), Reason("describes_folder")))

@@ -23,6 +23,22 @@ from knowledge.screenshots import screenshot_markdown
 MANUAL_SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx"}
 FAQ_SUFFIXES = {".csv", ".yaml", ".yml"}
 SUPPORTED_SUFFIXES = MANUAL_SUFFIXES | FAQ_SUFFIXES
+# Office and WPS formats a manual folder often holds that are not read: each is reported with the format to
+# save it as (Word and WPS can, in one step), rather than passed over as if the folder did not have it.
+SAVE_AS = {
+    ".doc": ".docx",
+    ".wps": ".docx",
+    ".rtf": ".docx",
+    ".odt": ".docx",
+    ".xls": ".csv",
+    ".xlsx": ".csv",
+    ".et": ".csv",
+    ".ods": ".csv",
+    ".ppt": ".pdf",
+    ".pptx": ".pdf",
+    ".dps": ".pdf",
+    ".odp": ".pdf",
+}
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -125,6 +141,8 @@ def load_file(
     left out of a file that is otherwise loaded (a FAQ entry without an answer)."""
     source = path.relative_to(root).as_posix() if path != root else path.name
     suffix = path.suffix.lower()
+    if suffix in SAVE_AS:
+        raise LoadError("save_as_first", suffix=suffix, target=SAVE_AS[suffix])
     if suffix not in SUPPORTED_SUFFIXES:
         if not suffix:
             raise LoadError("no_file_type")

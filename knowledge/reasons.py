@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 REASONS: dict[str, str] = {
     # any file
     "unsupported_type": "unsupported file type {suffix}",
+    "save_as_first": "{suffix} files are not read; save it as {target} and ingest again",
     "no_file_type": "unsupported file type (none)",
     "unreadable_file": "cannot read the file: {detail}",
     "empty": "the file is empty",

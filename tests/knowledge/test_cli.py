@@ -326,3 +326,17 @@ def test_a_word_manual_is_quoted_step_by_step_and_cited_by_its_sections(kb_dir):
     assert (
         "出处：仓库操作手册 › 收货 › 字段说明" in result.output
     )  # the table's own section, not the last one
+
+
+def test_office_files_that_are_not_read_are_listed_with_what_to_save_them_as(kb_dir):
+    (kb_dir / "仓库" / "旧版收货手册.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+    (kb_dir / "仓库" / "常见问题.xlsx").write_bytes(b"PK\x03\x04")
+    (kb_dir / "仓库" / "~$两步收货.docx").write_bytes(b"\x00" * 162)  # Word's lock file: not a manual
+    (kb_dir / "仓库" / "截图.png").write_bytes(b"\x89PNG")  # a screenshot of a manual: no report
+    result = runner.invoke(app, ["ingest", str(kb_dir), "--lang", "zh-CN"])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())  # rich wraps the reason inside its table cell
+    assert "仓库/旧版收货手册.doc" in output and "不读取 .doc 文件；请另存为 .docx 后重新索引" in output
+    assert "仓库/常见问题.xlsx" in output and "请另存为 .csv" in output
+    assert "~$" not in output and "截图.png" not in output
+    assert "已跳过 3 个" in output  # the two above and broken.pdf

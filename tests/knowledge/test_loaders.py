@@ -256,6 +256,7 @@ def test_faq_entries_without_an_answer_are_named_not_dropped_silently(tmp_path):
     [
         ("空白.md", b"  \n", "empty", {}),
         ("笔记.xyz", b"text", "unsupported_type", {"suffix": ".xyz"}),
+        ("旧手册.DOC", b"\xd0\xcf\x11\xe0", "save_as_first", {"suffix": ".doc", "target": ".docx"}),
         ("加密.pdf", encrypted_pdf(), "encrypted_pdf", {}),
         ("损坏.pdf", b"%PDF-1.4 nope", "broken_pdf", None),
         ("草稿.md", "---\ntitle: [报销\n---\n# 报销\n".encode("gbk"), "malformed_front_matter", None),

@@ -76,7 +76,10 @@ class _Numbering:
         return out
 
     def format(self, num_id: str, ilvl: int) -> str:
-        return self.levels.get(num_id, {}).get(ilvl, _DEFAULT).fmt
+        level = self.levels.get(num_id, {}).get(ilvl, _DEFAULT)
+        if level.fmt == "bullet" and not level.text.strip():
+            return "none"  # a bullet of a blank: how pandoc and Word indent a paragraph inside a step
+        return level.fmt
 
     def next(self, num_id: str, ilvl: int) -> str:
         """Count one more item at `ilvl` of list `num_id` (deeper levels start again, as in Word) and

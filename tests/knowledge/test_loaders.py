@@ -315,3 +315,32 @@ def test_word_heading_numbers_are_cited_as_word_shows_them(tmp_path):
         ("第二章 仓库", "2.1 下单"),
         ("第二章 仓库", "2.2 收货"),
     ]
+
+
+def test_a_paragraph_on_a_blank_bullet_inside_steps_stays_with_its_step(tmp_path):
+    """How pandoc (and Word's "no bullet") writes a paragraph indented under a step: a bullet list whose
+    bullet is a blank. The steps go on counting and nobody sees a bullet there."""
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    document = docx.Document()
+    numbering = document.part.numbering_part.element
+    numbering.insert(
+        0,
+        parse_xml(
+            f'<w:abstractNum {nsdecls("w")} w:abstractNumId="60">'
+            '<w:lvl w:ilvl="0"><w:numFmt w:val="bullet"/><w:lvlText w:val=" "/></w:lvl></w:abstractNum>'
+        ),
+    )
+    numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="60"><w:abstractNumId w:val="60"/></w:num>'))
+    document.add_heading("创建销售订单", 1)
+    for text, num_id in (("打开销售应用。", 9), ("客户没有时先新建客户。", 60), ("添加产品并确认。", 9)):
+        paragraph = document.add_paragraph(text)
+        paragraph._p.get_or_add_pPr().append(
+            parse_xml(f'<w:numPr {nsdecls("w")}><w:ilvl w:val="0"/><w:numId w:val="{num_id}"/></w:numPr>')
+        )
+    path = tmp_path / "销售.docx"
+    document.save(path)
+    [doc] = load_file(path, tmp_path)
+    assert doc.sections[-1].text == "1. 打开销售应用。\n   客户没有时先新建客户。\n2. 添加产品并确认。"

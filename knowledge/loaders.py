@@ -21,7 +21,7 @@ from knowledge.reasons import Reason
 from knowledge.screenshots import screenshot_markdown
 
 MANUAL_SUFFIXES = {".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx"}
-FAQ_SUFFIXES = {".csv", ".yaml", ".yml"}
+FAQ_SUFFIXES = {".csv", ".xlsx", ".yaml", ".yml"}
 SUPPORTED_SUFFIXES = MANUAL_SUFFIXES | FAQ_SUFFIXES
 # Office and WPS formats a manual folder often holds that are not read: each is reported with the format to
 # save it as (Word and WPS can, in one step), rather than passed over as if the folder did not have it.
@@ -30,10 +30,9 @@ SAVE_AS = {
     ".wps": ".docx",
     ".rtf": ".docx",
     ".odt": ".docx",
-    ".xls": ".csv",
-    ".xlsx": ".csv",
-    ".et": ".csv",
-    ".ods": ".csv",
+    ".xls": ".xlsx",
+    ".et": ".xlsx",
+    ".ods": ".xlsx",
     ".ppt": ".pdf",
     ".pptx": ".pdf",
     ".dps": ".pdf",
@@ -166,6 +165,8 @@ def load_file(
         docs = [_load_docx(data, source)]
     elif suffix == ".csv":
         docs = _load_faq_rows(_csv_rows(decode_bytes(data)), source, warn)
+    elif suffix == ".xlsx":
+        docs = _load_faq_rows(_xlsx_rows(data), source, warn)
     else:
         docs = _load_faq_yaml(decode_bytes(data), source, warn)
     for doc in docs:
@@ -429,6 +430,59 @@ def _csv_rows(text: str) -> list[dict]:
         return list(csv.DictReader(io.StringIO(text), dialect=dialect))
     except csv.Error as exc:
         raise LoadError("malformed_csv", detail=str(exc)) from None
+
+
+def _xlsx_rows(data: bytes) -> list[dict]:
+    """An Excel FAQ's rows as dicts, by its header row (the first row with anything in it). Every visible
+    sheet whose header names a question and an answer column is read (one sheet per module is common);
+    when none does, the first sheet, so the error names the columns it has."""
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, InvalidFileException) as exc:
+        raise LoadError("broken_xlsx", error=exc.__class__.__name__, detail=str(exc)) from None
+    try:
+        sheets = [_sheet_rows(ws) for ws in book.worksheets if ws.sheet_state == "visible"]
+    finally:
+        book.close()
+
+    def has(header: list[str], key: str) -> bool:
+        return any(h.lower() in _FAQ_KEYS[key] for h in header)
+
+    faq = [rows for header, rows in sheets if has(header, "question") and has(header, "answer")]
+    if faq:
+        return [row for rows in faq for row in rows]
+    return sheets[0][1] if sheets else []
+
+
+def _sheet_rows(ws) -> tuple[list[str], list[dict]]:
+    """(header, rows below it); a row has every header's key, blank where the row is short."""
+    rows = iter(ws.iter_rows(values_only=True))
+    header: list[str] = []
+    for values in rows:
+        if any(_cell(v) for v in values):
+            header = [_cell(v) for v in values]
+            break
+    out = []
+    for values in rows:
+        cells = [_cell(v) for v in values] + [""] * max(0, len(header) - len(values))
+        out.append({h: c for h, c in zip(header, cells, strict=False) if h})
+    return header, out
+
+
+def _cell(value: object) -> str:
+    """A cell as the sheet shows it: 3, not 3.0; a date as 2026-12-01."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat().removesuffix("T00:00:00")
+    return str(value).strip()
 
 
 def _load_faq_yaml(text: str, source: str, warn: Callable[[Reason], None] | None = None) -> list[Document]:

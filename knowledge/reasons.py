@@ -31,6 +31,7 @@ REASONS: dict[str, str] = {
     "broken_pdf": "broken or unreadable PDF ({error}: {detail})",
     "scanned_pdf": "the PDF has no extractable text (scanned images need OCR first)",
     "broken_docx": "broken or unreadable DOCX ({error}: {detail})",
+    "broken_xlsx": "broken or unreadable Excel file ({error}: {detail}); one with a password needs an unprotected copy",
     # FAQ files
     "malformed_csv": "malformed CSV: {detail}",
     "malformed_yaml": "malformed YAML at line {line}: {detail}",

@@ -330,13 +330,28 @@ def test_a_word_manual_is_quoted_step_by_step_and_cited_by_its_sections(kb_dir):
 
 def test_office_files_that_are_not_read_are_listed_with_what_to_save_them_as(kb_dir):
     (kb_dir / "仓库" / "旧版收货手册.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
-    (kb_dir / "仓库" / "常见问题.xlsx").write_bytes(b"PK\x03\x04")
+    (kb_dir / "仓库" / "常见问题.et").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")  # WPS spreadsheet
     (kb_dir / "仓库" / "~$两步收货.docx").write_bytes(b"\x00" * 162)  # Word's lock file: not a manual
     (kb_dir / "仓库" / "截图.png").write_bytes(b"\x89PNG")  # a screenshot of a manual: no report
     result = runner.invoke(app, ["ingest", str(kb_dir), "--lang", "zh-CN"])
     assert result.exit_code == 0, result.output
     output = " ".join(result.output.split())  # rich wraps the reason inside its table cell
     assert "仓库/旧版收货手册.doc" in output and "不读取 .doc 文件；请另存为 .docx 后重新索引" in output
-    assert "仓库/常见问题.xlsx" in output and "请另存为 .csv" in output
+    assert "仓库/常见问题.et" in output and "请另存为 .xlsx" in output
     assert "~$" not in output and "截图.png" not in output
     assert "已跳过 3 个" in output  # the two above and broken.pdf
+
+
+def test_a_faq_kept_in_excel_answers_questions(kb_dir):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["问题", "答案", "角色"])
+    book.active.append(
+        ["报销单被退回了怎么办？", "按退回意见修改后在原单上点“重新提交”，不要新建。", "finance"]
+    )
+    book.save(kb_dir / "财务常见问题.xlsx")
+    result = runner.invoke(app, ["ingest", str(kb_dir)])
+    assert result.exit_code == 0 and "财务常见问题.xlsx" not in result.output  # read, not skipped
+    result = runner.invoke(app, ["ask", "报销单被退回了怎么办", "--role", "finance"])
+    assert "来自常见问题" in result.output and "点“重新提交”，不要新建" in result.output

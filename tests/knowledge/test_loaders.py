@@ -257,6 +257,12 @@ def test_faq_entries_without_an_answer_are_named_not_dropped_silently(tmp_path):
         ("空白.md", b"  \n", "empty", {}),
         ("笔记.xyz", b"text", "unsupported_type", {"suffix": ".xyz"}),
         ("旧手册.DOC", b"\xd0\xcf\x11\xe0", "save_as_first", {"suffix": ".doc", "target": ".docx"}),
+        (
+            "常见问题.xlsx",
+            b"\xd0\xcf\x11\xe0",
+            "broken_xlsx",
+            None,
+        ),  # what a password-protected one looks like
         ("加密.pdf", encrypted_pdf(), "encrypted_pdf", {}),
         ("损坏.pdf", b"%PDF-1.4 nope", "broken_pdf", None),
         ("草稿.md", "---\ntitle: [报销\n---\n# 报销\n".encode("gbk"), "malformed_front_matter", None),
@@ -344,3 +350,51 @@ def test_a_paragraph_on_a_blank_bullet_inside_steps_stays_with_its_step(tmp_path
     document.save(path)
     [doc] = load_file(path, tmp_path)
     assert doc.sections[-1].text == "1. 打开销售应用。\n   客户没有时先新建客户。\n2. 添加产品并确认。"
+
+
+def test_an_excel_faq_is_read_from_every_sheet_that_has_question_and_answer_columns(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    finance = book.active
+    finance.title = "财务"
+    finance.append(["常见问题（2026 版）"])  # a title row above the header is not the header
+    finance.delete_rows(1)
+    finance.append([" 问题 ", "答案", "角色"])
+    finance.append(["报销要在几天内提交？", 30, "finance"])  # a number as Excel shows it, not 30.0
+    finance.append(["发票抬头写什么？", None, "finance"])  # half an entry: left out and reported
+    finance.append([None, None, None])
+    warehouse = book.create_sheet("仓库")
+    warehouse.append(["问题", "答案", "角色", "来源"])
+    warehouse.append(["收货数量不对怎么办？", "按实收数量验证并创建欠单。", "warehouse", "仓库/收货.md"])
+    notes = book.create_sheet("填写说明")
+    notes.append(["说明"])
+    notes.append(["每行一个问题"])
+    hidden = book.create_sheet("草稿")
+    hidden.append(["问题", "答案"])
+    hidden.append(["还没审核的问题？", "草稿答案"])
+    hidden.sheet_state = "hidden"
+    path = tmp_path / "常见问题.xlsx"
+    book.save(path)
+    warnings = []
+    docs = load_file(path, tmp_path, warn=warnings.append)
+    assert [(d.question, d.answer, d.roles, d.cites) for d in docs] == [
+        ("报销要在几天内提交？", "30", ("finance",), None),
+        ("收货数量不对怎么办？", "按实收数量验证并创建欠单。", ("warehouse",), "仓库/收货.md"),
+    ]
+    assert all(d.kind == "faq" and d.lang == "zh" for d in docs)
+    assert [w.code for w in warnings] == ["faq_entry_no_answer"]
+
+
+def test_an_excel_file_without_faq_columns_names_the_columns_it_has(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["字段", "说明"])
+    book.active.append(["实收数量", "仓库实际点到的数量"])
+    path = tmp_path / "字段表.xlsx"
+    book.save(path)
+    with pytest.raises(LoadError) as caught:
+        load_file(path, tmp_path)
+    assert caught.value.code == "faq_no_question_or_answer_column"
+    assert "'字段', '说明'" in caught.value.params["found"]

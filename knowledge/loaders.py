@@ -451,7 +451,7 @@ def _xlsx_rows(data: bytes) -> list[dict]:
         book.close()
 
     def has(header: list[str], key: str) -> bool:
-        return any(h.lower() in _FAQ_KEYS[key] for h in header)
+        return any(_faq_key(h) in _FAQ_KEYS[key] for h in header)
 
     faq = [rows for header, rows in sheets if has(header, "question") and has(header, "answer")]
     if faq:
@@ -501,6 +501,11 @@ def _load_faq_yaml(text: str, source: str, warn: Callable[[Reason], None] | None
     return _load_faq_rows([row for row in data if isinstance(row, dict)], source, warn)
 
 
+def _faq_key(column: object) -> str:
+    """A FAQ file's column name as `_FAQ_KEYS` spells it (" 问题 ", "Question", a BOM before the first)."""
+    return str(column).strip().lower().lstrip("\ufeff")
+
+
 def _load_faq_rows(
     rows: list[dict], source: str, warn: Callable[[Reason], None] | None = None
 ) -> list[Document]:
@@ -511,7 +516,7 @@ def _load_faq_rows(
     for row in rows:
         for k in row:
             if k is not None:
-                keys.setdefault(str(k).strip().lower().lstrip("\ufeff"), k)
+                keys.setdefault(_faq_key(k), k)
 
     def col(name: str) -> str | None:
         return next((keys[k] for k in _FAQ_KEYS[name] if k in keys), None)

@@ -81,9 +81,9 @@ class _Numbering:
             return "none"  # a bullet of a blank: how pandoc and Word indent a paragraph inside a step
         return level.fmt
 
-    def next(self, num_id: str, ilvl: int) -> str:
-        """Count one more item at `ilvl` of list `num_id` (deeper levels start again, as in Word) and
-        return its number as Word renders it (`3.2`, `第三章`)."""
+    def next(self, num_id: str, ilvl: int) -> tuple[int, str]:
+        """Count one more item at `ilvl` of list `num_id` (deeper levels start again, as in Word): its
+        count at that level, and its number as Word renders it (`3.2`, `第三章`)."""
         levels = self.levels.get(num_id, {})
         counts = self.counters.setdefault(num_id, [])
         while len(counts) <= ilvl:
@@ -92,7 +92,7 @@ class _Numbering:
         del counts[ilvl + 1 :]
         level = levels.get(ilvl, _DEFAULT)
         if not level.text:
-            return _number(counts[ilvl], level.fmt)
+            return counts[ilvl], _number(counts[ilvl], level.fmt)
 
         def place(m: re.Match) -> str:
             k = int(m.group(1)) - 1
@@ -100,7 +100,7 @@ class _Numbering:
                 return ""
             return _number(counts[k], "decimal" if level.legal else levels.get(k, _DEFAULT).fmt)
 
-        return re.sub(r"%([1-9])", place, level.text).strip()
+        return counts[ilvl], re.sub(r"%([1-9])", place, level.text).strip()
 
 
 def _level(lvl) -> _Level:
@@ -181,7 +181,7 @@ def docx_markdown(document) -> tuple[str, str]:
             flush_pending(False)
             in_list = None
             number = (
-                numbering.next(num_id, ilvl) if num_id and numbering.format(num_id, ilvl) != "none" else ""
+                numbering.next(num_id, ilvl)[1] if num_id and numbering.format(num_id, ilvl) != "none" else ""
             )
             out.append(f"\n{'#' * min(level + 1, 6)} {f'{number} ' if number else ''}{text}\n")
             continue
@@ -197,8 +197,7 @@ def docx_markdown(document) -> tuple[str, str]:
         if fmt == "bullet":
             out.append(f"{indent}- {text}")
         else:
-            numbering.next(num_id, ilvl)
-            out.append(f"{indent}{numbering.counters[num_id][ilvl]}. {text}")
+            out.append(f"{indent}{numbering.next(num_id, ilvl)[0]}. {text}")
         in_list = num_id
     flush_pending(False)
     return title, "\n".join(out)

@@ -28,6 +28,32 @@ def encrypted_pdf() -> bytes:
     return out.getvalue()
 
 
+def word_list(document, num_id: int, levels: str) -> None:
+    """Add a list definition to a python-docx document's numbering.xml: `levels` is its `<w:lvl>`
+    elements, and `num_id` both its abstractNumId and the numId paragraphs name."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    numbering = document.part.numbering_part.element
+    numbering.insert(
+        0, parse_xml(f'<w:abstractNum {nsdecls("w")} w:abstractNumId="{num_id}">{levels}</w:abstractNum>')
+    )
+    numbering.append(
+        parse_xml(f'<w:num {nsdecls("w")} w:numId="{num_id}"><w:abstractNumId w:val="{num_id}"/></w:num>')
+    )
+
+
+def word_numbered(paragraph, num_id: int, ilvl: int = 0):
+    """Put a paragraph on list `num_id` at level `ilvl`, as Word's numbering button does."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    paragraph._p.get_or_add_pPr().append(
+        parse_xml(f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{ilvl}"/><w:numId w:val="{num_id}"/></w:numPr>')
+    )
+    return paragraph
+
+
 def word_manual() -> bytes:
     """A warehouse manual as Word writes one: a Title, a table of contents, headings (Word's, a Chinese
     `标题 2` style of its own, an outline level), steps numbered with Word's numbering button on "List
@@ -43,13 +69,6 @@ def word_manual() -> bytes:
 
     png = io.BytesIO()
     Image.new("RGB", (8, 8), "white").save(png, "PNG")
-
-    def numbered(paragraph, num_id: int, ilvl: int = 0):
-        paragraph._p.get_or_add_pPr().append(
-            parse_xml(
-                f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{ilvl}"/><w:numId w:val="{num_id}"/></w:numPr>'
-            )
-        )
 
     def picture(document, alt: str, link: str | None = None):
         paragraph = document.add_paragraph()
@@ -68,12 +87,12 @@ def word_manual() -> bytes:
     document.add_heading("收货", level=1)
     document.add_paragraph("到货后按以下步骤验证收货单。")
     steps = ["打开库存应用，点击“收货”。", "填写实收数量。", "点击“验证”。"]
-    numbered(document.add_paragraph(steps[0], style="List Paragraph"), 9)
+    word_numbered(document.add_paragraph(steps[0], style="List Paragraph"), 9)
     picture(document, "收货界面")
-    numbered(document.add_paragraph(steps[1], style="List Paragraph"), 9)
+    word_numbered(document.add_paragraph(steps[1], style="List Paragraph"), 9)
     picture(document, "A screenshot of a computer\n\nDescription automatically generated")
-    numbered(document.add_paragraph(steps[2], style="List Paragraph"), 9)
-    numbered(document.add_paragraph("有批次的货物先检查批次号。", style="List Paragraph"), 4, ilvl=1)
+    word_numbered(document.add_paragraph(steps[2], style="List Paragraph"), 9)
+    word_numbered(document.add_paragraph("有批次的货物先检查批次号。", style="List Paragraph"), 4, ilvl=1)
     document.add_paragraph("字段说明", style=document.styles.add_style("标题 2", WD_STYLE_TYPE.PARAGRAPH))
     table = document.add_table(rows=2, cols=2)
     for (row, col), text in {

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from knowledge.loaders import LoadError, decode_bytes, load_file, roles_for_path
-from tests.knowledge.pages import encrypted_pdf, word_manual
+from tests.knowledge.pages import encrypted_pdf, word_list, word_manual, word_numbered
 
 
 def _minimal_pdf(text: str) -> bytes:
@@ -287,29 +287,17 @@ def test_a_refused_file_says_why_with_a_code_and_plain_params(tmp_path, name, da
 def test_word_heading_numbers_are_cited_as_word_shows_them(tmp_path):
     """Chapters 第一章, sections 1.1 (a multi-level list on the headings, Arabic from level 2 on)."""
     import docx
-    from docx.oxml import parse_xml
-    from docx.oxml.ns import nsdecls
 
     document = docx.Document()
-    numbering = document.part.numbering_part.element
-    numbering.insert(
-        0,
-        parse_xml(
-            f'<w:abstractNum {nsdecls("w")} w:abstractNumId="50">'
-            '<w:lvl w:ilvl="0"><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="第%1章"/></w:lvl>'
-            '<w:lvl w:ilvl="1"><w:numFmt w:val="decimal"/><w:lvlText w:val="%1.%2"/><w:isLgl/></w:lvl>'
-            "</w:abstractNum>"
-        ),
+    word_list(
+        document,
+        50,
+        '<w:lvl w:ilvl="0"><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="第%1章"/></w:lvl>'
+        '<w:lvl w:ilvl="1"><w:numFmt w:val="decimal"/><w:lvlText w:val="%1.%2"/><w:isLgl/></w:lvl>',
     )
-    numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="50"><w:abstractNumId w:val="50"/></w:num>'))
     for chapter in ("采购", "仓库"):
         for level, text in ((1, chapter), (2, "下单"), (2, "收货")):
-            heading = document.add_heading(text, level)
-            heading._p.get_or_add_pPr().append(
-                parse_xml(
-                    f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{level - 1}"/><w:numId w:val="50"/></w:numPr>'
-                )
-            )
+            word_numbered(document.add_heading(text, level), 50, level - 1)
             if level == 2:
                 document.add_paragraph(f"{chapter}{text}的说明。")
     path = tmp_path / "手册.docx"
@@ -327,25 +315,12 @@ def test_a_paragraph_on_a_blank_bullet_inside_steps_stays_with_its_step(tmp_path
     """How pandoc (and Word's "no bullet") writes a paragraph indented under a step: a bullet list whose
     bullet is a blank. The steps go on counting and nobody sees a bullet there."""
     import docx
-    from docx.oxml import parse_xml
-    from docx.oxml.ns import nsdecls
 
     document = docx.Document()
-    numbering = document.part.numbering_part.element
-    numbering.insert(
-        0,
-        parse_xml(
-            f'<w:abstractNum {nsdecls("w")} w:abstractNumId="60">'
-            '<w:lvl w:ilvl="0"><w:numFmt w:val="bullet"/><w:lvlText w:val=" "/></w:lvl></w:abstractNum>'
-        ),
-    )
-    numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="60"><w:abstractNumId w:val="60"/></w:num>'))
+    word_list(document, 60, '<w:lvl w:ilvl="0"><w:numFmt w:val="bullet"/><w:lvlText w:val=" "/></w:lvl>')
     document.add_heading("创建销售订单", 1)
     for text, num_id in (("打开销售应用。", 9), ("客户没有时先新建客户。", 60), ("添加产品并确认。", 9)):
-        paragraph = document.add_paragraph(text)
-        paragraph._p.get_or_add_pPr().append(
-            parse_xml(f'<w:numPr {nsdecls("w")}><w:ilvl w:val="0"/><w:numId w:val="{num_id}"/></w:numPr>')
-        )
+        word_numbered(document.add_paragraph(text), num_id)
     path = tmp_path / "销售.docx"
     document.save(path)
     [doc] = load_file(path, tmp_path)

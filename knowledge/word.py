@@ -4,7 +4,9 @@ Manuals written in Word rarely use the "List Number" style: Word's numbering but
 reference (`w:numPr`) on a "List Paragraph" or a plain paragraph, and a picture of the screen often sits in
 its own paragraph between two steps. Headings are what Word's navigation pane shows: a heading style
 (`Heading 2`, or `标题 2` as WPS and a Chinese Word name it) or an outline level. Tables stay where
-they stand, so a table of fields is cited under the section it explains.
+they stand, so a table of fields is cited under the section it explains. A text box (a callout such as
+"注意：过账后不能修改") floats beside the paragraph it is anchored to, often a heading or a step: its lines
+follow that paragraph rather than join its text.
 """
 
 from __future__ import annotations
@@ -28,10 +30,16 @@ _AUTO_ALT = re.compile(r"automatically generated|已自动生成|自动生成的
 _CHINESE_DIGITS = "零一二三四五六七八九"
 
 _W_P, _W_TBL, _W_SDT = qn("w:p"), qn("w:tbl"), qn("w:sdt")
-_SKIPPED_INLINE = {qn(t) for t in ("w:pPr", "w:rPr", "w:del", "w:moveFrom", "w:instrText", "w:delText")}
+# Word writes a text box twice, as a drawing (mc:Choice) and in VML for Word 2007 (mc:Fallback): read once.
+_MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+_SKIPPED_INLINE = {qn(t) for t in ("w:pPr", "w:rPr", "w:del", "w:moveFrom", "w:instrText", "w:delText")} | {
+    _MC_FALLBACK
+}
 _BREAKS = {qn(t) for t in ("w:tab", "w:br", "w:cr", "w:ptab")}
 _VML = "{urn:schemas-microsoft-com:vml}"
 _PICTURES = {qn("w:drawing"), qn("w:pict"), qn("w:object")}
+_TEXT_BOX = qn("w:txbxContent")
+_PICTURE_DATA = (qn("a:blip"), f"{_VML}imagedata")
 
 
 class _Level(NamedTuple):
@@ -159,22 +167,15 @@ def docx_markdown(document) -> tuple[str, str]:
             out.append(f"   {text}" if continued else f"\n{text}\n")
         pending.clear()
 
-    for block in _blocks(document.element.body):
-        if block.tag == _W_TBL:
-            flush_pending(False)
-            in_list = None
-            out.append("\n" + "\n".join(_table_rows(block, rels)) + "\n")
-            continue
-        text = " ".join(_inline(block, rels).split())
-        if not text:
-            continue
+    def paragraph(block, text: str) -> None:
+        nonlocal title, in_list
         style = _style(document, block)
         name = (style.name or "").strip() if style is not None else ""
         if _TOC_STYLE.match(name):
-            continue
+            return
         if name.lower() in _TITLE_STYLES:
             title = title or text
-            continue
+            return
         num_id, ilvl = _num_pr(block, style)
         level = _heading_level(block, style)
         if level:
@@ -184,14 +185,14 @@ def docx_markdown(document) -> tuple[str, str]:
                 numbering.next(num_id, ilvl)[1] if num_id and numbering.format(num_id, ilvl) != "none" else ""
             )
             out.append(f"\n{'#' * min(level + 1, 6)} {f'{number} ' if number else ''}{text}\n")
-            continue
+            return
         fmt = numbering.format(num_id, ilvl) if num_id else "none"
         if fmt == "none":
             if in_list is not None:
                 pending.append(text)  # a screenshot or a note between two steps belongs to the step
             else:
                 out.append(f"\n{text}\n")
-            continue
+            return
         flush_pending(continued=in_list == num_id)
         indent = "   " * ilvl
         if fmt == "bullet":
@@ -199,6 +200,22 @@ def docx_markdown(document) -> tuple[str, str]:
         else:
             out.append(f"{indent}{numbering.next(num_id, ilvl)[0]}. {text}")
         in_list = num_id
+
+    for block in _blocks(document.element.body):
+        if block.tag == _W_TBL:
+            flush_pending(False)
+            in_list = None
+            out.append("\n" + "\n".join(_table_rows(block, rels)) + "\n")
+            continue
+        boxes: list[str] = []
+        text = " ".join(_inline(block, rels, boxes).split())
+        if text:
+            paragraph(block, text)
+        for line in boxes:  # kept with a step like a screenshot; after a heading, the section's first lines
+            if in_list is not None:
+                pending.append(line)
+            else:
+                out.append(f"\n{line}\n")
     flush_pending(False)
     return title, "\n".join(out)
 
@@ -259,8 +276,9 @@ def _heading_level(p, style) -> int:
     return outline + 1 if 0 <= outline < 9 else 0  # 9: body text
 
 
-def _inline(el, rels) -> str:
-    """A paragraph's text in order, pictures as Markdown screenshots; deleted text and field codes left out."""
+def _inline(el, rels, boxes: list[str] | None = None) -> str:
+    """A paragraph's text in order, pictures as Markdown screenshots; deleted text and field codes left out.
+    The lines of its text boxes go to `boxes`, or inline where there is no paragraph to follow (a table cell)."""
     parts: list[str] = []
     for child in el:
         if child.tag == qn("w:t"):
@@ -268,10 +286,46 @@ def _inline(el, rels) -> str:
         elif child.tag in _BREAKS:
             parts.append(" ")
         elif child.tag in _PICTURES:
-            parts.append(_picture(child, rels))
+            lines = [line for box in _outermost(child, _TEXT_BOX) for line in _box_lines(box, rels)]
+            if boxes is None:
+                parts.append(f" {' '.join(lines)} " if lines else "")
+            else:
+                boxes.extend(lines)
+            if not lines or any(not _within(n, _TEXT_BOX, child) for n in child.iter(*_PICTURE_DATA)):
+                parts.append(_picture(child, rels))
         elif child.tag not in _SKIPPED_INLINE:
-            parts.append(_inline(child, rels))
+            parts.append(_inline(child, rels, boxes))
     return "".join(parts)
+
+
+def _box_lines(box, rels):
+    """A text box's paragraphs (and table rows, and the boxes inside it), one line each."""
+    for block in _blocks(box):
+        if block.tag == _W_TBL:
+            yield from _table_rows(block, rels)
+            continue
+        inner: list[str] = []
+        if text := " ".join(_inline(block, rels, inner).split()):
+            yield text
+        yield from inner
+
+
+def _outermost(el, tag):
+    """The `tag` elements under `el` that are not inside another one."""
+    for child in el:
+        if child.tag == tag:
+            yield child
+        else:
+            yield from _outermost(child, tag)
+
+
+def _within(node, tag, top) -> bool:
+    node = node.getparent()
+    while node is not None and node is not top:
+        if node.tag == tag:
+            return True
+        node = node.getparent()
+    return False
 
 
 def _picture(el, rels) -> str:
@@ -300,7 +354,9 @@ def _table_rows(tbl, rels) -> list[str]:
             continue  # a nested table's rows are read with its cell
         cells = []
         for tc in tr.findall(qn("w:tc")):
-            text = " ".join(" ".join(_inline(p, rels).split()) for p in tc.iter(_W_P))
+            text = " ".join(
+                " ".join(_inline(p, rels).split()) for p in tc.iter(_W_P) if not _within(p, _TEXT_BOX, tc)
+            )
             if text.strip():
                 cells.append(text.strip())
         if cells:

@@ -109,3 +109,28 @@ def word_manual() -> bytes:
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def word_text_box(paragraph, *lines: str):
+    """Anchor a floating text box with these lines to a paragraph, as Word writes one: a drawing for
+    Word 2010 on, and the same box again in VML for Word 2007."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    body = "".join(f"<w:p><w:r><w:t>{line}</w:t></w:r></w:p>" for line in lines)
+    wps = "http://schemas.microsoft.com/office/word/2010/wordprocessingShape"
+    paragraph._p.append(
+        parse_xml(
+            f'<w:r {nsdecls("w", "wp", "a")} xmlns:wps="{wps}" xmlns:v="urn:schemas-microsoft-com:vml"'
+            ' xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006">'
+            '<mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wp:anchor>'
+            '<wp:docPr id="90" name="Text Box 1"/>'
+            f'<a:graphic><a:graphicData uri="{wps}"><wps:wsp><wps:cNvSpPr txBox="1"/>'
+            f"<wps:txbx><w:txbxContent>{body}</w:txbxContent></wps:txbx><wps:bodyPr/></wps:wsp>"
+            "</a:graphicData></a:graphic></wp:anchor></w:drawing></mc:Choice>"
+            '<mc:Fallback><w:pict><v:shape id="Text Box 1"><v:textbox>'
+            f"<w:txbxContent>{body}</w:txbxContent></v:textbox></v:shape></w:pict></mc:Fallback>"
+            "</mc:AlternateContent></w:r>"
+        )
+    )
+    return paragraph

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from knowledge.loaders import LoadError, decode_bytes, load_file, roles_for_path
-from tests.knowledge.pages import encrypted_pdf, word_list, word_manual, word_numbered
+from tests.knowledge.pages import encrypted_pdf, word_list, word_manual, word_numbered, word_text_box
 
 
 def _minimal_pdf(text: str) -> bytes:
@@ -325,6 +325,31 @@ def test_a_paragraph_on_a_blank_bullet_inside_steps_stays_with_its_step(tmp_path
     document.save(path)
     [doc] = load_file(path, tmp_path)
     assert doc.sections[-1].text == "1. 打开销售应用。\n   客户没有时先新建客户。\n2. 添加产品并确认。"
+
+
+def test_a_word_text_box_is_read_once_after_the_paragraph_it_is_anchored_to(tmp_path):
+    """Callouts ("注意…") sit in floating text boxes anchored to a heading or a step; Word writes each twice
+    (a drawing and its VML fallback). Their lines follow the paragraph, so a heading stays a heading."""
+    import docx
+
+    document = docx.Document()
+    word_text_box(document.add_heading("过账", 1), "注意", "过账后凭证不能修改。")
+    word_numbered(document.add_paragraph("打开凭证。"), 9)
+    word_text_box(word_numbered(document.add_paragraph("点击“过账”。"), 9), "提示：可批量过账。")
+    word_numbered(document.add_paragraph("核对余额。"), 9)
+    word_text_box(document.add_paragraph(), "过账有误时联系财务主管。")  # a box anchored to an empty line
+    cell = document.add_table(rows=1, cols=2).rows[0].cells
+    cell[0].text = "凭证号"
+    word_text_box(cell[1].paragraphs[0], "系统自动生成")
+    path = tmp_path / "总账.docx"
+    document.save(path)
+    [doc] = load_file(path, tmp_path)
+    [section] = doc.sections
+    assert section.heading_path[-1] == "过账"
+    assert section.text == (
+        "注意\n\n\n过账后凭证不能修改。\n\n1. 打开凭证。\n2. 点击“过账”。\n   提示：可批量过账。\n3. 核对余额。"
+        "\n\n过账有误时联系财务主管。\n\n\n凭证号 | 系统自动生成"
+    )
 
 
 def test_an_excel_faq_is_read_from_every_sheet_that_has_question_and_answer_columns(tmp_path):

@@ -27,7 +27,15 @@ from knowledge.embedding import Embedder
 from knowledge.index import VectorIndex
 from knowledge.intent import same_kind
 from knowledge.lexical import LexicalIndex, tokenize
-from knowledge.loaders import SAVE_AS, SUPPORTED_SUFFIXES, Document, LoadError, detect_lang, load_file
+from knowledge.loaders import (
+    SAVE_AS,
+    SUPPORTED_SUFFIXES,
+    Document,
+    LoadError,
+    detect_lang,
+    load_file,
+    reader_signature,
+)
 from knowledge.ranking import Evidence, SearchTuning, decide
 from knowledge.reasons import Reason
 from knowledge.scope import Scope, in_scope, parse_scope
@@ -219,7 +227,7 @@ class KnowledgeBase:
                     unreadable = Reason("unreadable_file", {"detail": str(exc.strerror or exc)})
                     skip(path, root, unreadable, withdraw=False)
                     continue
-                digest = hashlib.sha256(data + role_sig.encode()).hexdigest()
+                digest = hashlib.sha256(data + (role_sig + reader_signature(path)).encode()).hexdigest()
                 entry = self._files.get(key)
                 if entry is not None and entry["hash"] == digest:
                     report.files_unchanged += 1

@@ -134,3 +134,37 @@ def word_text_box(paragraph, *lines: str):
         )
     )
     return paragraph
+
+
+def pdf_manual(pages: list[list[str]], bookmarks: list[tuple[int, str, int]] = (), title: str = "") -> bytes:
+    """A PDF with these lines on its pages in a Chinese font, as Word or WPS exports one (each line its own
+    run of text), and bookmarks (depth, heading, 0-based page)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pylopdf_fonts_zh_cn
+    from matplotlib import font_manager
+    from matplotlib import pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+    from pypdf import PdfReader, PdfWriter
+
+    font = pylopdf_fonts_zh_cn.sans_path()
+    font_manager.fontManager.addfont(font)
+    family = font_manager.FontProperties(fname=font).get_name()
+    drawn = io.BytesIO()
+    with matplotlib.rc_context({"pdf.fonttype": 42}), PdfPages(drawn, metadata={"Title": title}) as pdf:
+        for lines in pages:
+            figure = plt.figure(figsize=(8.27, 11.69))
+            for i, line in enumerate(lines):
+                figure.text(0.08, 0.95 - i * 0.035, line, fontfamily=family, fontsize=10)
+            pdf.savefig(figure)
+            plt.close(figure)
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(drawn.getvalue())))
+    parents: dict[int, object] = {}
+    for depth, heading, page in bookmarks:
+        parents[depth] = writer.add_outline_item(
+            title=heading, page_number=page, parent=parents.get(depth - 1)
+        )
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

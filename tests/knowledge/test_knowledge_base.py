@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from knowledge import loaders
 from knowledge.answers import compose
 from knowledge.base import KnowledgeBase, KnowledgeConfig, with_tuning
-from tests.knowledge.pages import write_pages
+from tests.knowledge.pages import pdf_manual, write_pages
 
 PAGES = {
     "manuals/warehouse/two-step-receipt.md": """\
@@ -142,6 +143,22 @@ def test_reingest_unchanged_does_no_embedding_work_and_survives_restart(
         reopened.search("how do I issue a credit note", role="finance").best.page
         == "manuals/finance/credit-notes.md"
     )
+
+
+def test_files_of_a_format_read_better_since_are_read_again_without_a_reset(kb, tmp_path, monkeypatch):
+    """An index an earlier release made, when a PDF was read page by page: after the upgrade the next ingest
+    reads the PDF again, now by its bookmarks, and leaves the unchanged Markdown page alone."""
+    root = write_pages(tmp_path / "kb", {"仓库/盘点.md": "# 库存盘点\n\n每月最后一天盘点货架。\n"})
+    pages = [["第二章 退货", "退货前先联系采购员，确认退货原因和数量。"]]
+    (root / "仓库" / "退货.pdf").write_bytes(pdf_manual(pages, [(0, "第二章 退货", 0)], title="仓库手册"))
+    monkeypatch.setitem(loaders.READER_VERSIONS, ".pdf", 1)  # the release before PDF bookmarks were read
+    kb.ingest([root])
+    monkeypatch.undo()
+    report = kb.ingest([root])
+    assert (report.files_indexed, report.files_unchanged) == (1, 1)
+    assert kb.ingest([root]).files_unchanged == 2  # read once, then unchanged again
+    best = kb.search("退货前要联系谁？").best
+    assert (best.source, best.heading_path) == ("仓库/退货.pdf", ("仓库手册", "第二章 退货"))
 
 
 def test_changed_file_is_replaced(kb, corpus, embedder):

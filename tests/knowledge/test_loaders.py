@@ -7,7 +7,14 @@ import io
 import pytest
 
 from knowledge.loaders import LoadError, decode_bytes, load_file, roles_for_path
-from tests.knowledge.pages import encrypted_pdf, word_list, word_manual, word_numbered, word_text_box
+from tests.knowledge.pages import (
+    encrypted_pdf,
+    pdf_manual,
+    word_list,
+    word_manual,
+    word_numbered,
+    word_text_box,
+)
 
 
 def _minimal_pdf(text: str) -> bytes:
@@ -83,6 +90,77 @@ def test_pdf_text_is_extracted(tmp_path):
     path.write_bytes(_minimal_pdf("Post the vendor bill before paying it"))
     [doc] = load_file(path, tmp_path)
     assert "vendor bill" in doc.sections[0].text
+
+
+# A warehouse manual exported from Word: a running header and footer on every page, a table of contents,
+# and a step the page wrapped ("…填写实收" / "数量。").
+_PDF_PAGES = [
+    ["仓库操作手册 V2.0", "目录", "第一章 收货 ........................ 2", "1.1 验证收货 ................ 2",
+     "第二章 退货 ........................ 3", "第 1 页 共 3 页"],
+    ["仓库操作手册 V2.0", "第一章 收货", "到货后按以下步骤验证收货单。", "1.1 验证收货",
+     "1. 打开库存应用，点击“收货”按钮，在弹出的窗口中找到对应的采购订单并填写实收", "数量。",
+     "2. 点击“验证”。", "第 2 页 共 3 页"],
+    ["仓库操作手册 V2.0", "第二章 退货", "退货前先联系采购员，确认退货原因和数量后，在库存应用中打开原收货单并点",
+     "击“退货”。", "第 3 页 共 3 页"],
+]  # fmt: skip
+
+
+def test_a_pdf_manual_is_cited_by_its_bookmarks_with_its_wrapped_steps_whole(tmp_path):
+    bookmarks = [(0, "第一章 收货", 1), (1, "1.1 验证收货", 1), (0, "第二章 退货", 2)]
+    path = tmp_path / "仓库" / "仓库操作手册.pdf"
+    path.parent.mkdir()
+    path.write_bytes(pdf_manual(_PDF_PAGES, bookmarks, title="仓库操作手册"))
+    [doc] = load_file(path, tmp_path)
+    assert (doc.title, doc.lang) == ("仓库操作手册", "zh")
+    # No header, footer or table of contents in any quote: the bookmarks give the sections.
+    assert [(s.heading_path, s.text) for s in doc.sections] == [
+        (("仓库操作手册", "第一章 收货"), "到货后按以下步骤验证收货单。"),
+        (
+            ("仓库操作手册", "第一章 收货", "1.1 验证收货"),
+            "1. 打开库存应用，点击“收货”按钮，在弹出的窗口中找到对应的采购订单并填写实收数量。\n2. 点击“验证”。",
+        ),
+        (
+            ("仓库操作手册", "第二章 退货"),
+            "退货前先联系采购员，确认退货原因和数量后，在库存应用中打开原收货单并点击“退货”。",
+        ),
+    ]
+
+
+def test_a_pdf_without_bookmarks_is_cited_by_page(tmp_path):
+    path = tmp_path / "收货.pdf"
+    path.write_bytes(pdf_manual(_PDF_PAGES))
+    [doc] = load_file(path, tmp_path)
+    assert [s.heading_path for s in doc.sections] == [
+        ("收货", "p. 2"),
+        ("收货", "p. 3"),
+    ]  # p. 1: contents only
+    assert doc.sections[0].text == (
+        "第一章 收货\n到货后按以下步骤验证收货单。\n1.1 验证收货\n"
+        "1. 打开库存应用，点击“收货”按钮，在弹出的窗口中找到对应的采购订单并填写实收数量。\n2. 点击“验证”。"
+    )
+
+
+def test_chinese_pdf_text_drawn_one_character_at_a_time_is_searched_as_words(tmp_path):
+    path = tmp_path / "报销.pdf"
+    path.write_bytes(pdf_manual([["报 销 单 需 在 30 天 内 提 交 ， 附 上 发 票 。"]]))
+    [doc] = load_file(path, tmp_path)
+    assert doc.sections[0].text == "报销单需在 30 天内提交，附上发票。"
+
+
+def test_an_english_line_the_pdf_page_wrapped_is_joined_with_a_space(tmp_path):
+    path = tmp_path / "purchase.pdf"
+    lines = [
+        "Open the Purchase app, select the request for quotation and click Confirm",
+        "Order to turn it into a purchase order.",
+        "Then send it to the vendor.",
+    ]
+    path.write_bytes(pdf_manual([lines]))
+    [doc] = load_file(path, tmp_path)
+    assert doc.lang == "en"
+    assert doc.sections[0].text == (
+        "Open the Purchase app, select the request for quotation and click Confirm Order to turn it into a"
+        " purchase order.\nThen send it to the vendor."
+    )
 
 
 def test_docx_headings_and_numbered_steps(tmp_path):

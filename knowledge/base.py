@@ -37,7 +37,7 @@ from knowledge.loaders import (
     reader_signature,
 )
 from knowledge.ranking import Evidence, SearchTuning, decide
-from knowledge.reasons import Reason
+from knowledge.reasons import Reason, Why
 from knowledge.scope import Scope, in_scope, parse_scope
 from knowledge.synonyms import SynonymMatch, SynonymsError, Thesaurus
 from knowledge.types import Hit, IngestReport, SearchResult
@@ -327,16 +327,12 @@ class KnowledgeBase:
         role = role.lower() if role else None
         scope = parse_scope(scope or ())
         if not question or not self._passages:
-            reason = "abstained: empty question" if not question else "abstained: the knowledge base is empty"
-            return SearchResult(
-                question, role, qlang, False, [], reason, (time.perf_counter() - started) * 1000
-            )
+            why = Why(False, "no_question" if not question else "empty_knowledge_base")
+            return SearchResult(question, role, qlang, False, [], why, (time.perf_counter() - started) * 1000)
         view = self._scope_view(scope) if scope else None
         if view is not None and not view.pids:
-            reason = f"abstained: no indexed page in scope {', '.join(scope)}"
-            return SearchResult(
-                question, role, qlang, False, [], reason, (time.perf_counter() - started) * 1000
-            )
+            why = Why(False, "nothing_in_scope", {"scope": ", ".join(scope)})
+            return SearchResult(question, role, qlang, False, [], why, (time.perf_counter() - started) * 1000)
         # A Chinese question also searches with the English words of the ERP terms it names: the model is
         # English and many pages exist only in English.
         expand = qlang == "zh" and tuning.crosslingual and tuning.mode == "hybrid"
@@ -376,15 +372,18 @@ class KnowledgeBase:
             hits, evidence = self._rank(
                 question, vec, qlang, role, rendering, lexical_results, synonyms, view
             )
-        nothing = "abstained: nothing matched" + (f" in scope {', '.join(scope)}" if scope else "")
-        answered, reason = decide(evidence, tuning) if hits else (False, nothing)
+        if hits:
+            why = decide(evidence, tuning)
+        else:
+            why = Why(False, "nothing_matched_in_scope", {"scope": ", ".join(scope)}) if scope else None
+            why = why or Why(False, "nothing_matched")
         return SearchResult(
             question=question,
             role=role,
             lang=qlang,
-            answered=answered,
+            answered=why.answered,
             hits=hits,
-            reason=reason,
+            why=why,
             latency_ms=(time.perf_counter() - started) * 1000,
         )
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from knowledge.reasons import Why
+
 
 @dataclass(frozen=True)
 class SearchTuning:
@@ -95,36 +97,42 @@ class Evidence:
     rendered: bool = False  # a Chinese question with an English glossary rendering (dense_top is its)
 
 
-def decide(ev: Evidence, tuning: SearchTuning) -> tuple[bool, str]:
-    """Answer or abstain, with the reason in plain words."""
+def decide(ev: Evidence, tuning: SearchTuning) -> Why:
+    """Answer or abstain, with the figures that decided it."""
     if ev.lang == "zh" and tuning.mode == "hybrid":
         similarity = ev.dense_top if ev.rendered else 0.0
         evidence = ev.page_coverage + tuning.zh_rendering_weight * similarity
         ok = evidence >= tuning.min_evidence_zh
-        why = (
-            f"evidence {evidence:.2f} = term coverage {ev.page_coverage:.0%} + {tuning.zh_rendering_weight} x "
-            + (
-                f"similarity of its ERP terms in English {similarity:.2f}"
-                if ev.rendered
-                else "0 (it names no ERP term the glossary knows)"
-            )
-            + f" (need {tuning.min_evidence_zh:.2f})"
-        )
-    elif tuning.mode == "lexical":
+        params = {
+            "evidence": f"{evidence:.2f}",
+            "coverage": f"{ev.page_coverage:.0%}",
+            "weight": f"{tuning.zh_rendering_weight}",
+            "need": f"{tuning.min_evidence_zh:.2f}",
+        }
+        if ev.rendered:
+            return Why(ok, "zh_evidence", {**params, "similarity": f"{similarity:.2f}"})
+        return Why(ok, "zh_evidence_no_term", params)
+    if tuning.mode == "lexical":
         need = tuning.min_coverage_lexical_zh if ev.lang == "zh" else tuning.min_coverage_lexical_en
         ok = ev.page_coverage >= need
-        why = f"the best pages cover {ev.page_coverage:.0%} of the question's terms (need {need:.0%})"
-    elif tuning.mode == "dense":
+        return Why(ok, "lexical_coverage", {"coverage": f"{ev.page_coverage:.0%}", "need": f"{need:.0%}"})
+    if tuning.mode == "dense":
         ok = ev.dense_top >= tuning.min_dense_only
-        why = f"best similarity {ev.dense_top:.2f} (need {tuning.min_dense_only:.2f})"
-    else:
-        bonus = tuning.agreement_bonus if ev.agree else 0.0
-        evidence = ev.dense_top + tuning.en_coverage_weight * ev.page_coverage + bonus
-        ok = evidence >= tuning.min_evidence_en
-        why = (
-            f"evidence {evidence:.2f} = similarity {ev.dense_top:.2f} + {tuning.en_coverage_weight} x "
-            f"term coverage {ev.page_coverage:.0%}"
-            + (f" + {bonus} (both sides rank this page first)" if ev.agree else "")
-            + f" (need {tuning.min_evidence_en:.2f})"
+        return Why(
+            ok,
+            "dense_similarity",
+            {"similarity": f"{ev.dense_top:.2f}", "need": f"{tuning.min_dense_only:.2f}"},
         )
-    return ok, ("answered: " if ok else "abstained: ") + why
+    bonus = tuning.agreement_bonus if ev.agree else 0.0
+    evidence = ev.dense_top + tuning.en_coverage_weight * ev.page_coverage + bonus
+    params = {
+        "evidence": f"{evidence:.2f}",
+        "similarity": f"{ev.dense_top:.2f}",
+        "weight": f"{tuning.en_coverage_weight}",
+        "coverage": f"{ev.page_coverage:.0%}",
+        "need": f"{tuning.min_evidence_en:.2f}",
+    }
+    ok = evidence >= tuning.min_evidence_en
+    if ev.agree:
+        return Why(ok, "en_evidence_agree", {**params, "bonus": f"{bonus}"})
+    return Why(ok, "en_evidence", params)

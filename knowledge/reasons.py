@@ -1,8 +1,9 @@
-"""Why ingestion skipped a file or folder, or left part of a file out: a stable code and plain values.
+"""Why ingestion skipped a file or folder, or left part of a file out (`Reason`), and why a search answered
+or abstained (`Why`): a stable code and plain values.
 
 `REASONS` holds the English text of every code, with `{params}`; `str(reason)` fills it in (logs,
 English output). Whoever shows a reason in another language looks it up by its code with the same params
-(the CLI: `cli.skip.<code>`); a code it does not know yet is shown in English. Codes are a contract:
+(the CLI: `cli.skip.<code>`, and `cli.why.<code>` for `WHY`); a code it does not know yet is shown in English. Codes are a contract:
 rename one only together with its catalog entries.
 """
 
@@ -94,3 +95,49 @@ class Reason:
     def __str__(self) -> str:
         text = REASONS[self.code].format(**self.params)
         return f"{text}; {REASONS[self.note]}" if self.note else text
+
+
+# Why a search answered or abstained. Its values come formatted ("0.52", "45%"), so every language shows
+# the same figures.
+WHY: dict[str, str] = {
+    "no_question": "empty question",
+    "empty_knowledge_base": "the knowledge base is empty",
+    "nothing_in_scope": "no indexed page in scope {scope}",
+    "nothing_matched": "nothing matched",
+    "nothing_matched_in_scope": "nothing matched in scope {scope}",
+    "zh_evidence": (
+        "evidence {evidence} = term coverage {coverage} + {weight} x similarity of its ERP terms in English"
+        " {similarity} (need {need})"
+    ),
+    "zh_evidence_no_term": (
+        "evidence {evidence} = term coverage {coverage} + {weight} x 0 (it names no ERP term the glossary"
+        " knows) (need {need})"
+    ),
+    "lexical_coverage": "the best pages cover {coverage} of the question's terms (need {need})",
+    "dense_similarity": "best similarity {similarity} (need {need})",
+    "en_evidence": "evidence {evidence} = similarity {similarity} + {weight} x term coverage {coverage} (need {need})",
+    "en_evidence_agree": (
+        "evidence {evidence} = similarity {similarity} + {weight} x term coverage {coverage} + {bonus} (both"
+        " sides rank this page first) (need {need})"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Why:
+    """Why a search answered or abstained: `code` from `WHY` and the values its text names."""
+
+    answered: bool
+    code: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.code not in WHY:
+            raise ValueError(f"unknown search decision code {self.code!r}")
+        if set(self.params) != template_fields(WHY[self.code]):
+            raise ValueError(
+                f"search decision {self.code!r} takes params {sorted(template_fields(WHY[self.code]))}"
+            )
+
+    def __str__(self) -> str:
+        return ("answered: " if self.answered else "abstained: ") + WHY[self.code].format(**self.params)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from knowledge.reasons import Reason
+from knowledge.reasons import Reason, Why
 
 HEADING_SEPARATOR = " › "
 
@@ -47,8 +47,13 @@ class SearchResult:
     lang: str  # detected (or given) question language: "zh" | "en"
     answered: bool  # False = abstained: nothing matched well enough to quote
     hits: list[Hit]  # best first, one per distinct source where possible
-    reason: str = ""  # why it answered or abstained, for --explain and logs
+    why: Why | None = None  # why it answered or abstained: --explain says it in the CLI's language
     latency_ms: float = 0.0
+
+    @property
+    def reason(self) -> str:
+        """Why it answered or abstained, in English (logs, --json)."""
+        return str(self.why) if self.why else ""
 
     @property
     def best(self) -> Hit | None:

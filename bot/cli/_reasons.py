@@ -1,11 +1,12 @@
-"""Why ingestion skipped a file, in the CLI's language: `cli.skip.<code>` filled with the reason's params."""
+"""Why ingestion skipped a file (`cli.skip.<code>`) and why a search answered or abstained (`cli.why.<code>`),
+in the CLI's language, filled with the same params as knowledge/'s English."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from bot.i18n import t
-from knowledge.reasons import Reason
+from knowledge.reasons import Reason, Why
 
 
 def reason_text(reason: Reason, lang: str) -> str:
@@ -22,3 +23,12 @@ def _text(reason: Reason, lang: str) -> str:
         return t(f"cli.skip.{reason.code}", lang, **reason.params)
     except (KeyError, IndexError, ValueError):  # no entry, or one whose {params} do not match
         return str(reason)
+
+
+def why_text(why: Why, lang: str) -> str:
+    """Why a search answered or abstained, in `lang` (English where the catalog has no entry yet)."""
+    try:
+        text = t(f"cli.why.{why.code}", lang, **why.params)
+    except (KeyError, IndexError, ValueError):
+        return str(why)
+    return t("cli.decision.answered" if why.answered else "cli.decision.abstained", lang, why=text)

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bot.cli._options import help_text, known_role, question_language, ui_language
-from bot.cli._reasons import reason_text
+from bot.cli._reasons import reason_text, why_text
 from bot.config import Settings, load_settings
 from bot.i18n import t
 from bot.listeners.ask import MAX_QUESTION
@@ -222,7 +222,7 @@ def ask(
             err.print(t("cli.ask.empty_kb", settings.cli_language), style="yellow", markup=False)
         result = kb.search(question, role=role, lang=lang)
     if as_json:
-        payload = asdict(result)
+        payload = asdict(result) | {"reason": result.reason}
         console.print_json(json.dumps(payload, ensure_ascii=False))
         return
     answer = compose(result)
@@ -272,8 +272,9 @@ def _link(settings: Settings, source: str) -> str:
 
 def _explain(result, lang: str) -> None:
     # Compact, so that the source (the column that matters) is shown whole, folded over lines if need be.
+    why = why_text(result.why, lang) if result.why else ""
     table = Table(
-        title=f"{result.reason} · {result.latency_ms:.1f} ms", title_justify="left", box=box.SIMPLE_HEAD
+        title=escape(f"{why} · {result.latency_ms:.1f} ms"), title_justify="left", box=box.SIMPLE_HEAD
     )
     table.add_column("#", justify="right", no_wrap=True)
     for name in ("fused", "dense_rank", "dense_sim", "lexical_rank"):

@@ -8,10 +8,10 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.cli._reasons import reason_text
+from bot.cli._reasons import reason_text, why_text
 from bot.i18n import LANGUAGES, catalog
 from knowledge import reasons
-from knowledge.reasons import REASONS, Reason, template_fields
+from knowledge.reasons import REASONS, WHY, Reason, Why, template_fields
 from tests.knowledge.pages import encrypted_pdf
 
 runner = CliRunner()
@@ -27,6 +27,21 @@ def test_every_skip_reason_has_a_catalog_entry_with_the_same_params(lang):
     stale = {k.removeprefix("cli.skip.") for k in entries if k.startswith("cli.skip.")} - set(REASONS)
     assert not stale, f"{lang}: catalog entries for codes knowledge/ no longer has: {stale}"
     assert template_fields(entries["cli.ingest.reason_with_note"]) == {"reason", "note"}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_search_decision_has_a_catalog_entry_with_the_same_params(lang):
+    entries = catalog(lang)
+    for code, english in WHY.items():
+        assert template_fields(entries[f"cli.why.{code}"]) == template_fields(english), (lang, code)
+    stale = {k.removeprefix("cli.why.") for k in entries if k.startswith("cli.why.")} - set(WHY)
+    assert not stale, f"{lang}: catalog entries for decisions knowledge/ no longer makes: {stale}"
+
+
+def test_why_a_search_abstained_is_said_in_chinese_with_the_same_figures():
+    why = Why(False, "lexical_coverage", {"coverage": "40%", "need": "55%"})
+    assert str(why) == "abstained: the best pages cover 40% of the question's terms (need 55%)"
+    assert why_text(why, "zh-CN") == "拒答：最好的页面覆盖了问题中 40% 的词语（需要 55%）"
 
 
 def test_a_code_the_catalog_does_not_know_is_said_in_english(monkeypatch):

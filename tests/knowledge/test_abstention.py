@@ -12,32 +12,31 @@ def chinese(coverage: float, similarity: float, rendered: bool = True) -> Eviden
 
 
 def test_a_chinese_question_the_pages_cover_well_is_answered():
-    ok, reason = decide(chinese(0.8, 0.0, rendered=False), TUNING)
-    assert ok and reason.startswith("answered")
+    why = decide(chinese(0.8, 0.0, rendered=False), TUNING)
+    assert why.answered and str(why).startswith("answered")
 
 
 def test_a_chinese_question_naming_no_erp_term_needs_more_coverage():
     # The similarity of a question with no glossary term is the raw Chinese one: it must not count.
-    ok, reason = decide(chinese(0.3, 0.7, rendered=False), TUNING)
-    assert not ok
-    assert "names no ERP term" in reason
+    why = decide(chinese(0.3, 0.7, rendered=False), TUNING)
+    assert not why.answered
+    assert "names no ERP term" in str(why)
 
 
 def test_english_erp_terms_that_match_the_manuals_lift_a_partly_covered_question():
-    weak, _ = decide(chinese(0.3, 0.1), TUNING)
-    strong, reason = decide(chinese(0.3, 0.6), TUNING)
-    assert not weak and strong
-    assert "similarity of its ERP terms in English 0.60" in reason
+    weak = decide(chinese(0.3, 0.1), TUNING)
+    strong = decide(chinese(0.3, 0.6), TUNING)
+    assert not weak.answered and strong.answered
+    assert "similarity of its ERP terms in English 0.60" in str(strong)
 
 
 def test_english_needs_similarity_and_coverage_together():
-    ok, _ = decide(Evidence("en", 0.45, 0.4, 1.0, page_coverage=0.4), TUNING)
-    assert not ok
-    ok, reason = decide(Evidence("en", 0.6, 0.5, 1.0, page_coverage=0.5), TUNING)
-    assert ok and "term coverage 50%" in reason
+    assert not decide(Evidence("en", 0.45, 0.4, 1.0, page_coverage=0.4), TUNING).answered
+    why = decide(Evidence("en", 0.6, 0.5, 1.0, page_coverage=0.5), TUNING)
+    assert why.answered and "term coverage 50%" in str(why)
 
 
 def test_the_bm25_baseline_decides_chinese_by_coverage_alone():
     lexical = SearchTuning(mode="lexical")
-    assert decide(chinese(0.3, 0.0, rendered=False), lexical)[0]
-    assert not decide(chinese(0.2, 0.9), lexical)[0]
+    assert decide(chinese(0.3, 0.0, rendered=False), lexical).answered
+    assert not decide(chinese(0.2, 0.9), lexical).answered

@@ -245,6 +245,17 @@ def test_explain_shows_whole_sources_in_a_narrow_terminal(kb_dir, monkeypatch):
     assert "仓库/两步收货.md" in cells and "faq.csv#1→credit-notes.md" in cells
 
 
+def test_explain_says_why_in_the_cli_language_and_json_keeps_the_english_reason(kb_dir, monkeypatch):
+    monkeypatch.setenv("CLI_LANGUAGE", "zh-CN")
+    monkeypatch.setenv("COLUMNS", "250")
+    assert runner.invoke(app, ["ingest", str(kb_dir)]).exit_code == 0
+    result = runner.invoke(app, ["ask", "食堂今天中午吃什么", "--explain"])
+    assert result.exit_code == 0, result.output
+    assert "拒答：证据" in result.output and "（需要 " in result.output
+    payload = json.loads(runner.invoke(app, ["ask", "食堂今天中午吃什么", "--json"]).output)
+    assert payload["reason"].startswith("abstained: evidence ") and payload["why"]["code"].startswith("zh_")
+
+
 def test_ingest_lists_faq_entries_it_left_out(kb_dir):
     (kb_dir / "faq.csv").write_text(
         "question,answer,roles,lang,source\nHow do I fix a posted invoice?,Add a credit note.,finance,en,credit-notes.md\n"

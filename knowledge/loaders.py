@@ -41,7 +41,8 @@ SAVE_AS = {
 
 # Raised when a format comes to be read differently (more of its text, other sections): the next ingest
 # reads its files again though they did not change, so nobody needs --reset after an upgrade. Unlisted: 1.
-# html 2: pictures as screenshots; docx 2: Word's numbering, headings, tables, text boxes; pdf 2: bookmarks.
+# html 2: screenshots, text outside <p>, tables by row; docx 2: Word's numbering, headings, tables, text
+# boxes; pdf 2: bookmarks, running headers left out, wrapped lines joined.
 READER_VERSIONS = {".html": 2, ".htm": 2, ".docx": 2, ".pdf": 2}
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -317,9 +318,11 @@ def _norm_lang(value: object) -> str:
 def _load_html(data: bytes, source: str) -> Document:
     from bs4 import BeautifulSoup
 
+    from knowledge.html import html_markdown
+
     text = decode_bytes(data)
     soup = BeautifulSoup(text, "html.parser")
-    for tag in soup(["script", "style", "nav", "header", "footer", "noscript"]):
+    for tag in soup(["script", "style", "nav", "header", "footer", "noscript", "template", "svg", "iframe"]):
         tag.decompose()
     for img in soup.find_all("img"):
         img.replace_with(screenshot_markdown(img.get("alt"), img.get("src")))
@@ -330,30 +333,11 @@ def _load_html(data: bytes, source: str) -> Document:
     if not title and h1:
         title = h1.get_text(" ", strip=True)
     title = title or _title_from(source)
-    # Rebuild Markdown from the block elements in document order, so sections and lists work as for .md.
-    out: list[str] = []
-    body = soup.body or soup
-    blocks = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "td", "th", "dt", "dd", "figure"]
-    for el in body.find_all(blocks):
-        if el.find_parent(["li", "td", "th", "pre", "figure"]) is not None and el.name != "li":
-            continue
-        if el.name == "li" and el.find_parent("li") is not None:
-            continue
-        txt = el.get_text(" ", strip=True)
-        if not txt:
-            continue
-        if el.name[0] == "h" and el.name[1:].isdigit():
-            out.append(f"\n{'#' * int(el.name[1])} {txt}\n")
-        elif el.name == "li":
-            parent = el.find_parent(["ol", "ul"])
-            if parent is not None and parent.name == "ol":
-                n = sum(1 for s in el.find_previous_siblings("li")) + 1
-                out.append(f"{n}. {txt}")
-            else:
-                out.append(f"- {txt}")
-        else:
-            out.append(f"\n{txt}\n")
-    doc = _load_markdown("\n".join(out), source)
+    for tag in soup(["head", "title"]):  # read above; a page without <body> has no other text there
+        tag.decompose()
+    # Markdown in document order, so that sections and lists work as for .md.
+    markdown = html_markdown(soup.body or soup)
+    doc = _load_markdown(markdown, source)
     doc.title = title
     doc.sections = _root_under_title(
         [

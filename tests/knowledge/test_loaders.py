@@ -219,6 +219,58 @@ def test_html_sections_and_ordered_list(tmp_path):
     assert section.text == "1. 打开采购订单\n2. 点击退货"
 
 
+def test_an_exported_html_page_loses_no_text_outside_paragraphs(tmp_path):
+    """As Confluence and CHM exports write pages: a note in a <div>, a tip in a <blockquote>, steps as lines
+    with <br>, a nested list, a table of fields, a definition list, and no <body> tag at all."""
+    html = (
+        "<html><head><title>收货</title><meta charset='gbk'></head>"
+        "<h2>验证收货</h2><div class='confluence-information-macro'>注意：过账后不能修改。</div>"
+        "<p>按以下步骤操作：<br>1. 打开库存应用<br>2. 点击<b>验证</b></p>"
+        "<ol start='3'><li>检查批次<ul><li>批次号在标签上</li></ul></li><li><p>打印收货单</p></li></ol>"
+        "<table><caption>字段说明</caption><tr><th>字段</th><th>说明</th></tr>"
+        "<tr><td><p>实收数量</p></td><td>仓库实际点到的数量</td></tr></table>"
+        "<blockquote>收货有误时联系采购员。</blockquote><!-- 草稿：不要发布 -->"
+        "<dl><dt>批次</dt><dd>同一批生产的货物</dd></dl>直接写在页面里的一句话"
+    )
+    path = tmp_path / "仓库" / "收货.htm"
+    path.parent.mkdir()
+    path.write_bytes(html.encode("gbk"))
+    [doc] = load_file(path, tmp_path)
+    [section] = doc.sections
+    assert section.heading_path == ("收货", "验证收货")
+    assert [line for line in section.text.splitlines() if line] == [
+        "注意：过账后不能修改。",
+        "按以下步骤操作：",
+        "1. 打开库存应用",
+        "2. 点击验证",
+        "3. 检查批次",
+        "   - 批次号在标签上",
+        "4. 打印收货单",
+        "字段说明",
+        "字段 | 说明",
+        "实收数量 | 仓库实际点到的数量",
+        "收货有误时联系采购员。",
+        "批次",
+        "同一批生产的货物",
+        "直接写在页面里的一句话",
+    ]
+
+
+def test_a_table_that_lays_out_an_html_page_is_read_as_the_page(tmp_path):
+    html = (
+        "<html><body><table><tr><td><h1>Purchase returns</h1><ol><li>Open the purchase order</li>"
+        "<li>Click Return</li></ol></td><td><h2>Refunds</h2><p>Finance refunds within 5 days.</p></td></tr>"
+        "</table></body></html>"
+    )
+    path = tmp_path / "returns.html"
+    path.write_text(html, encoding="utf-8")
+    [doc] = load_file(path, tmp_path)
+    assert [(s.heading_path, s.text) for s in doc.sections] == [
+        (("Purchase returns",), "1. Open the purchase order\n2. Click Return"),
+        (("Purchase returns", "Refunds"), "Finance refunds within 5 days."),
+    ]
+
+
 def test_html_screenshots_become_markdown_screenshots_in_the_steps(tmp_path):
     html = (
         "<html><head><title>收货</title></head><body><h2>验证收货单</h2><ol>"

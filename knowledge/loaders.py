@@ -41,9 +41,9 @@ SAVE_AS = {
 
 # Raised when a format comes to be read differently (more of its text, other sections): the next ingest
 # reads its files again though they did not change, so nobody needs --reset after an upgrade. Unlisted: 1.
-# html 2: screenshots, text outside <p>, tables by row; docx 2: Word's numbering, headings, tables, text
+# md 2: setext headings; html 2: screenshots, text outside <p>, tables by row; docx 2: Word's numbering, headings, tables, text
 # boxes; pdf 2: bookmarks, running headers left out, wrapped lines joined.
-READER_VERSIONS = {".html": 2, ".htm": 2, ".docx": 2, ".pdf": 2}
+READER_VERSIONS = {".md": 2, ".markdown": 2, ".html": 2, ".htm": 2, ".docx": 2, ".pdf": 2}
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
@@ -250,20 +250,47 @@ def _markdown_sections(text: str) -> list[Section]:
             sections.append(Section(tuple(h for _, h in stack), body))
         lines.clear()
 
-    for line in text.splitlines():
+    source_lines = text.splitlines()
+    underline = None  # index of a setext heading's underline, read with the heading above it
+    for i, line in enumerate(source_lines):
+        if i == underline:
+            continue
         if _FENCE.match(line.strip()):
             in_fence = not in_fence
-        match = None if in_fence else _HEADING.match(line)
-        if match:
+        heading = None
+        if not in_fence:
+            if match := _HEADING.match(line):
+                heading = (len(match.group(1)), match.group(2))
+            elif level := _setext_level(source_lines, i):
+                heading, underline = (level, line), i + 1
+        if heading:
             flush()
-            level = len(match.group(1))
+            level, name = heading
             while stack and stack[-1][0] >= level:
                 stack.pop()
-            stack.append((level, clean_inline(match.group(2).strip())))
+            stack.append((level, clean_inline(name.strip())))
         else:
             lines.append(clean_inline(line) if not in_fence else line)
     flush()
     return sections
+
+
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+_NOT_SETEXT = re.compile(r"^\s*(?:[-*+>|]|\d+[.)]\s)")
+
+
+def _setext_level(lines: list[str], i: int) -> int:
+    """1 or 2 when lines[i] is a heading underlined with === or --- (setext, as README-style manuals write
+    them), else 0. Only a line standing alone (after a blank line or a heading) counts: under the last line
+    of a longer paragraph, "---" is more often meant as a rule. A list item or table row is no heading."""
+    if i + 1 >= len(lines) or not lines[i].strip() or _NOT_SETEXT.match(lines[i]):
+        return 0
+    if i > 0 and lines[i - 1].strip() and not _HEADING.match(lines[i - 1]):
+        return 0
+    match = _SETEXT.match(lines[i + 1])
+    if not match:
+        return 0
+    return 1 if match.group(1)[0] == "=" else 2
 
 
 def _root_under_title(sections: list[Section], title: str) -> list[Section]:

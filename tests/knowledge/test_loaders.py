@@ -85,6 +85,21 @@ def test_broken_pdf_is_refused(tmp_path):
         load_file(path, tmp_path)
 
 
+def test_markdown_headings_underlined_with_equals_or_dashes_start_sections(tmp_path):
+    page = "仓库手册\n========\n\n总述。\n\n收货\n----\n\n1. 打开库存应用\n2. 点击验证\n\n- 批次\n---\n\n长段落的第一行\n最后一行\n---\n"
+    path = tmp_path / "仓库手册.md"
+    path.write_text(page, encoding="utf-8")
+    [doc] = load_file(path, tmp_path)
+    assert [(s.heading_path, s.text) for s in doc.sections] == [
+        (("仓库手册",), "总述。"),
+        # a list item above --- is no heading, nor is the last line of a longer paragraph
+        (
+            ("仓库手册", "收货"),
+            "1. 打开库存应用\n2. 点击验证\n\n- 批次\n---\n\n长段落的第一行\n最后一行\n---",
+        ),
+    ]
+
+
 def test_pdf_text_is_extracted(tmp_path):
     path = tmp_path / "guide.pdf"
     path.write_bytes(_minimal_pdf("Post the vendor bill before paying it"))

@@ -41,9 +41,10 @@ SAVE_AS = {
 
 # Raised when a format comes to be read differently (more of its text, other sections): the next ingest
 # reads its files again though they did not change, so nobody needs --reset after an upgrade. Unlisted: 1.
-# md 2: setext headings; html 2: screenshots, text outside <p>, tables by row; docx 2: Word's numbering, headings, tables, text
-# boxes; pdf 2: bookmarks, running headers left out, wrapped lines joined.
-READER_VERSIONS = {".md": 2, ".markdown": 2, ".html": 2, ".htm": 2, ".docx": 2, ".pdf": 2}
+# At 2: Markdown setext headings; plain-text numbered headings (第一章, 一、, 1.1); HTML screenshots, text
+# outside <p>, tables by row; Word numbering, headings, tables, text boxes; PDF bookmarks, running headers
+# left out, wrapped lines joined.
+READER_VERSIONS = {".md": 2, ".markdown": 2, ".txt": 2, ".html": 2, ".htm": 2, ".docx": 2, ".pdf": 2}
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
@@ -308,15 +309,63 @@ def _load_text(text: str, source: str) -> Document:
     lines = [ln for ln in text.splitlines()]
     first = next((ln.strip() for ln in lines if ln.strip()), "")
     title = first if 0 < len(first) <= 80 else _title_from(source)
-    body = "\n".join(lines)
     if first == title:
-        body = body.split(first, 1)[1]
+        lines = lines[next(i for i, ln in enumerate(lines) if ln.strip()) + 1 :]
     return Document(
         source=source,
         title=title,
         lang=detect_lang(text[:2000]),
-        sections=[Section((title,), _normalize_blank_lines(body))],
+        sections=_text_sections(lines, title),
     )
+
+
+# How Chinese documents number their outline, chapter down to sub-section: 第一章, 第一节, 一、, （一）, 1.1, 1.1.1.
+# (A bare "1." numbers steps, not headings.)
+_TEXT_HEADINGS = [
+    re.compile(r"^第[一二三四五六七八九十百零〇\d]+章[\s：:]*\S"),
+    re.compile(r"^第[一二三四五六七八九十百零〇\d]+节[\s：:]*\S"),
+    re.compile(r"^[一二三四五六七八九十]+[、．.]\s*\S"),
+    re.compile(r"^[（(][一二三四五六七八九十]+[）)]\s*\S"),
+    re.compile(r"^\d+\.\d+\.?\s*[^\d.\s]"),
+    re.compile(r"^\d+\.\d+\.\d+\.?\s*[^\d.\s]"),
+]
+_SENTENCE_MARKS = re.compile(r"[。，；！？,;!?]|[.:：]$")
+
+
+def _text_heading_level(line: str) -> int:
+    """The outline level of a plain-text line that numbers a heading, else 0: a short line of its own
+    with no sentence in it (`一、收货`, not `一、到货后先验收，再入库。`)."""
+    line = line.strip()
+    if len(line) > 40 or _SENTENCE_MARKS.search(line):
+        return 0
+    levels = [level for level, pattern in enumerate(_TEXT_HEADINGS, 1) if pattern.match(line)]
+    return max(levels, default=0)
+
+
+def _text_sections(lines: list[str], title: str) -> list[Section]:
+    """A plain-text manual in sections by its numbered headings when it has at least two, else one."""
+    levels = [_text_heading_level(line) for line in lines]
+    if sum(1 for level in levels if level) < 2:
+        return [Section((title,), _normalize_blank_lines("\n".join(lines)))]
+    sections: list[Section] = []
+    stack: list[tuple[int, str]] = []
+    body: list[str] = []
+
+    def flush() -> None:
+        if text := _normalize_blank_lines("\n".join(body)):
+            sections.append(Section((title, *(name for _, name in stack)), text))
+        body.clear()
+
+    for line, level in zip(lines, levels, strict=True):
+        if not level:
+            body.append(line)
+            continue
+        flush()
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, " ".join(line.split())))
+    flush()
+    return sections
 
 
 def _normalize_blank_lines(text: str) -> str:

@@ -100,6 +100,26 @@ def test_markdown_headings_underlined_with_equals_or_dashes_start_sections(tmp_p
     ]
 
 
+def test_a_plain_text_manual_is_cited_by_its_numbered_headings(tmp_path):
+    """第一章, 一、, （一）, 1.1: how Chinese documents number their outline. A step (1.) is no heading, nor
+    is a numbered sentence (一、到货后先验收，再入库。)."""
+    text = (
+        "仓库操作手册\n\n本手册适用于仓库管理员。\n\n第一章 收货\n一、验证收货\n1. 打开库存应用\n2. 点击验证\n"
+        "二、退货\n退货前先联系采购员。\n（一）部分退货\n只退部分数量时修改数量。\n第二章 盘点\n1.1 月末盘点\n"
+        "一、到货后先验收，再入库。\n"
+    )
+    path = tmp_path / "仓库操作手册.txt"
+    path.write_bytes(text.encode("gbk"))
+    [doc] = load_file(path, tmp_path)
+    assert [(s.heading_path[1:], s.text) for s in doc.sections] == [
+        ((), "本手册适用于仓库管理员。"),
+        (("第一章 收货", "一、验证收货"), "1. 打开库存应用\n2. 点击验证"),
+        (("第一章 收货", "二、退货"), "退货前先联系采购员。"),
+        (("第一章 收货", "二、退货", "（一）部分退货"), "只退部分数量时修改数量。"),
+        (("第二章 盘点", "1.1 月末盘点"), "一、到货后先验收，再入库。"),
+    ]
+
+
 def test_pdf_text_is_extracted(tmp_path):
     path = tmp_path / "guide.pdf"
     path.write_bytes(_minimal_pdf("Post the vendor bill before paying it"))

@@ -41,7 +41,7 @@ SAVE_AS = {
 
 # Raised when a format comes to be read differently (more of its text, other sections): the next ingest
 # reads its files again though they did not change, so nobody needs --reset after an upgrade. Unlisted: 1.
-# At 2: Markdown setext headings; plain-text numbered headings (第一章, 一、, 1.1); HTML screenshots, text
+# At 2: Markdown setext headings and the HTML editors write (<img>, <br>, comments); plain-text numbered headings (第一章, 一、, 1.1); HTML screenshots, text
 # outside <p>, tables by row; Word numbering, headings, tables, text boxes; PDF bookmarks, running headers
 # left out, wrapped lines joined.
 READER_VERSIONS = {".md": 2, ".markdown": 2, ".txt": 2, ".html": 2, ".htm": 2, ".docx": 2, ".pdf": 2}
@@ -221,7 +221,7 @@ def _load_markdown(text: str, source: str) -> Document:
             raise LoadError("front_matter_not_mapping")
         meta = loaded or {}
         text = text[match.end() :]
-    sections = _markdown_sections(text)
+    sections = _markdown_sections(_markdown_html(text))
     title = str(meta.get("title") or "").strip()
     if not title:
         title = next((s.heading_path[0] for s in sections if s.heading_path), "") or _title_from(source)
@@ -237,6 +237,48 @@ def _load_markdown(text: str, source: str) -> Document:
         sections=sections,
         counterpart=str(counterpart) if counterpart else None,
     )
+
+
+# HTML that Markdown editors write into .md files: Typora resizes a screenshot as `<img src alt
+# style="zoom:50%">`, writers break lines in table cells with `<br>`, colour a warning with `<font>` and hide
+# drafts in comments. A reader sees none of the tags (nor the comments); a button name in angle brackets
+# (`点击<确定>`) is no tag and stays.
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_HTML_IMG = re.compile(r"<img\b[^<>]*>", re.IGNORECASE)
+_HTML_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_HTML_FORMAT = re.compile(
+    r"</?(?:font|span|u|b|i|s|em|strong|mark|sup|sub|small|big|center|div|p|kbd|details|summary|ins|del)"
+    r"(?:\s[^<>]*)?/?>",
+    re.IGNORECASE,
+)
+_HTML_ATTR = re.compile(r"""\b(alt|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+
+
+def _markdown_html(text: str) -> str:
+    """`text` with the HTML above turned into what it shows, outside code blocks (where it is the text)."""
+    parts = re.split(r"(^(?:```|~~~).*?(?:^(?:```|~~~)[^\n]*$|\Z))", text, flags=re.M | re.S)
+    return "".join(part if i % 2 else _html_shown(part) for i, part in enumerate(parts))
+
+
+def _html_shown(text: str) -> str:
+    text = _HTML_COMMENT.sub("", text)
+
+    def img(match: re.Match) -> str:
+        attrs = {
+            m.group(1).lower(): next(g for g in m.groups()[1:] if g is not None)
+            for m in _HTML_ATTR.finditer(match.group())
+        }
+        return screenshot_markdown(attrs.get("alt"), attrs.get("src")).strip()
+
+    text = _HTML_IMG.sub(img, text)
+    lines = []
+    for line in text.split("\n"):
+        # In a table row a line break would end the row: the cell's lines are joined with a space there.
+        # In a step, the next line is indented under it, so it stays part of the step.
+        item = re.match(r"\s*(?:\d+[.)、]|[-*+])\s+|\s*", line)
+        line = _HTML_BR.sub(" " if line.lstrip().startswith("|") else "\n" + " " * item.end(), line)
+        lines.append(_HTML_FORMAT.sub("", line))
+    return "\n".join(lines)
 
 
 def _markdown_sections(text: str) -> list[Section]:

@@ -120,6 +120,27 @@ def test_a_plain_text_manual_is_cited_by_its_numbered_headings(tmp_path):
     ]
 
 
+def test_html_a_markdown_editor_writes_is_read_as_it_shows(tmp_path):
+    """Typora resizes a screenshot as an <img> tag; writers break lines with <br>, colour warnings with
+    <font> and hide drafts in comments. A button name in angle brackets is not a tag; code keeps its HTML."""
+    page = (
+        "# 收货\n\n<!-- 草稿：\n这段还没审核 -->\n1. 打开库存应用，点击<确定>。\n"
+        '   <img src="images/收货 界面.png" alt="收货界面" style="zoom:50%;" />\n'
+        "2. 填写<font color=red>实收数量</font>。<br>注意核对批次。\n\n"
+        "| 字段 | 说明 |\n|---|---|\n| 实收数量 | 仓库实际<br/>点到的数量 |\n\n"
+        "```html\n<b>加粗</b> <!-- 注释 -->\n```\n"
+    )
+    path = tmp_path / "仓库" / "收货.md"
+    path.parent.mkdir()
+    path.write_text(page, encoding="utf-8")
+    [doc] = load_file(path, tmp_path)
+    assert doc.sections[0].text == (
+        "1. 打开库存应用，点击<确定>。\n   ![收货界面](<images/收货 界面.png>)\n2. 填写实收数量。\n   注意核对批次。\n\n"
+        "| 字段 | 说明 |\n|---|---|\n| 实收数量 | 仓库实际 点到的数量 |\n\n```html\n<b>加粗</b> <!-- 注释 -->\n```"
+    )
+    assert "草稿" not in doc.sections[0].text
+
+
 def test_pdf_text_is_extracted(tmp_path):
     path = tmp_path / "guide.pdf"
     path.write_bytes(_minimal_pdf("Post the vendor bill before paying it"))

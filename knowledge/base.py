@@ -227,7 +227,8 @@ class KnowledgeBase:
                     unreadable = Reason("unreadable_file", {"detail": str(exc.strerror or exc)})
                     skip(path, root, unreadable, withdraw=False)
                     continue
-                digest = hashlib.sha256(data + (role_sig + reader_signature(path)).encode()).hexdigest()
+                reader = reader_signature(path)
+                digest = hashlib.sha256(data + (role_sig + reader).encode()).hexdigest()
                 entry = self._files.get(key)
                 if entry is not None and entry["hash"] == digest:
                     report.files_unchanged += 1
@@ -251,8 +252,16 @@ class KnowledgeBase:
                     for passage, embed_text, lex_text in self._passages_for(doc, key):
                         ids.append(passage.id)
                         pending.append((passage, embed_text, lex_text))
-                self._files[key] = {"hash": digest, "root": str(root), "source": docs[0].source, "ids": ids}
+                self._files[key] = {
+                    "hash": digest,
+                    "reader": reader,
+                    "root": str(root),
+                    "source": docs[0].source,
+                    "ids": ids,
+                }
                 report.files_indexed += 1
+                if entry is not None and _reread(entry, data, role_sig, reader):
+                    report.files_reread += 1
                 report.left_out.extend((_display(path, root), what) for what in left_out)
                 if len(pending) >= _EMBED_BATCH:
                     flush()
@@ -1083,6 +1092,15 @@ class _SectionChooser:
         if self._howto and len(_STEP_LINE.findall(p.text)) >= 2:
             value += self._tuning.section_steps_bonus
         return value
+
+
+def _reread(entry: Mapping, data: bytes, role_sig: str, reader: str) -> bool:
+    """True when a file was indexed again only because its format is now read better: same bytes, same
+    roles, an earlier reader (an entry without one predates reader versions)."""
+    before = entry.get("reader", "")
+    return (
+        before != reader and entry["hash"] == hashlib.sha256(data + (role_sig + before).encode()).hexdigest()
+    )
 
 
 def _missing_on_disk(key: str) -> bool:

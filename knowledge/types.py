@@ -90,6 +90,7 @@ class IngestReport:
     files_seen: int = 0
     files_indexed: int = 0  # new or changed files embedded this run
     files_unchanged: int = 0
+    files_reread: int = 0  # of files_indexed: unchanged, read again because their format is now read better
     files_removed: int = 0  # files whose passages left the index: gone from disk, or now failing to load
     chunks: int = 0  # chunks embedded this run
     skipped: list[tuple[str, Reason]] = field(default_factory=list)  # (path, why; str() says it in English)

@@ -97,6 +97,8 @@ def _print_report(report, lang: str) -> None:
         skipped=len(report.skipped),
     )
     console.print(files, markup=False)
+    if report.files_reread:
+        console.print(t("cli.ingest.reread", lang, count=report.files_reread), markup=False)
     passages = t(
         "cli.ingest.passages",
         lang,

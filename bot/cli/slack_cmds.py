@@ -176,6 +176,8 @@ def _ingest(services: Services, *, lang: str) -> None:
             skipped=len(report.skipped),
         )
     )
+    if report.files_reread:
+        err.print(f"  {t('cli.ingest.reread', lang, count=report.files_reread)}", style="dim", markup=False)
     for path, reason in report.skipped:
         skipped = t("cli.slack.skipped", lang, path=path, reason=reason_text(reason, lang))
         err.print(f"  {skipped}", style="dim", markup=False)

@@ -256,6 +256,19 @@ def test_explain_says_why_in_the_cli_language_and_json_keeps_the_english_reason(
     assert payload["reason"].startswith("abstained: evidence ") and payload["why"]["code"].startswith("zh_")
 
 
+def test_ingest_says_which_files_it_read_again_after_an_upgrade(kb_dir, monkeypatch):
+    from knowledge import loaders
+
+    monkeypatch.setenv("CLI_LANGUAGE", "zh-CN")
+    monkeypatch.setitem(loaders.READER_VERSIONS, ".md", 1)  # as the release before indexed them
+    assert runner.invoke(app, ["ingest", str(kb_dir)]).exit_code == 0
+    monkeypatch.setitem(loaders.READER_VERSIONS, ".md", 2)
+    result = runner.invoke(app, ["ingest", str(kb_dir)])
+    assert result.exit_code == 0, result.output
+    assert "其中 2 个文件并未改动" in result.output  # the two .md pages; the FAQ file is unchanged
+    assert "并未改动" not in runner.invoke(app, ["ingest", str(kb_dir)]).output
+
+
 def test_ingest_lists_faq_entries_it_left_out(kb_dir):
     (kb_dir / "faq.csv").write_text(
         "question,answer,roles,lang,source\nHow do I fix a posted invoice?,Add a credit note.,finance,en,credit-notes.md\n"

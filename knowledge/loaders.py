@@ -374,7 +374,7 @@ _TEXT_HEADINGS = [
 _SENTENCE_MARKS = re.compile(r"[。，；！？,;!?]|[.:：]$")
 
 
-def _text_heading_level(line: str) -> int:
+def numbered_heading_level(line: str) -> int:
     """The outline level of a plain-text line that numbers a heading, else 0: a short line of its own
     with no sentence in it (`一、收货`, not `一、到货后先验收，再入库。`)."""
     line = line.strip()
@@ -386,7 +386,7 @@ def _text_heading_level(line: str) -> int:
 
 def _text_sections(lines: list[str], title: str) -> list[Section]:
     """A plain-text manual in sections by its numbered headings when it has at least two, else one."""
-    levels = [_text_heading_level(line) for line in lines]
+    levels = [numbered_heading_level(line) for line in lines]
     if sum(1 for level in levels if level) < 2:
         return [Section((title,), _normalize_blank_lines("\n".join(lines)))]
     sections: list[Section] = []

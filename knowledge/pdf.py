@@ -2,8 +2,8 @@
 
 A PDF has no paragraphs or headings, only lines placed on pages. Manuals exported from Word or WPS carry
 their headings as bookmarks (the outline): each bookmark starts a section where its heading line stands,
-so a passage is cited as `手册 › 第一章 收货 › 1.2 验证收货` rather than `手册 › p. 5`. Without bookmarks a
-page is a section. The running header and footer every page repeats (`仓库操作手册 V2.0`, `第 3 页 共 20
+so a passage is cited as `手册 › 第一章 收货 › 1.2 验证收货` rather than `手册 › p. 5`. Without bookmarks,
+the lines that number headings (第一章, 一、, 1.1) do the same; without those, a page is a section. The running header and footer every page repeats (`仓库操作手册 V2.0`, `第 3 页 共 20
 页`) and the table of contents' dot leaders are left out: they would be searched and quoted as if they were
 the steps. A line the page wrapped is joined to the next one again, so a step reads, embeds and is searched
 as one line; Chinese lines join without a space.
@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from typing import NamedTuple
 
-from knowledge.loaders import Section
+from knowledge.loaders import Section, numbered_heading_level
 
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 _CJK_SPACED = re.compile(r"(?<=[\u3400-\u9fff，。、；：？！“”（）]) (?=[\u3400-\u9fff，。、；：？！“”（）])")
@@ -47,6 +47,7 @@ class Heading(NamedTuple):
 def pdf_sections(page_texts: list[str], headings: list[Heading], title: str) -> list[Section]:
     """Sections of a PDF from each page's extracted text and its bookmarks (may be empty)."""
     pages = _without_running_lines([_page_lines(text) for text in page_texts])
+    headings = headings or _numbered_headings(pages)
     if not headings:
         return [
             Section((title, f"p. {i}"), text)
@@ -77,6 +78,21 @@ def pdf_sections(page_texts: list[str], headings: list[Heading], title: str) -> 
         body.extend(lines[pos:])
     flush()
     return sections
+
+
+def _numbered_headings(pages: list[list[str]]) -> list[Heading]:
+    """Without bookmarks, the lines that number a heading as Chinese documents do (第一章, 一、, （一）, 1.1),
+    when there are at least two; their depth by the kinds of numbering the document uses."""
+    found = [
+        (i, level, line)
+        for i, lines in enumerate(pages)
+        for line in lines
+        if (level := numbered_heading_level(line))
+    ]
+    if len(found) < 2:
+        return []
+    depth = {level: d for d, level in enumerate(sorted({level for _, level, _ in found}))}
+    return [Heading(depth[level], line, i) for i, level, line in found]
 
 
 def outline_headings(reader) -> list[Heading]:

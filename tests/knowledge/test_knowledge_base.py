@@ -157,7 +157,9 @@ def test_files_of_a_format_read_better_since_are_read_again_without_a_reset(kb, 
     report = kb.ingest([root])
     assert (report.files_indexed, report.files_reread, report.files_unchanged) == (1, 1, 1)
     assert kb.ingest([root]).files_unchanged == 2  # read once, then unchanged again
-    (root / "仓库" / "退货.pdf").write_bytes(pdf_manual(pages + [["另一页"]], [(0, "第二章 退货", 0)], title="仓库手册"))
+    (root / "仓库" / "退货.pdf").write_bytes(
+        pdf_manual(pages + [["另一页"]], [(0, "第二章 退货", 0)], title="仓库手册")
+    )
     changed = kb.ingest([root])
     assert (changed.files_indexed, changed.files_reread) == (1, 0)  # a changed file is just changed
     best = kb.search("退货前要联系谁？").best

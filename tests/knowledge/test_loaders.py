@@ -182,18 +182,27 @@ def test_a_pdf_manual_is_cited_by_its_bookmarks_with_its_wrapped_steps_whole(tmp
     ]
 
 
-def test_a_pdf_without_bookmarks_is_cited_by_page(tmp_path):
-    path = tmp_path / "收货.pdf"
-    path.write_bytes(pdf_manual(_PDF_PAGES))
-    [doc] = load_file(path, tmp_path)
-    assert [s.heading_path for s in doc.sections] == [
-        ("收货", "p. 2"),
-        ("收货", "p. 3"),
-    ]  # p. 1: contents only
-    assert doc.sections[0].text == (
-        "第一章 收货\n到货后按以下步骤验证收货单。\n1.1 验证收货\n"
-        "1. 打开库存应用，点击“收货”按钮，在弹出的窗口中找到对应的采购订单并填写实收数量。\n2. 点击“验证”。"
+def test_a_pdf_without_bookmarks_is_cited_by_its_numbered_headings_or_else_by_page(tmp_path):
+    bookmarked = tmp_path / "仓库操作手册.pdf"
+    bookmarked.write_bytes(
+        pdf_manual(_PDF_PAGES, [(0, "第一章 收货", 1), (1, "1.1 验证收货", 1), (0, "第二章 退货", 2)])
     )
+    plain = tmp_path / "收货.pdf"
+    plain.write_bytes(pdf_manual(_PDF_PAGES))
+    [with_bookmarks], [without] = load_file(bookmarked, tmp_path), load_file(plain, tmp_path)
+    # 第一章 and 1.1 number the headings as the bookmarks would have
+    assert [s.heading_path[1:] for s in without.sections] == [
+        s.heading_path[1:] for s in with_bookmarks.sections
+    ]
+    assert [s.text for s in without.sections] == [s.text for s in with_bookmarks.sections]
+
+    notes = tmp_path / "收货须知.pdf"
+    notes.write_bytes(pdf_manual([["收货前先核对送货单。", "第 1 页"], ["有破损当场拍照。", "第 2 页"]]))
+    [doc] = load_file(notes, tmp_path)
+    assert [(s.heading_path, s.text) for s in doc.sections] == [
+        (("收货须知", "p. 1"), "收货前先核对送货单。"),
+        (("收货须知", "p. 2"), "有破损当场拍照。"),
+    ]
 
 
 def test_chinese_pdf_text_drawn_one_character_at_a_time_is_searched_as_words(tmp_path):

@@ -3,7 +3,8 @@
 Manuals written in Word rarely use the "List Number" style: Word's numbering buttons put a numbering
 reference (`w:numPr`) on a "List Paragraph" or a plain paragraph, and a picture of the screen often sits in
 its own paragraph between two steps. Headings are what Word's navigation pane shows: a heading style
-(`Heading 2`, or `标题 2` as WPS and a Chinese Word name it) or an outline level. Tables stay where
+(`Heading 2`, or `标题 2` as WPS and a Chinese Word name it) or an outline level; in a document with
+neither, the numbers its writer typed (一、收货). Tables stay where
 they stand, so a table of fields is cited under the section it explains. A text box (a callout such as
 "注意：过账后不能修改") floats beside the paragraph it is anchored to, often a heading or a step: its lines
 follow that paragraph rather than join its text.
@@ -19,6 +20,7 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml.ns import qn
 from docx.styles.style import StyleFactory
 
+from knowledge.loaders import numbered_heading_level
 from knowledge.screenshots import screenshot_markdown
 
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*([1-9])$", re.IGNORECASE)
@@ -157,6 +159,7 @@ def docx_markdown(document) -> tuple[str, str]:
     """(the title the document gives itself, or "", its body as Markdown)."""
     numbering = _Numbering.of(document)
     rels = document.part.rels
+    typed = _typed_headings(document, rels)
     title = ""
     out: list[str] = []
     pending: list[str] = []  # paragraphs after a list item, kept with it if the list goes on
@@ -177,7 +180,7 @@ def docx_markdown(document) -> tuple[str, str]:
             title = title or text
             return
         num_id, ilvl = _num_pr(block, style)
-        level = _heading_level(block, style)
+        level = _heading_level(block, style) or (0 if num_id else typed.get(numbered_heading_level(text), 0))
         if level:
             flush_pending(False)
             in_list = None
@@ -218,6 +221,26 @@ def docx_markdown(document) -> tuple[str, str]:
                 out.append(f"\n{line}\n")
     flush_pending(False)
     return title, "\n".join(out)
+
+
+def _typed_headings(document, rels) -> dict[int, int]:
+    """Many manuals are written without heading styles: the writer types 一、收货 or 1.1 验证收货 in body
+    text. In a document with no heading at all, such lines are its headings: {numbering kind: heading
+    level}, by the kinds the document uses (第一章 above 一、 above （一） above 1.1). Empty otherwise."""
+    kinds = []
+    for block in _blocks(document.element.body):
+        if block.tag != _W_P:
+            continue
+        style = _style(document, block)
+        if _heading_level(block, style):
+            return {}
+        if _num_pr(block, style)[0] is None:
+            kind = numbered_heading_level(" ".join(_inline(block, rels).split()))
+            if kind:
+                kinds.append(kind)
+    if len(kinds) < 2:
+        return {}
+    return {kind: level for level, kind in enumerate(sorted(set(kinds)), 1)}
 
 
 def _blocks(body):

@@ -547,6 +547,37 @@ def test_a_word_text_box_is_read_once_after_the_paragraph_it_is_anchored_to(tmp_
     )
 
 
+def test_a_word_manual_written_without_heading_styles_is_cited_by_its_typed_numbers(tmp_path):
+    """一、 and （一） typed in body text, as many write Word documents, are its headings; a typed step (1.)
+    and a numbered sentence are not."""
+    import docx
+
+    document = docx.Document()
+    for text in (
+        "一、收货",
+        "到货后按以下步骤操作。",
+        "（一）验证收货",
+        "1. 打开库存应用。",
+        "2. 点击“验证”。",
+        "二、退货",
+        "一、退货前先联系采购员，确认数量。",
+    ):
+        document.add_paragraph(text)
+    path = tmp_path / "仓库手册.docx"
+    document.save(path)
+    [doc] = load_file(path, tmp_path)
+    assert [(s.heading_path[1:], s.text) for s in doc.sections] == [
+        (("一、收货",), "到货后按以下步骤操作。"),
+        (("一、收货", "（一）验证收货"), "1. 打开库存应用。\n\n\n2. 点击“验证”。"),
+        (("二、退货",), "一、退货前先联系采购员，确认数量。"),
+    ]
+    # A document with heading styles keeps them: a typed 一、 there is body text.
+    document.add_heading("三、盘点", 1)
+    document.add_paragraph("每月最后一天盘点。")
+    document.save(path)
+    assert [s.heading_path[1:] for s in load_file(path, tmp_path)[0].sections] == [(), ("三、盘点",)]
+
+
 def test_an_excel_faq_is_read_from_every_sheet_that_has_question_and_answer_columns(tmp_path):
     from openpyxl import Workbook
 

@@ -288,7 +288,7 @@ def _markdown_sections(text: str) -> list[Section]:
     in_fence = False
 
     def flush() -> None:
-        body = "\n".join(lines).strip()
+        body = re.sub(r"\n{3,}", "\n\n", "\n".join(lines).strip())  # one blank line between paragraphs
         if body:
             sections.append(Section(tuple(h for _, h in stack), body))
         lines.clear()

@@ -36,6 +36,7 @@ class Mode(StrEnum):
 
 def register(app: typer.Typer) -> None:
     app.command("ingest", help=help_text(ingest.__doc__))(ingest)
+    app.command("preview", help=help_text(preview.__doc__))(preview)
     app.command("ask")(ask)
     app.command("eval", help=help_text(evaluate.__doc__))(evaluate)
 
@@ -149,7 +150,7 @@ def ingest(
         ),
     ] = None,
 ) -> None:
-    """Index manuals (Markdown, text, HTML, PDF, DOCX) and FAQs (CSV, YAML).
+    """Index manuals (Markdown, text, HTML, PDF, DOCX) and FAQs (CSV, Excel, YAML).
 
     Unchanged files are skipped; files deleted from disk (also after a folder was moved or renamed) are
     removed from the index, and so is the earlier version of a file that no longer loads. FAQ entries
@@ -168,6 +169,87 @@ def ingest(
         report = _ingest_with_progress(kb, targets, reset, lang)
         _print_report(report, lang)
         _restore_db_faqs(settings, kb, lang)
+
+
+def preview(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Manuals or FAQ files, or folders of them.", exists=True)
+    ],
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", help="zh-CN (or zh) or en; default: CLI_LANGUAGE.", callback=ui_language),
+    ] = None,
+) -> None:
+    """Show how manuals and FAQs are read and cited, without indexing them.
+
+    Each section as the bot would cite it, with its text, and each FAQ entry; a file that cannot be read,
+    with the reason. For checking a Word, PDF or HTML manual before it goes into the knowledge base: whether its headings
+    came through, its steps are whole and nothing is missing. Exits with 1 when a file cannot be read."""
+    from knowledge.loaders import LoadError, load_file
+    from knowledge.types import HEADING_SEPARATOR
+
+    settings = load_settings()
+    lang = lang or settings.cli_language
+    failed = False
+    for path, root in _preview_files(paths, [Path(d) for d in settings.knowledge_dirs]):
+        shown = path.relative_to(root).as_posix() if path != root else path.name
+        left_out = []
+        try:
+            docs = load_file(path, root, settings.role_folders, warn=left_out.append)
+        except LoadError as exc:
+            failed = True
+            err.print(
+                t("cli.preview.unreadable", lang, path=shown, reason=reason_text(exc.reason, lang)),
+                style="red",
+                markup=False,
+            )
+            continue
+        roles = ", ".join(docs[0].roles) or t("cli.preview.every_role", lang)
+        if docs[0].kind == "faq":
+            console.print(
+                t("cli.preview.faq", lang, path=shown, count=len(docs), roles=roles),
+                style="bold",
+                markup=False,
+            )
+            for doc in docs:
+                console.print(t("cli.preview.question", lang, text=doc.question), markup=False)
+                console.print(t("cli.preview.answer", lang, text=doc.answer), markup=False)
+        for doc in (d for d in docs if d.kind != "faq"):
+            header = t(
+                "cli.preview.manual", lang, path=shown, title=doc.title, count=len(doc.sections), roles=roles
+            )
+            console.print(header, style="bold", markup=False)
+            for section in doc.sections:
+                path_shown = [doc.title, *(h for h in section.heading_path if h != doc.title)]
+                console.print(f"── {HEADING_SEPARATOR.join(path_shown)}", style="cyan", markup=False)
+                console.print(section.text, markup=False, highlight=False)
+        for what in left_out:
+            console.print(
+                t("cli.preview.left_out", lang, what=reason_text(what, lang)), style="yellow", markup=False
+            )
+        console.print()
+    if failed:
+        raise typer.Exit(1)
+
+
+def _preview_files(paths: list[Path], knowledge_dirs: list[Path]):
+    """(file, the root its source is relative to): a knowledge folder it is in, as ingest would see it, or
+    the folder named; files of a folder in order, hidden ones and Word's ~$ lock files left out."""
+    from knowledge.loaders import SAVE_AS, SUPPORTED_SUFFIXES
+
+    roots = [d.resolve() for d in knowledge_dirs if d.is_dir()]
+    for path in paths:
+        path = path.resolve()
+        if path.is_file():
+            root = next((r for r in roots if path.is_relative_to(r)), path.parent)
+            yield path, root
+            continue
+        for file in sorted(path.rglob("*")):
+            rel = file.relative_to(path)
+            if any(part.startswith((".", "~$")) for part in rel.parts) or not file.is_file():
+                continue
+            if file.suffix.lower() in SUPPORTED_SUFFIXES or file.suffix.lower() in SAVE_AS:
+                yield file, next((r for r in roots if file.is_relative_to(r)), path)
 
 
 def _restore_db_faqs(settings: Settings, kb, lang: str) -> None:

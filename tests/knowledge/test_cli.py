@@ -269,6 +269,23 @@ def test_ingest_says_which_files_it_read_again_after_an_upgrade(kb_dir, monkeypa
     assert "并未改动" not in runner.invoke(app, ["ingest", str(kb_dir)]).output
 
 
+def test_preview_shows_how_files_are_read_and_cited_without_indexing_them(kb_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("CLI_LANGUAGE", "zh-CN")
+    monkeypatch.setenv("COLUMNS", "200")
+    result = runner.invoke(app, ["preview", str(kb_dir)])
+    assert result.exit_code == 1, result.output  # broken.pdf cannot be read
+    out = result.output
+    assert "仓库/两步收货.md：两步收货（1 个章节；角色：warehouse）" in out
+    assert "── 两步收货 › 配置\n1. 打开库存设置。\n2. 勾选多步路线。" in out
+    assert "faq.csv：1 条常见问题（角色：finance）" in out and "答：Add a credit note." in out
+    assert "无法读取 broken.pdf：" in out
+    assert not (tmp_path / "data").exists()  # nothing indexed, no model loaded
+
+    one = runner.invoke(app, ["preview", str(kb_dir / "credit-notes.md"), "--lang", "en"])
+    assert one.exit_code == 0, one.output
+    assert "credit-notes.md: Credit notes (sections: 1; roles: finance)" in one.output
+
+
 def test_ingest_lists_faq_entries_it_left_out(kb_dir):
     (kb_dir / "faq.csv").write_text(
         "question,answer,roles,lang,source\nHow do I fix a posted invoice?,Add a credit note.,finance,en,credit-notes.md\n"

@@ -265,7 +265,7 @@ def test_a_word_manual_reads_as_word_shows_it(tmp_path):
         ),  # where it stands
         (
             ("仓库操作手册", "退货"),
-            "退货前先联系采购员。\n\n\n![退货单](https://docs.example.com/img/退货单.png)",
+            "退货前先联系采购员。\n\n![退货单](https://docs.example.com/img/退货单.png)",
         ),
     ]
 
@@ -542,8 +542,8 @@ def test_a_word_text_box_is_read_once_after_the_paragraph_it_is_anchored_to(tmp_
     [section] = doc.sections
     assert section.heading_path[-1] == "过账"
     assert section.text == (
-        "注意\n\n\n过账后凭证不能修改。\n\n1. 打开凭证。\n2. 点击“过账”。\n   提示：可批量过账。\n3. 核对余额。"
-        "\n\n过账有误时联系财务主管。\n\n\n凭证号 | 系统自动生成"
+        "注意\n\n过账后凭证不能修改。\n\n1. 打开凭证。\n2. 点击“过账”。\n   提示：可批量过账。\n3. 核对余额。"
+        "\n\n过账有误时联系财务主管。\n\n凭证号 | 系统自动生成"
     )
 
 
@@ -568,7 +568,7 @@ def test_a_word_manual_written_without_heading_styles_is_cited_by_its_typed_numb
     [doc] = load_file(path, tmp_path)
     assert [(s.heading_path[1:], s.text) for s in doc.sections] == [
         (("一、收货",), "到货后按以下步骤操作。"),
-        (("一、收货", "（一）验证收货"), "1. 打开库存应用。\n\n\n2. 点击“验证”。"),
+        (("一、收货", "（一）验证收货"), "1. 打开库存应用。\n\n2. 点击“验证”。"),
         (("二、退货",), "一、退货前先联系采购员，确认数量。"),
     ]
     # A document with heading styles keeps them: a typed 一、 there is body text.

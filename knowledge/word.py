@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from docx.enum.style import WD_STYLE_TYPE
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import parse_xml
 from docx.oxml.ns import qn
 from docx.styles.style import StyleFactory
 
@@ -41,6 +43,8 @@ _BREAKS = {qn(t) for t in ("w:tab", "w:br", "w:cr", "w:ptab")}
 _VML = "{urn:schemas-microsoft-com:vml}"
 _PICTURES = {qn("w:drawing"), qn("w:pict"), qn("w:object")}
 _TEXT_BOX = qn("w:txbxContent")
+_NOTE_REFS = {qn("w:footnoteReference"): "footnote", qn("w:endnoteReference"): "endnote"}
+_NOTE_PARTS = {RT.FOOTNOTES: "footnote", RT.ENDNOTES: "endnote"}
 _PICTURE_DATA = (qn("a:blip"), f"{_VML}imagedata")
 
 
@@ -158,8 +162,8 @@ def _chinese(n: int) -> str:
 def docx_markdown(document) -> tuple[str, str]:
     """(the title the document gives itself, or "", its body as Markdown)."""
     numbering = _Numbering.of(document)
-    rels = document.part.rels
-    typed = _typed_headings(document, rels)
+    rels = _Reading(document.part.rels, _Notes(document))
+    typed = _typed_headings(document, _Reading(document.part.rels))
     title = ""
     out: list[str] = []
     pending: list[str] = []  # paragraphs after a list item, kept with it if the list goes on
@@ -223,7 +227,48 @@ def docx_markdown(document) -> tuple[str, str]:
     return title, "\n".join(out)
 
 
-def _typed_headings(document, rels) -> dict[int, int]:
+@dataclass
+class _Reading:
+    """What reading a paragraph needs beyond it: the part's relationships (where a linked picture points)
+    and the document's notes. Without notes, a note reference reads as nothing (the headings' pre-pass)."""
+
+    rels: object
+    notes: _Notes | None = None
+
+    def note(self, kind: str, note_id: str | None) -> tuple[str, str]:
+        return self.notes.mark(kind, note_id) if self.notes is not None else ("", "")
+
+
+class _Notes:
+    """Footnotes and endnotes (注释): a reference reads `[1]` where it stands, numbered in reading order as
+    Word numbers them, and the note's text follows its paragraph like a text box's lines."""
+
+    def __init__(self, document) -> None:
+        self._text: dict[tuple[str, str | None], str] = {}
+        self._count = 0
+        for rel in document.part.rels.values():
+            kind = _NOTE_PARTS.get(rel.reltype)
+            if kind is None or rel.is_external:
+                continue
+            part = rel.target_part
+            root = part.element if hasattr(part, "element") else parse_xml(part.blob)
+            reading = _Reading(part.rels)
+            for note in root.findall(qn(f"w:{kind}")):
+                if note.get(qn("w:type")) not in (None, "normal"):  # the separator lines above the notes
+                    continue
+                text = " ".join(" ".join(_inline(p, reading).split()) for p in note.iter(_W_P)).strip()
+                if text:
+                    self._text[(kind, note.get(qn("w:id")))] = text
+
+    def mark(self, kind: str, note_id: str | None) -> tuple[str, str]:
+        text = self._text.get((kind, note_id), "")
+        if not text:
+            return "", ""
+        self._count += 1
+        return f"[{self._count}]", text
+
+
+def _typed_headings(document, rels: _Reading) -> dict[int, int]:
     """Many manuals are written without heading styles: the writer types 一、收货 or 1.1 验证收货 in body
     text. In a document with no heading at all, such lines are its headings: {numbering kind: heading
     level}, by the kinds the document uses (第一章 above 一、 above （一） above 1.1). Empty otherwise."""
@@ -299,7 +344,7 @@ def _heading_level(p, style) -> int:
     return outline + 1 if 0 <= outline < 9 else 0  # 9: body text
 
 
-def _inline(el, rels, boxes: list[str] | None = None) -> str:
+def _inline(el, rels: _Reading, boxes: list[str] | None = None) -> str:
     """A paragraph's text in order, pictures as Markdown screenshots; deleted text and field codes left out.
     The lines of its text boxes go to `boxes`, or inline where there is no paragraph to follow (a table cell)."""
     parts: list[str] = []
@@ -308,6 +353,13 @@ def _inline(el, rels, boxes: list[str] | None = None) -> str:
             parts.append(child.text or "")
         elif child.tag in _BREAKS:
             parts.append(" ")
+        elif child.tag in _NOTE_REFS:
+            mark, note = rels.note(_NOTE_REFS[child.tag], child.get(qn("w:id")))
+            parts.append(mark)
+            if note and boxes is not None:
+                boxes.append(f"{mark} {note}")
+            elif note:
+                parts.append(f" {note} ")
         elif child.tag in _PICTURES:
             lines = [line for box in _outermost(child, _TEXT_BOX) for line in _box_lines(box, rels)]
             if boxes is None:
@@ -315,13 +367,13 @@ def _inline(el, rels, boxes: list[str] | None = None) -> str:
             else:
                 boxes.extend(lines)
             if not lines or any(not _within(n, _TEXT_BOX, child) for n in child.iter(*_PICTURE_DATA)):
-                parts.append(_picture(child, rels))
+                parts.append(_picture(child, rels.rels))
         elif child.tag not in _SKIPPED_INLINE:
             parts.append(_inline(child, rels, boxes))
     return "".join(parts)
 
 
-def _box_lines(box, rels):
+def _box_lines(box, rels: _Reading):
     """A text box's paragraphs (and table rows, and the boxes inside it), one line each."""
     for block in _blocks(box):
         if block.tag == _W_TBL:
@@ -369,7 +421,7 @@ def _picture(el, rels) -> str:
     return screenshot_markdown(alt, src)
 
 
-def _table_rows(tbl, rels) -> list[str]:
+def _table_rows(tbl, rels: _Reading) -> list[str]:
     """Each row as its cells' text joined by " | " (a merged cell once)."""
     rows = []
     for tr in tbl.iter(qn("w:tr")):

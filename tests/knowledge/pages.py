@@ -168,3 +168,34 @@ def pdf_manual(pages: list[list[str]], bookmarks: list[tuple[int, str, int]] = (
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def word_footnote(document, paragraph, text: str) -> None:
+    """End `paragraph` with a footnote reference to a new footnote saying `text`, as Word's 插入脚注 does
+    (python-docx's template has no footnotes part: the first call adds one)."""
+    from docx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import XmlPart
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    part = next(
+        (r.target_part for r in document.part.rels.values() if r.reltype == RELATIONSHIP_TYPE.FOOTNOTES), None
+    )
+    if part is None:
+        separator = (
+            '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
+        )
+        element = parse_xml(f"<w:footnotes {nsdecls('w')}>{separator}</w:footnotes>")
+        part = XmlPart(
+            PackURI("/word/footnotes.xml"), CONTENT_TYPE.WML_FOOTNOTES, element, document.part.package
+        )
+        document.part.relate_to(part, RELATIONSHIP_TYPE.FOOTNOTES)
+    note_id = len(part.element.findall(f"{{{part.element.nsmap['w']}}}footnote"))
+    part.element.append(
+        parse_xml(
+            f'<w:footnote {nsdecls("w")} w:id="{note_id}"><w:p><w:r><w:footnoteRef/></w:r>'
+            f'<w:r><w:t xml:space="preserve"> {text}</w:t></w:r></w:p></w:footnote>'
+        )
+    )
+    paragraph._p.append(parse_xml(f'<w:r {nsdecls("w")}><w:footnoteReference w:id="{note_id}"/></w:r>'))

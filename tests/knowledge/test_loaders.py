@@ -10,6 +10,7 @@ from knowledge.loaders import LoadError, decode_bytes, load_file, roles_for_path
 from tests.knowledge.pages import (
     encrypted_pdf,
     pdf_manual,
+    word_footnote,
     word_list,
     word_manual,
     word_numbered,
@@ -576,6 +577,23 @@ def test_a_word_manual_written_without_heading_styles_is_cited_by_its_typed_numb
     document.add_paragraph("每月最后一天盘点。")
     document.save(path)
     assert [s.heading_path[1:] for s in load_file(path, tmp_path)[0].sections] == [(), ("三、盘点",)]
+
+
+def test_word_footnotes_are_marked_where_they_stand_and_follow_their_paragraph(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_heading("月末结账", 1)
+    word_footnote(document, document.add_paragraph("每月5日前完成结账。"), "遇节假日顺延。")
+    step = word_numbered(document.add_paragraph("锁定会计期间。"), 9)
+    word_footnote(document, step, "锁定后只有财务经理能解锁。")
+    word_numbered(document.add_paragraph("生成报表。"), 9)
+    path = tmp_path / "结账.docx"
+    document.save(path)
+    [doc] = load_file(path, tmp_path)
+    assert doc.sections[-1].text == (
+        "每月5日前完成结账。[1]\n\n[1] 遇节假日顺延。\n\n1. 锁定会计期间。[2]\n   [2] 锁定后只有财务经理能解锁。\n2. 生成报表。"
+    )
 
 
 def test_an_excel_faq_is_read_from_every_sheet_that_has_question_and_answer_columns(tmp_path):

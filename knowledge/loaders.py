@@ -41,7 +41,7 @@ SAVE_AS = {
 
 # Raised when a format comes to be read differently (more of its text, other sections): the next ingest
 # reads its files again though they did not change, so nobody needs --reset after an upgrade. Unlisted: 1.
-# At 2: Markdown setext headings and the HTML editors write (<img>, <br>, comments); plain-text numbered
+# At 2: Markdown setext headings, the HTML editors write (<img>, <br>, comments), Obsidian links; plain-text numbered
 # headings (第一章, 一、, 1.1); HTML text outside <p>, tables by row, screenshots; Word numbering, headings,
 # tables, text boxes, footnotes; PDF bookmarks or numbered headings, running headers left out, wrapped lines joined.
 READER_VERSIONS = {".md": 2, ".markdown": 2, ".txt": 2, ".html": 2, ".htm": 2, ".docx": 2, ".pdf": 2}
@@ -239,10 +239,11 @@ def _load_markdown(text: str, source: str) -> Document:
     )
 
 
-# HTML that Markdown editors write into .md files: Typora resizes a screenshot as `<img src alt
-# style="zoom:50%">`, writers break lines in table cells with `<br>`, colour a warning with `<font>` and hide
-# drafts in comments. A reader sees none of the tags (nor the comments); a button name in angle brackets
-# (`点击<确定>`) is no tag and stays.
+# What Markdown editors write into .md files beyond Markdown. HTML: Typora resizes a screenshot as `<img src
+# alt style="zoom:50%">`, writers break lines in table cells with `<br>`, colour a warning with `<font>` and
+# hide drafts in comments. A reader sees none of the tags (nor the comments); a button name in angle
+# brackets (`点击<确定>`) is no tag and stays. Obsidian: `[[收货流程|收货]]` links show their text, `![[截图.png]]`
+# embeds a picture (kept by name: its folder is the vault's, not the manual's), `> [!warning] 注意` a callout.
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _HTML_IMG = re.compile(r"<img\b[^<>]*>", re.IGNORECASE)
 _HTML_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
@@ -251,6 +252,9 @@ _HTML_FORMAT = re.compile(
     r"(?:\s[^<>]*)?/?>",
     re.IGNORECASE,
 )
+_WIKI_EMBED = re.compile(r"!\[\[([^\]\n|]+?)(?:\|[^\]\n]*)?\]\]")
+_WIKI_LINK = re.compile(r"\[\[([^\]\n|#]*)(?:#([^\]\n|]*))?(?:\|([^\]\n]+))?\]\]")
+_CALLOUT = re.compile(r"^(\s*>\s*)\[![\w-]+\][+-]?[ \t]*", re.M)
 _HTML_ATTR = re.compile(r"""\b(alt|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 
 
@@ -271,6 +275,13 @@ def _html_shown(text: str) -> str:
         return screenshot_markdown(attrs.get("alt"), attrs.get("src")).strip()
 
     text = _HTML_IMG.sub(img, text)
+    text = _WIKI_EMBED.sub(
+        lambda m: screenshot_markdown(PurePosixPath(m.group(1).strip()).stem, "").strip(), text
+    )
+    text = _WIKI_LINK.sub(
+        lambda m: (m.group(3) or PurePosixPath(m.group(1).strip()).name or m.group(2) or "").strip(), text
+    )
+    text = _CALLOUT.sub(r"\1", text)
     lines = []
     for line in text.split("\n"):
         # In a table row a line break would end the row: the cell's lines are joined with a space there.

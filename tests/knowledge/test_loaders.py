@@ -142,6 +142,19 @@ def test_html_a_markdown_editor_writes_is_read_as_it_shows(tmp_path):
     assert "草稿" not in doc.sections[0].text
 
 
+def test_an_obsidian_page_reads_as_obsidian_shows_it(tmp_path):
+    page = (
+        "# 收货\n\n> [!warning] 注意\n> 过账后不能修改，见 [[财务/过账规则|过账规则]]、[[盘点]] 和 [[#批次]]。\n\n"
+        "1. 打开库存应用\n   ![[收货 界面.png]]\n"
+    )
+    path = tmp_path / "收货.md"
+    path.write_text(page, encoding="utf-8")
+    [doc] = load_file(path, tmp_path)
+    assert doc.sections[0].text == (
+        "> 注意\n> 过账后不能修改，见 过账规则、盘点 和 批次。\n\n1. 打开库存应用\n   ![收货 界面]()"
+    )
+
+
 def test_pdf_text_is_extracted(tmp_path):
     path = tmp_path / "guide.pdf"
     path.write_bytes(_minimal_pdf("Post the vendor bill before paying it"))

@@ -41,9 +41,10 @@ SAVE_AS = {
 
 # Raised when a format comes to be read differently (more of its text, other sections): the next ingest
 # reads its files again though they did not change, so nobody needs --reset after an upgrade. Unlisted: 1.
-# At 2: Markdown setext headings, the HTML editors write (<img>, <br>, comments), Obsidian links; plain-text numbered
-# headings (第一章, 一、, 1.1); HTML text outside <p>, tables by row, screenshots; Word numbering, headings,
-# tables, text boxes, footnotes; PDF bookmarks or numbered headings, running headers left out, wrapped lines joined.
+# At 2: Markdown setext headings, the HTML editors write (<img>, <br>, comments) and Obsidian links;
+# plain-text numbered headings (第一章, 一、, 1.1); HTML text outside <p>, tables by row, screenshots; Word
+# numbering, headings, tables, text boxes, footnotes; PDF bookmarks or numbered headings, running headers
+# left out, wrapped lines joined.
 READER_VERSIONS = {".md": 2, ".markdown": 2, ".txt": 2, ".html": 2, ".htm": 2, ".docx": 2, ".pdf": 2}
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")

@@ -3,10 +3,11 @@
 A PDF has no paragraphs or headings, only lines placed on pages. Manuals exported from Word or WPS carry
 their headings as bookmarks (the outline): each bookmark starts a section where its heading line stands,
 so a passage is cited as `手册 › 第一章 收货 › 1.2 验证收货` rather than `手册 › p. 5`. Without bookmarks,
-the lines that number headings (第一章, 一、, 1.1) do the same; without those, a page is a section. The running header and footer every page repeats (`仓库操作手册 V2.0`, `第 3 页 共 20
-页`) and the table of contents' dot leaders are left out: they would be searched and quoted as if they were
-the steps. A line the page wrapped is joined to the next one again, so a step reads, embeds and is searched
-as one line; Chinese lines join without a space.
+the lines that number headings (第一章, 一、, 1.1) do the same; without those, a page is a section. The
+running header and footer every page repeats (`仓库操作手册 V2.0`, `第 3 页 共 20 页`) and the table of
+contents' dot leaders are left out: they would be searched and quoted as if they were the steps. A line
+the page wrapped is joined to the next one again, so a step reads, embeds and is searched as one line;
+Chinese lines join without a space.
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ def _numbered_headings(pages: list[list[str]]) -> list[Heading]:
 
 
 def outline_headings(reader) -> list[Heading]:
-    """The bookmarks of a pypdf reader in reading order; none when they cannot be read (the pages still can)."""
+    """The bookmarks of a pypdf reader in reading order; none when they cannot be read (the pages still
+    can)."""
     out: list[Heading] = []
 
     def walk(items, depth: int) -> None:
@@ -164,7 +166,8 @@ def _width(line: str) -> int:
 
 
 def _lines(lines: list[str]) -> list[_Line]:
-    """The page's lines, each marked when it runs (nearly) the full width of the page and ends mid-sentence."""
+    """The page's lines, each marked when it runs (nearly) the full width of the page and ends
+    mid-sentence."""
     widest = max((_width(line) for line in lines), default=0)
     return [
         _Line(

@@ -3,8 +3,8 @@ or abstained (`Why`): a stable code and plain values.
 
 `REASONS` holds the English text of every code, with `{params}`; `str(reason)` fills it in (logs,
 English output). Whoever shows a reason in another language looks it up by its code with the same params
-(the CLI: `cli.skip.<code>`, and `cli.why.<code>` for `WHY`); a code it does not know yet is shown in English. Codes are a contract:
-rename one only together with its catalog entries.
+(the CLI: `cli.skip.<code>`, and `cli.why.<code>` for `WHY`); a code it does not know yet is shown in
+English. Codes are a contract: rename one only together with its catalog entries.
 """
 
 from __future__ import annotations
@@ -115,7 +115,9 @@ WHY: dict[str, str] = {
     ),
     "lexical_coverage": "the best pages cover {coverage} of the question's terms (need {need})",
     "dense_similarity": "best similarity {similarity} (need {need})",
-    "en_evidence": "evidence {evidence} = similarity {similarity} + {weight} x term coverage {coverage} (need {need})",
+    "en_evidence": (
+        "evidence {evidence} = similarity {similarity} + {weight} x term coverage {coverage} (need {need})"
+    ),
     "en_evidence_agree": (
         "evidence {evidence} = similarity {similarity} + {weight} x term coverage {coverage} + {bonus} (both"
         " sides rank this page first) (need {need})"

@@ -346,7 +346,8 @@ def _heading_level(p, style) -> int:
 
 def _inline(el, rels: _Reading, boxes: list[str] | None = None) -> str:
     """A paragraph's text in order, pictures as Markdown screenshots; deleted text and field codes left out.
-    The lines of its text boxes go to `boxes`, or inline where there is no paragraph to follow (a table cell)."""
+    The lines of its text boxes and notes go to `boxes`, or inline where no paragraph follows (a table
+    cell)."""
     parts: list[str] = []
     for child in el:
         if child.tag == qn("w:t"):

@@ -183,8 +183,9 @@ def preview(
     """Show how manuals and FAQs are read and cited, without indexing them.
 
     Each section as the bot would cite it, with its text, and each FAQ entry; a file that cannot be read,
-    with the reason. For checking a Word, PDF or HTML manual before it goes into the knowledge base: whether its headings
-    came through, its steps are whole and nothing is missing. Exits with 1 when a file cannot be read."""
+    with the reason. For checking a Word, PDF or HTML manual before it goes into the knowledge base:
+    whether its headings came through, its steps are whole and nothing is missing. Exits with 1 when a
+    file cannot be read."""
     from knowledge.loaders import LoadError, load_file
     from knowledge.types import HEADING_SEPARATOR
 

@@ -4,8 +4,8 @@ Manuals written in Word rarely use the "List Number" style: Word's numbering but
 reference (`w:numPr`) on a "List Paragraph" or a plain paragraph, and a picture of the screen often sits in
 its own paragraph between two steps. Headings are what Word's navigation pane shows: a heading style
 (`Heading 2`, or `标题 2` as WPS and a Chinese Word name it) or an outline level; in a document with
-neither, the numbers its writer typed (一、收货). Tables stay where
-they stand, so a table of fields is cited under the section it explains. A text box (a callout such as
+neither, the numbers its writer typed (一、收货). Tables stay where they stand, so a table of fields is
+cited under the section it explains. A text box (a callout such as
 "注意：过账后不能修改") floats beside the paragraph it is anchored to, often a heading or a step: its lines
 follow that paragraph rather than join its text.
 """
@@ -162,7 +162,7 @@ def _chinese(n: int) -> str:
 def docx_markdown(document) -> tuple[str, str]:
     """(the title the document gives itself, or "", its body as Markdown)."""
     numbering = _Numbering.of(document)
-    rels = _Reading(document.part.rels, _Notes(document))
+    reading = _Reading(document.part.rels, _Notes(document))
     typed = _typed_headings(document, _Reading(document.part.rels))
     title = ""
     out: list[str] = []
@@ -212,10 +212,10 @@ def docx_markdown(document) -> tuple[str, str]:
         if block.tag == _W_TBL:
             flush_pending(False)
             in_list = None
-            out.append("\n" + "\n".join(_table_rows(block, rels)) + "\n")
+            out.append("\n" + "\n".join(_table_rows(block, reading)) + "\n")
             continue
         boxes: list[str] = []
-        text = " ".join(_inline(block, rels, boxes).split())
+        text = " ".join(_inline(block, reading, boxes).split())
         if text:
             paragraph(block, text)
         for line in boxes:  # kept with a step like a screenshot; after a heading, the section's first lines
@@ -268,7 +268,7 @@ class _Notes:
         return f"[{self._count}]", text
 
 
-def _typed_headings(document, rels: _Reading) -> dict[int, int]:
+def _typed_headings(document, reading: _Reading) -> dict[int, int]:
     """Many manuals are written without heading styles: the writer types 一、收货 or 1.1 验证收货 in body
     text. In a document with no heading at all, such lines are its headings: {numbering kind: heading
     level}, by the kinds the document uses (第一章 above 一、 above （一） above 1.1). Empty otherwise."""
@@ -280,7 +280,7 @@ def _typed_headings(document, rels: _Reading) -> dict[int, int]:
         if _heading_level(block, style):
             return {}
         if _num_pr(block, style)[0] is None:
-            kind = numbered_heading_level(" ".join(_inline(block, rels).split()))
+            kind = numbered_heading_level(" ".join(_inline(block, reading).split()))
             if kind:
                 kinds.append(kind)
     if len(kinds) < 2:
@@ -344,7 +344,7 @@ def _heading_level(p, style) -> int:
     return outline + 1 if 0 <= outline < 9 else 0  # 9: body text
 
 
-def _inline(el, rels: _Reading, boxes: list[str] | None = None) -> str:
+def _inline(el, reading: _Reading, boxes: list[str] | None = None) -> str:
     """A paragraph's text in order, pictures as Markdown screenshots; deleted text and field codes left out.
     The lines of its text boxes and notes go to `boxes`, or inline where no paragraph follows (a table
     cell)."""
@@ -355,33 +355,33 @@ def _inline(el, rels: _Reading, boxes: list[str] | None = None) -> str:
         elif child.tag in _BREAKS:
             parts.append(" ")
         elif child.tag in _NOTE_REFS:
-            mark, note = rels.note(_NOTE_REFS[child.tag], child.get(qn("w:id")))
+            mark, note = reading.note(_NOTE_REFS[child.tag], child.get(qn("w:id")))
             parts.append(mark)
             if note and boxes is not None:
                 boxes.append(f"{mark} {note}")
             elif note:
                 parts.append(f" {note} ")
         elif child.tag in _PICTURES:
-            lines = [line for box in _outermost(child, _TEXT_BOX) for line in _box_lines(box, rels)]
+            lines = [line for box in _outermost(child, _TEXT_BOX) for line in _box_lines(box, reading)]
             if boxes is None:
                 parts.append(f" {' '.join(lines)} " if lines else "")
             else:
                 boxes.extend(lines)
             if not lines or any(not _within(n, _TEXT_BOX, child) for n in child.iter(*_PICTURE_DATA)):
-                parts.append(_picture(child, rels.rels))
+                parts.append(_picture(child, reading.rels))
         elif child.tag not in _SKIPPED_INLINE:
-            parts.append(_inline(child, rels, boxes))
+            parts.append(_inline(child, reading, boxes))
     return "".join(parts)
 
 
-def _box_lines(box, rels: _Reading):
+def _box_lines(box, reading: _Reading):
     """A text box's paragraphs (and table rows, and the boxes inside it), one line each."""
     for block in _blocks(box):
         if block.tag == _W_TBL:
-            yield from _table_rows(block, rels)
+            yield from _table_rows(block, reading)
             continue
         inner: list[str] = []
-        if text := " ".join(_inline(block, rels, inner).split()):
+        if text := " ".join(_inline(block, reading, inner).split()):
             yield text
         yield from inner
 
@@ -422,7 +422,7 @@ def _picture(el, rels) -> str:
     return screenshot_markdown(alt, src)
 
 
-def _table_rows(tbl, rels: _Reading) -> list[str]:
+def _table_rows(tbl, reading: _Reading) -> list[str]:
     """Each row as its cells' text joined by " | " (a merged cell once)."""
     rows = []
     for tr in tbl.iter(qn("w:tr")):
@@ -431,7 +431,7 @@ def _table_rows(tbl, rels: _Reading) -> list[str]:
         cells = []
         for tc in tr.findall(qn("w:tc")):
             text = " ".join(
-                " ".join(_inline(p, rels).split()) for p in tc.iter(_W_P) if not _within(p, _TEXT_BOX, tc)
+                " ".join(_inline(p, reading).split()) for p in tc.iter(_W_P) if not _within(p, _TEXT_BOX, tc)
             )
             if text.strip():
                 cells.append(text.strip())

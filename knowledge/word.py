@@ -5,9 +5,9 @@ reference (`w:numPr`) on a "List Paragraph" or a plain paragraph, and a picture 
 its own paragraph between two steps. Headings are what Word's navigation pane shows: a heading style
 (`Heading 2`, or `标题 2` as WPS and a Chinese Word name it) or an outline level; in a document with
 neither, the numbers its writer typed (一、收货). Tables stay where they stand, so a table of fields is
-cited under the section it explains. A text box (a callout such as
-"注意：过账后不能修改") floats beside the paragraph it is anchored to, often a heading or a step: its lines
-follow that paragraph rather than join its text.
+cited under the section it explains. A text box (a callout such as "注意：过账后不能修改") floats beside
+the paragraph it is anchored to, often a heading or a step: its lines follow that paragraph rather than
+join its text, as do the footnotes the paragraph refers to.
 """
 
 from __future__ import annotations

@@ -177,7 +177,7 @@ class KnowledgeBase:
         with self._lock:
             if reset or self._model_changed():
                 self._clear()
-            files, unreadable = self._discover(paths, report)
+            files, unreadable = discover(paths, report)
             report.files_seen = len(files)
             seen_keys = {str(path) for path, _ in files}
             roots = self._roots(paths)
@@ -825,58 +825,6 @@ class KnowledgeBase:
     def _model_signature(self) -> str:
         return f"{self.embedder.model_name}:{self.embedder.dimension}"
 
-    def _discover(
-        self, paths: Iterable[str | Path], report: IngestReport
-    ) -> tuple[list[tuple[Path, Path]], list[str]]:
-        """The files to ingest (with their root), and the folders that could not be listed: what was
-        indexed from those stays, as for a file that cannot be read for now."""
-        files: list[tuple[Path, Path]] = []
-        unreadable: list[str] = []
-        for raw in paths:
-            path = Path(raw).expanduser().resolve()
-            if path.is_dir():
-
-                def cannot_list(exc: OSError, root: Path = path) -> None:
-                    folder = Path(exc.filename) if exc.filename else root
-                    unreadable.append(str(folder))
-                    report.skipped.append(
-                        (
-                            _display(folder, root) if folder != root else str(folder),
-                            Reason("unreadable_folder", {"detail": str(exc.strerror or exc)}),
-                        )
-                    )
-
-                found = []
-                # Symlinked folders are followed (a manual folder linked in from a share), each real
-                # folder once, so a link back up the tree cannot loop.
-                visited = {os.path.realpath(path)}
-                for folder, dirs, names in os.walk(path, onerror=cannot_list, followlinks=True):
-                    keep = []
-                    for d in dirs:
-                        real = os.path.realpath(os.path.join(folder, d))
-                        if not d.startswith(".") and real not in visited:
-                            visited.add(real)
-                            keep.append(d)
-                    dirs[:] = keep
-                    found.extend(Path(folder, name) for name in names if not name.startswith("."))
-                for file in sorted(found):
-                    rel = file.relative_to(path)
-                    suffix = file.suffix.lower()
-                    # "~$手册.docx": the lock file Word and WPS keep beside a document that is open.
-                    if not file.is_file() or suffix not in SUPPORTED_SUFFIXES | SAVE_AS.keys():
-                        continue
-                    if file.name.startswith("~$"):
-                        continue
-                    if file.stem.lower() in _SKIP_NAMES:
-                        report.skipped.append((rel.as_posix(), Reason("describes_folder")))
-                        continue
-                    files.append((file, path))
-            elif path.is_file():
-                files.append((path, path.parent))
-            else:
-                report.skipped.append((str(raw), Reason("no_such_path")))
-        return files, unreadable
-
     def _roots(self, paths: Iterable[str | Path]) -> list[str]:
         return [str(Path(p).expanduser().resolve()) for p in paths if Path(p).expanduser().is_dir()]
 
@@ -1115,6 +1063,58 @@ def _missing_on_disk(key: str) -> bool:
 
 def _is_under(key: str, root: str) -> bool:
     return key.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def discover(paths: Iterable[str | Path], report: IngestReport) -> tuple[list[tuple[Path, Path]], list[str]]:
+    """The files to ingest (with their root), and the folders that could not be listed: what was
+    indexed from those stays, as for a file that cannot be read for now. Files passed over for a reason
+    (a README, a folder that cannot be listed, a path that does not exist) go to `report.skipped`."""
+    files: list[tuple[Path, Path]] = []
+    unreadable: list[str] = []
+    for raw in paths:
+        path = Path(raw).expanduser().resolve()
+        if path.is_dir():
+
+            def cannot_list(exc: OSError, root: Path = path) -> None:
+                folder = Path(exc.filename) if exc.filename else root
+                unreadable.append(str(folder))
+                report.skipped.append(
+                    (
+                        _display(folder, root) if folder != root else str(folder),
+                        Reason("unreadable_folder", {"detail": str(exc.strerror or exc)}),
+                    )
+                )
+
+            found = []
+            # Symlinked folders are followed (a manual folder linked in from a share), each real
+            # folder once, so a link back up the tree cannot loop.
+            visited = {os.path.realpath(path)}
+            for folder, dirs, names in os.walk(path, onerror=cannot_list, followlinks=True):
+                keep = []
+                for d in dirs:
+                    real = os.path.realpath(os.path.join(folder, d))
+                    if not d.startswith(".") and real not in visited:
+                        visited.add(real)
+                        keep.append(d)
+                dirs[:] = keep
+                found.extend(Path(folder, name) for name in names if not name.startswith("."))
+            for file in sorted(found):
+                rel = file.relative_to(path)
+                suffix = file.suffix.lower()
+                # "~$手册.docx": the lock file Word and WPS keep beside a document that is open.
+                if not file.is_file() or suffix not in SUPPORTED_SUFFIXES | SAVE_AS.keys():
+                    continue
+                if file.name.startswith("~$"):
+                    continue
+                if file.stem.lower() in _SKIP_NAMES:
+                    report.skipped.append((rel.as_posix(), Reason("describes_folder")))
+                    continue
+                files.append((file, path))
+        elif path.is_file():
+            files.append((path, path.parent))
+        else:
+            report.skipped.append((str(raw), Reason("no_such_path")))
+    return files, unreadable
 
 
 def _display(path: Path, root: Path) -> str:

@@ -186,14 +186,23 @@ def preview(
     with the reason. For checking a Word, PDF or HTML manual before it goes into the knowledge base:
     whether its headings came through, its steps are whole and nothing is missing. Exits with 1 when a
     file cannot be read."""
+    from knowledge.base import discover
     from knowledge.loaders import LoadError, load_file
-    from knowledge.types import HEADING_SEPARATOR
+    from knowledge.types import HEADING_SEPARATOR, IngestReport
 
     settings = load_settings()
     lang = lang or settings.cli_language
     failed = False
-    for path, root in _preview_files(paths, [Path(d) for d in settings.knowledge_dirs]):
-        shown = path.relative_to(root).as_posix() if path != root else path.name
+    report = IngestReport()
+    files, _ = discover(paths, report)
+    for shown, reason in report.skipped:
+        err.print(
+            t("cli.slack.skipped", lang, path=shown, reason=reason_text(reason, lang)),
+            style="dim",
+            markup=False,
+        )
+    for path, root in _preview_roots(files, [Path(d) for d in settings.knowledge_dirs]):
+        shown = path.relative_to(root).as_posix()
         left_out = []
         try:
             docs = load_file(path, root, settings.role_folders, warn=left_out.append)
@@ -233,24 +242,12 @@ def preview(
         raise typer.Exit(1)
 
 
-def _preview_files(paths: list[Path], knowledge_dirs: list[Path]):
-    """(file, the root its source is relative to): a knowledge folder it is in, as ingest would see it, or
-    the folder named; files of a folder in order, hidden ones and Word's ~$ lock files left out."""
-    from knowledge.loaders import SAVE_AS, SUPPORTED_SUFFIXES
-
+def _preview_roots(files: list[tuple[Path, Path]], knowledge_dirs: list[Path]):
+    """The files ingest would read, each with the root its source is relative to: the knowledge folder it
+    lies in, if any, so that it is named and ROLE_FOLDERS applies as at ingest of that folder."""
     roots = [d.resolve() for d in knowledge_dirs if d.is_dir()]
-    for path in paths:
-        path = path.resolve()
-        if path.is_file():
-            root = next((r for r in roots if path.is_relative_to(r)), path.parent)
-            yield path, root
-            continue
-        for file in sorted(path.rglob("*")):
-            rel = file.relative_to(path)
-            if any(part.startswith((".", "~$")) for part in rel.parts) or not file.is_file():
-                continue
-            if file.suffix.lower() in SUPPORTED_SUFFIXES or file.suffix.lower() in SAVE_AS:
-                yield file, next((r for r in roots if file.is_relative_to(r)), path)
+    for path, root in files:
+        yield path, next((r for r in roots if path.is_relative_to(r)), root)
 
 
 def _restore_db_faqs(settings: Settings, kb, lang: str) -> None:

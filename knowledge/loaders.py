@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -300,7 +300,7 @@ def _markdown_sections(text: str) -> list[Section]:
     in_fence = False
 
     def flush() -> None:
-        body = re.sub(r"\n{3,}", "\n\n", "\n".join(lines).strip())  # one blank line between paragraphs
+        body = normalize_blank_lines("\n".join(lines))
         if body:
             sections.append(Section(tuple(h for _, h in stack), body))
         lines.clear()
@@ -396,17 +396,28 @@ def numbered_heading_level(line: str) -> int:
     return max(levels, default=0)
 
 
+def numbered_heading_ranks(lines: Iterable[str]) -> dict[int, int]:
+    """The kinds of numbered heading (`numbered_heading_level`) the lines use, each with its rank among
+    them, 1 the highest (第一章 above 一、 above （一） above 1.1); empty unless at least two lines number a
+    heading, since one such line may be chance."""
+    kinds = [kind for line in lines if (kind := numbered_heading_level(line))]
+    if len(kinds) < 2:
+        return {}
+    return {kind: rank for rank, kind in enumerate(sorted(set(kinds)), 1)}
+
+
 def _text_sections(lines: list[str], title: str) -> list[Section]:
     """A plain-text manual in sections by its numbered headings when it has at least two, else one."""
-    levels = [numbered_heading_level(line) for line in lines]
-    if sum(1 for level in levels if level) < 2:
-        return [Section((title,), _normalize_blank_lines("\n".join(lines)))]
+    ranks = numbered_heading_ranks(lines)
+    if not ranks:
+        return [Section((title,), normalize_blank_lines("\n".join(lines)))]
+    levels = [ranks.get(numbered_heading_level(line), 0) for line in lines]
     sections: list[Section] = []
     stack: list[tuple[int, str]] = []
     body: list[str] = []
 
     def flush() -> None:
-        if text := _normalize_blank_lines("\n".join(body)):
+        if text := normalize_blank_lines("\n".join(body)):
             sections.append(Section((title, *(name for _, name in stack)), text))
         body.clear()
 
@@ -422,7 +433,7 @@ def _text_sections(lines: list[str], title: str) -> list[Section]:
     return sections
 
 
-def _normalize_blank_lines(text: str) -> str:
+def normalize_blank_lines(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text.replace("\r\n", "\n")).strip()
 
 

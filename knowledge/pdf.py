@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from typing import NamedTuple
 
-from knowledge.loaders import Section, numbered_heading_level
+from knowledge.loaders import Section, normalize_blank_lines, numbered_heading_level, numbered_heading_ranks
 
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 _CJK_SPACED = re.compile(r"(?<=[\u3400-\u9fff，。、；：？！“”（）]) (?=[\u3400-\u9fff，。、；：？！“”（）])")
@@ -84,16 +84,13 @@ def pdf_sections(page_texts: list[str], headings: list[Heading], title: str) -> 
 def _numbered_headings(pages: list[list[str]]) -> list[Heading]:
     """Without bookmarks, the lines that number a heading as Chinese documents do (第一章, 一、, （一）, 1.1),
     when there are at least two; their depth by the kinds of numbering the document uses."""
-    found = [
-        (i, level, line)
+    ranks = numbered_heading_ranks(line for lines in pages for line in lines)
+    return [
+        Heading(ranks[kind] - 1, line, i)
         for i, lines in enumerate(pages)
         for line in lines
-        if (level := numbered_heading_level(line))
+        if ranks and (kind := numbered_heading_level(line))
     ]
-    if len(found) < 2:
-        return []
-    depth = {level: d for d, level in enumerate(sorted({level for _, level, _ in found}))}
-    return [Heading(depth[level], line, i) for i, level, line in found]
 
 
 def outline_headings(reader) -> list[Heading]:
@@ -190,7 +187,7 @@ def _join(lines: list[_Line]) -> str:
         else:
             out.append(line.text)
         wraps = line.wraps
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
+    return normalize_blank_lines("\n".join(out))
 
 
 def _same(line: str, heading: str) -> bool:

@@ -22,7 +22,7 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import qn
 from docx.styles.style import StyleFactory
 
-from knowledge.loaders import numbered_heading_level
+from knowledge.loaders import numbered_heading_level, numbered_heading_ranks
 from knowledge.screenshots import screenshot_markdown
 
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*([1-9])$", re.IGNORECASE)
@@ -272,7 +272,7 @@ def _typed_headings(document, reading: _Reading) -> dict[int, int]:
     """Many manuals are written without heading styles: the writer types 一、收货 or 1.1 验证收货 in body
     text. In a document with no heading at all, such lines are its headings: {numbering kind: heading
     level}, by the kinds the document uses (第一章 above 一、 above （一） above 1.1). Empty otherwise."""
-    kinds = []
+    lines = []
     for block in _blocks(document.element.body):
         if block.tag != _W_P:
             continue
@@ -280,12 +280,8 @@ def _typed_headings(document, reading: _Reading) -> dict[int, int]:
         if _heading_level(block, style):
             return {}
         if _num_pr(block, style)[0] is None:
-            kind = numbered_heading_level(" ".join(_inline(block, reading).split()))
-            if kind:
-                kinds.append(kind)
-    if len(kinds) < 2:
-        return {}
-    return {kind: level for level, kind in enumerate(sorted(set(kinds)), 1)}
+            lines.append(" ".join(_inline(block, reading).split()))
+    return numbered_heading_ranks(lines)
 
 
 def _blocks(body):

@@ -412,9 +412,11 @@ class KnowledgeBase:
         # pid -> [dense_sim, dense_rank, lex_score, lex_rank, coverage]
         cand: dict[str, list] = {}
         dense_top = 0.0
+        dense_first = None  # the dense side's best passage (its list comes best first)
         d_floor, d_span = 0.0, 1.0
         if vec is not None and tuning.mode != "lexical":
             ids, sims = self._dense(vec, k, view)
+            dense_first = ids[0] if len(ids) else None
             for rank, (pid, sim) in enumerate(zip(ids, sims, strict=True), 1):
                 cand[pid] = [float(sim), rank, None, None, 0.0]
             dense_top = float(sims[0]) if len(sims) else 0.0
@@ -573,8 +575,8 @@ class KnowledgeBase:
         page_coverage = max((page_cov.get(h.source, 0.0) for h in hits[:3]), default=0.0)
         # Both retrievers' first choice is the page we answer with: independent evidence that it is on topic.
         firsts = set()
-        if any(e[0] is not None for e in cand.values()):
-            firsts.add(self._page_of(max(cand, key=lambda q: cand[q][0] if cand[q][0] is not None else -2.0)))
+        if dense_first is not None:
+            firsts.add(self._page_of(dense_first))
         if lex_value:
             firsts.add(self._page_of(max(lex_value, key=lex_value.__getitem__)))
         agree = bool(hits) and firsts == {self._page_of(hits[0].source)}

@@ -9,6 +9,7 @@ query is a handful of array slices and one `np.bincount`: a few milliseconds at 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -201,6 +202,22 @@ def segment(run: str) -> list[str]:
 def tokenize(text: str) -> list[str]:
     """Index terms: stemmed Latin words without stop words; Chinese words (jieba) without question words,
     plus the character bigrams of longer words so 入库单 and 入库 still meet."""
+    if len(text) <= _MEMO_CHARS:
+        return list(_tokenize_short(text))
+    return _tokenize(text)
+
+
+# One search tokenizes its question a dozen times over (BM25 per language, idf mass, page coverage,
+# section choice) and the headings of the sections it weighs; passages at ingest are longer and pass by.
+_MEMO_CHARS = 300
+
+
+@functools.lru_cache(maxsize=8192)
+def _tokenize_short(text: str) -> tuple[str, ...]:
+    return tuple(_tokenize(text))
+
+
+def _tokenize(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text).lower()
     out: list[str] = []
     for match in _TOKEN.finditer(text):
@@ -400,22 +417,7 @@ class LexicalIndex:
         if not uniq or not groups:
             return [[0.0 for _ in groups] for _ in questions]
         where = {c: i for i, c in enumerate(uniq)}
-        row_of = self._row_of()
-        present = np.zeros((len(groups), len(uniq)), dtype=bool)
-        w = self._weights
-        # Each row carries a bit per group it belongs to (groups may share rows: a FAQ and the page it
-        # cites); each term's postings are then OR-ed once. No per-group matrix slicing.
-        for first in range(0, len(groups), 64):
-            chunk = groups[first : first + 64]
-            bits = np.zeros(len(self.ids), dtype=np.uint64)
-            for g, ids in enumerate(chunk):
-                rows = [row_of[i] for i in ids if i in row_of]
-                bits[rows] |= np.uint64(1 << g)
-            for t, col in enumerate(uniq):
-                hit = int(np.bitwise_or.reduce(bits[w.indices[w.indptr[col] : w.indptr[col + 1]]]))
-                for g in range(len(chunk)):
-                    if hit >> g & 1:
-                        present[first + g, t] = True
+        present = self._terms_present([self._rows(ids) for ids in groups], np.asarray(uniq))
         out = []
         for terms in asked:
             total = sum(weight for weight, _ in terms)
@@ -428,6 +430,29 @@ class LexicalIndex:
                     found += weight * present[:, [where[c] for c in cols]].any(axis=1)
             out.append([float(v) for v in found / total])
         return out
+
+    def _terms_present(self, groups: Sequence[list[int]], cols: np.ndarray) -> np.ndarray:
+        """groups x cols: True where a row of the group holds the term. Read off the groups' own rows of
+        the passage matrix (a few hundred rows), not the terms' postings, which at 100k passages run to
+        thousands of rows for a common word."""
+        present = np.zeros((len(groups), len(cols)), dtype=bool)
+        rows = np.fromiter((r for g in groups for r in g), dtype=np.int64)
+        if not len(rows):
+            return present
+        group_of = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+        indptr, indices = self._tf.indptr, self._tf.indices
+        starts, lengths = indptr[rows], indptr[rows + 1] - indptr[rows]
+        # Every stored term of every row, flattened: row r's entries are indices[starts[r]:starts[r]+len].
+        flat = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+        terms, owners = indices[flat], np.repeat(group_of, lengths)
+        pos = np.minimum(np.searchsorted(cols, terms), len(cols) - 1)
+        hit = cols[pos] == terms
+        present[owners[hit], pos[hit]] = True
+        return present
+
+    def _rows(self, ids: Sequence[str]) -> list[int]:
+        row_of = self._row_of()
+        return [row_of[i] for i in ids if i in row_of]
 
     def _row_of(self) -> dict[str, int]:
         if self._row_cache is None or len(self._row_cache) != len(self.ids):

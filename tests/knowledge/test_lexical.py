@@ -1,0 +1,83 @@
+"""Page coverage: how much of a question a page names across all its sections (ranking and abstention
+both read it), checked against a plain count of the terms each page holds."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.lexical import LexicalIndex, tokenize
+
+PASSAGES = {
+    "receipt-1": "Validate the receipt: open Inventory, pick the receipt and click Validate.",
+    "receipt-2": "Create a backorder when the vendor ships the rest later.",
+    "delivery-1": "Validate the delivery order once the goods leave the warehouse.",
+    "credit-1": "Issue a credit note from the posted customer invoice.",
+    "收货-1": "收货时核对实收数量，然后点击验证。",
+    "收货-2": "数量不足时创建欠单，供应商补发后再收货。",
+    "红冲-1": "红冲：在已过账的发票上点击冲销，系统生成贷项凭证。",
+}
+
+
+def _expected(index: LexicalIndex, question: str, group: list[str]) -> float:
+    """The idf-weighted share of the question's distinct terms that some passage of the group holds
+    (a term the index lacks weighs as the rarest one)."""
+    held = {t for pid in group if pid in PASSAGES for t in tokenize(PASSAGES[pid])}
+    rarest = float(index.idf.max())
+    weights = {
+        t: float(index.idf[index.vocab[t]]) if t in index.vocab else rarest for t in tokenize(question)
+    }
+    return sum(w for t, w in weights.items() if t in held) / sum(weights.values())
+
+
+@pytest.fixture()
+def index() -> LexicalIndex:
+    idx = LexicalIndex()
+    idx.add(list(PASSAGES), list(PASSAGES.values()))
+    return idx
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how do I validate a receipt and create a backorder?",
+        "实收数量不足怎么创建欠单",
+        "validate delivery 欠单 zzyzx",
+    ],
+)
+def test_a_page_covers_the_terms_of_all_its_sections(index, question):
+    groups = [
+        ["receipt-1", "receipt-2"],  # one page, two sections
+        ["receipt-2", "receipt-1", "delivery-1"],  # a page and a FAQ that cites it share rows
+        ["收货-2", "收货-1"],
+        ["delivery-1"],
+        ["not-indexed"],
+        [],
+    ]
+    got = index.coverage_of(question, groups)
+    assert got == pytest.approx([_expected(index, question, g) for g in groups])
+    assert got[4] == got[5] == 0.0
+
+
+def test_a_page_covers_the_receipt_question_only_with_both_sections(index):
+    whole, first, second = index.coverage_of(
+        "validate receipt backorder", [["receipt-1", "receipt-2"], ["receipt-1"], ["receipt-2"]]
+    )
+    assert whole == pytest.approx(1.0)
+    assert 0 < first < 1 and 0 < second < 1
+
+
+def test_a_chinese_term_is_covered_where_the_page_names_its_english_words(index):
+    [either, own] = index.coverage_many(
+        [[("红冲", "credit note")], [("红冲", "")]], [["credit-1"], ["红冲-1"], ["delivery-1"]]
+    )
+    assert either == pytest.approx([1.0, 1.0, 0.0])
+    assert own == pytest.approx([0.0, 1.0, 0.0])
+
+
+def test_coverage_follows_passages_removed_and_added(index):
+    index.remove(["receipt-1"])
+    index.add(["receipt-3"], ["Validate the receipt after counting."])
+    [whole] = index.coverage_of("validate receipt backorder", [["receipt-1", "receipt-2"]])
+    [renewed] = index.coverage_of("validate receipt backorder", [["receipt-3", "receipt-2"]])
+    assert whole < 1.0  # the removed section no longer counts for its page
+    assert renewed == pytest.approx(1.0)

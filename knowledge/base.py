@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.chunking import chunk_document
-from knowledge.crosslingual import glossary, glossary_matches
+from knowledge.crosslingual import ChineseTerm, chinese_matches, glossary, glossary_matches, reverse_glossary
 from knowledge.embedding import Embedder
 from knowledge.index import VectorIndex
 from knowledge.intent import same_kind
@@ -121,6 +121,7 @@ class KnowledgeBase:
         except SynonymsError as exc:
             raise KnowledgeBaseError(str(exc)) from None
         self._glossary = glossary(self._thesaurus.chinese)
+        self._reverse_glossary = reverse_glossary(self._glossary)
         self._rebuild_lookups()
 
     def close(self) -> None:
@@ -360,10 +361,22 @@ class KnowledgeBase:
             synonyms = _chinese_synonyms(question, terms)
         also = " ".join(m.expansion for m in synonyms)
         own = f"{question} {also}" if also else question
+        # An English question also searches the Chinese pages with the Chinese words of the ERP terms it
+        # names: most of a Chinese company's manuals exist only in Chinese, which the model reads poorly.
+        chinese = None
+        crossing = tuning.crosslingual and tuning.lang_fair and tuning.mode == "hybrid"
+        if qlang == "en" and crossing and self._has_chinese:
+            with self._lock:
+                chinese = _Rendering.chinese(question, synonyms, self._reverse_glossary, self._lexical)
         lexical = []
         if tuning.mode != "dense":
             # The lexical side needs no vector: it runs on worker threads while the model encodes.
-            if rendering and tuning.lang_fair:
+            if chinese:
+                # Each page is matched in its own language: English pages by the question's own words,
+                # Chinese pages by the Chinese terms, which stand for only `chinese.share` of it.
+                queries = [(own, "en", 1.0), (chinese.text, "zh", chinese.share)]
+                lexical.append(self._pool.submit(self._lexical_searches, queries, view))
+            elif rendering and tuning.lang_fair:
                 # Each page is matched in its own language: Chinese pages by the question's own words,
                 # English pages by its English rendering, which stands for only `rendering.share` of it.
                 queries = [(own, "zh", 1.0), (english, "en", rendering.share)]
@@ -379,7 +392,7 @@ class KnowledgeBase:
             self._load_scope_vectors(dense_view)  # a Chroma read, once per scope and index state
         with self._lock:
             hits, evidence = self._rank(
-                question, vec, qlang, role, rendering, lexical_results, synonyms, view
+                question, vec, qlang, role, rendering, lexical_results, synonyms, view, chinese
             )
         if hits:
             why = decide(evidence, tuning)
@@ -406,6 +419,7 @@ class KnowledgeBase:
         lexical_results: list[_LexicalResult],
         synonyms: Sequence[SynonymMatch] = (),
         view: _ScopeView | None = None,
+        chinese: _Rendering | None = None,
     ) -> tuple[list[Hit], Evidence]:
         tuning = self.tuning
         k = min(tuning.candidates, len(self._passages))
@@ -424,6 +438,7 @@ class KnowledgeBase:
             d_span = max(dense_top - d_floor, 1e-6)
         english = rendering.text if rendering else ""
         fair = bool(rendering) and tuning.lang_fair and tuning.mode == "hybrid"
+        fair_en = bool(chinese) and tuning.lang_fair and tuning.mode == "hybrid"
         lex_value: dict[str, float] = {}  # pid -> BM25 on the scale of the result that matched it
         for result in lexical_results:
             for rank, (row, score, cov) in enumerate(
@@ -468,6 +483,9 @@ class KnowledgeBase:
                 # The vector is the English rendering's: for a Chinese passage its similarity says nothing,
                 # so it is left out; for an English one it counts for the share of the question rendered.
                 d_norm = l_norm if p.lang == "zh" else rendering.share * d_norm
+            elif fair_en and p.lang == "zh":
+                # The vector is the English question's: a Chinese passage is judged by its Chinese terms.
+                d_norm = l_norm
             score = wd * d_norm + (1 - wd) * l_norm
             if role and role in p.roles:
                 score += tuning.role_boost
@@ -520,6 +538,11 @@ class KnowledgeBase:
                 either, own, rendered = self._lexical.coverage_many(
                     [rendering.units, phrases, [(english, "")]], groups
                 )
+            elif fair_en:
+                # An English word counts as found on a Chinese page that names its Chinese term.
+                either, own, rendered = self._lexical.coverage_many(
+                    [chinese.units, phrases, [(chinese.text, "")]], groups
+                )
             elif synonyms:
                 [either] = self._lexical.coverage_many([phrases], groups)
             else:
@@ -536,6 +559,10 @@ class KnowledgeBase:
                 rank_cov = {}
                 for (source, (_, pid)), c_zh, c_en in zip(head, own, rendered, strict=True):
                     rank_cov[source] = c_zh if self._passages[pid].lang == "zh" else rendering.share * c_en
+            elif fair_en:
+                rank_cov = {}
+                for (source, (_, pid)), c_en, c_zh in zip(head, own, rendered, strict=True):
+                    rank_cov[source] = chinese.share * c_zh if self._passages[pid].lang == "zh" else c_en
             weight = tuning.page_coverage_weight
             if weight and tuning.mode == "hybrid":
                 head = [(src, (sc + weight * rank_cov[src], pid)) for src, (sc, pid) in head]
@@ -929,6 +956,7 @@ class KnowledgeBase:
                     counterpart_of[p.source] = other
                     counterpart_of.setdefault(other, p.source)
         self._counterpart_of = counterpart_of
+        self._has_chinese = any(p.lang == "zh" for p in self._passages.values())
 
     def _cited_page(self, path: str | None) -> str | None:
         """The indexed page a FAQ cites, or None when it cites nothing we hold."""
@@ -954,8 +982,10 @@ class _LexicalResult:
 
 @dataclass
 class _Rendering:
-    """A Chinese question's ERP terms in English (glossary), and the share of the question they stand for:
-    the idf weight of the glossary-matched words and Latin words over the question's whole weight."""
+    """A question's ERP terms in the other language (glossary), and the share of the question they stand
+    for: the idf weight of the glossary-matched words (and, for a Chinese question, its Latin words) over
+    the question's whole weight. `of` renders a Chinese question in English, `chinese` an English one in
+    Chinese."""
 
     text: str
     share: float
@@ -976,6 +1006,47 @@ class _Rendering:
         total = lexical.mass(question)
         share = min(1.0, lexical.mass(covered) / total) if total > 0 else 0.0
         return cls(text, share, _phrase_units(question, _spans(question, matches)))
+
+    @classmethod
+    def chinese(
+        cls,
+        question: str,
+        synonyms: Sequence[SynonymMatch],
+        reverse: Sequence[ChineseTerm],
+        lexical: LexicalIndex,
+    ) -> _Rendering | None:
+        """An English question's ERP terms in Chinese (the glossary read backwards), the share of the
+        question they stand for, and its coverage units: each thesaurus phrase and each word with the
+        Chinese terms it stands for as alternatives. None when it names no term the glossary knows."""
+        words = set(tokenize(question))
+        for m in synonyms:
+            words.update(tokenize(m.expansion))
+        matched = chinese_matches(words, reverse)
+        if not matched:
+            return None
+
+        def terms_for(text: str) -> list[str]:
+            have = set(tokenize(text))
+            return [t.chinese for t in matched if t.english & have]
+
+        *phrases, (rest, _) = _phrase_units(question, synonyms)
+        units, covered = [], []
+        for phrase, expansion in phrases:
+            found = terms_for(f"{phrase} {expansion}")
+            units.append((phrase, " ".join([expansion, *found])))
+            covered += [phrase] if found else []
+        unmatched = rest
+        for word in dict.fromkeys(_LATIN.findall(rest)):
+            found = terms_for(word)
+            if found:
+                units.append((word, " ".join(found)))
+                covered.append(word)
+                unmatched = re.sub(rf"\b{re.escape(word)}\b", " ", unmatched)
+        units.append((unmatched, ""))
+        total = lexical.mass(question)
+        share = min(1.0, lexical.mass(" ".join(covered)) / total) if total > 0 else 0.0
+        text = " ".join(dict.fromkeys(t.chinese for t in matched))
+        return cls(text, share, units)
 
 
 _LATIN = re.compile(r"[A-Za-z0-9]+")

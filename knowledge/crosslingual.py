@@ -1,14 +1,18 @@
-"""Chinese questions about English-only pages: expand known ERP terms into the manuals' English words.
+"""Questions about pages in the other language: the ERP glossary between Chinese and English terms.
 
 The default embedding model is English, and many manual pages exist only in English, so a Chinese question
 gets an English rendering of the ERP terms it contains (a glossary, `data/glossary_zh_en.tsv`, longest
 match first). The rendering is what the dense side embeds and is added to the lexical query; Chinese
-pages are still matched by the Chinese words themselves.
+pages are still matched by the Chinese words themselves. The other way round, an English question about
+pages written only in Chinese searches them with the Chinese terms whose English words it names
+(`reverse_glossary`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -82,3 +86,34 @@ def english_rendering(text: str) -> str | None:
     """For a Chinese text, the English words of the ERP terms it names ("" when none); None for a text that
     is not Chinese. What tickets in two languages are compared on."""
     return english_terms(text) if detect_lang(text) == "zh" else None
+
+
+# The other way: an English question about pages written only in Chinese (most of a Chinese company's
+# manuals). The glossary's English words, read back, give the Chinese terms to search those pages with.
+_LATIN = re.compile(r"[A-Za-z0-9]+")
+_CJK_WORDS = re.compile(r"[\u3400-\u9fff]+")
+
+
+@dataclass(frozen=True)
+class ChineseTerm:
+    english: frozenset[str]  # the glossary's English words, as index terms
+    chinese: str  # the term, plus the Chinese manual words of a company phrase (红冲 -> 贷项通知单)
+
+
+def reverse_glossary(terms: Sequence[tuple[str, str]]) -> list[ChineseTerm]:
+    """The glossary read from English to Chinese; terms without English words are left out."""
+    from knowledge.lexical import tokenize
+
+    out = []
+    for zh, words in terms:
+        english = frozenset(tokenize(" ".join(_LATIN.findall(words))))
+        if english:
+            out.append(ChineseTerm(english, " ".join([zh, *_CJK_WORDS.findall(words)])))
+    return out
+
+
+def chinese_matches(words: Iterable[str], reverse: Sequence[ChineseTerm]) -> list[ChineseTerm]:
+    """The terms whose English words are all among `words` (index terms of the question and of its
+    thesaurus expansion). All, not some: "lead time" must not fetch 休假 (time off)."""
+    have = set(words)
+    return [t for t in reverse if t.english <= have]

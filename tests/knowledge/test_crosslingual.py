@@ -1,8 +1,15 @@
-"""The zh→en ERP glossary that gives Chinese questions an English rendering."""
+"""The ERP glossary: Chinese questions get an English rendering, English questions the Chinese terms."""
 
 from __future__ import annotations
 
-from knowledge.crosslingual import english_terms, glossary_matches
+from knowledge.crosslingual import (
+    chinese_matches,
+    english_terms,
+    glossary,
+    glossary_matches,
+    reverse_glossary,
+)
+from knowledge.lexical import tokenize
 
 
 def test_longest_term_wins_and_order_follows_the_question():
@@ -23,3 +30,25 @@ def test_a_term_inside_a_longer_word_is_still_matched():
 def test_a_question_with_no_erp_term_has_no_rendering():
     assert glossary_matches("食堂今天中午吃什么") == []
     assert english_terms("食堂今天中午吃什么") == ""
+
+
+def test_english_words_read_back_to_the_chinese_terms_they_stand_for():
+    reverse = reverse_glossary(glossary())
+    found = [t.chinese for t in chinese_matches(tokenize("how do I request time off"), reverse)]
+    assert "请假" in found and "休假" in found
+    assert "供应商账单" in [t.chinese for t in chinese_matches(tokenize("pay a vendor bill"), reverse)]
+
+
+def test_every_english_word_of_a_term_must_be_there():
+    # "lead time" is not time off; "bill" alone is not a vendor bill.
+    reverse = reverse_glossary(glossary())
+    assert not {"请假", "休假"} & {
+        t.chinese for t in chinese_matches(tokenize("what is the lead time"), reverse)
+    }
+    assert "供应商账单" not in [t.chinese for t in chinese_matches(tokenize("where is my bill"), reverse)]
+
+
+def test_a_company_phrase_brings_its_chinese_manual_words_along():
+    reverse = reverse_glossary(glossary([("红冲", "贷项通知单 credit note")]))
+    [term] = [t for t in chinese_matches(tokenize("issue a credit note"), reverse) if "红冲" in t.chinese]
+    assert term.chinese == "红冲 贷项通知单"

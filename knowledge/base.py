@@ -22,7 +22,14 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.chunking import chunk_document
-from knowledge.crosslingual import ChineseTerm, chinese_matches, glossary, glossary_matches, reverse_glossary
+from knowledge.crosslingual import (
+    ChineseTerm,
+    adjacent_pairs,
+    chinese_matches,
+    glossary,
+    glossary_matches,
+    reverse_glossary,
+)
 from knowledge.embedding import Embedder
 from knowledge.index import VectorIndex
 from knowledge.intent import same_kind
@@ -1018,10 +1025,10 @@ class _Rendering:
         """An English question's ERP terms in Chinese (the glossary read backwards), the share of the
         question they stand for, and its coverage units: each thesaurus phrase and each word with the
         Chinese terms it stands for as alternatives. None when it names no term the glossary knows."""
-        words = set(tokenize(question))
-        for m in synonyms:
-            words.update(tokenize(m.expansion))
-        matched = chinese_matches(words, reverse)
+        sequences = [tokenize(question), *(tokenize(m.expansion) for m in synonyms)]
+        words = {w for seq in sequences for w in seq}
+        pairs = set().union(*(adjacent_pairs(seq) for seq in sequences))
+        matched = chinese_matches(words, reverse, pairs)
         if not matched:
             return None
 

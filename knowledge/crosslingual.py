@@ -98,6 +98,7 @@ _CJK_WORDS = re.compile(r"[\u3400-\u9fff]+")
 class ChineseTerm:
     english: frozenset[str]  # the glossary's English words, as index terms
     chinese: str  # the term, plus the Chinese manual words of a company phrase (红冲 -> 贷项通知单)
+    lead: tuple[str, str] | None = None  # its first two English words: the name the glossary gives first
 
 
 def reverse_glossary(terms: Sequence[tuple[str, str]]) -> list[ChineseTerm]:
@@ -106,14 +107,24 @@ def reverse_glossary(terms: Sequence[tuple[str, str]]) -> list[ChineseTerm]:
 
     out = []
     for zh, words in terms:
-        english = frozenset(tokenize(" ".join(_LATIN.findall(words))))
-        if english:
-            out.append(ChineseTerm(english, " ".join([zh, *_CJK_WORDS.findall(words)])))
+        tokens = tokenize(" ".join(_LATIN.findall(words)))
+        if tokens:
+            chinese = " ".join([zh, *_CJK_WORDS.findall(words)])
+            lead = (tokens[0], tokens[1]) if len(tokens) > 2 else None
+            out.append(ChineseTerm(frozenset(tokens), chinese, lead))
     return out
 
 
-def chinese_matches(words: Iterable[str], reverse: Sequence[ChineseTerm]) -> list[ChineseTerm]:
+def adjacent_pairs(tokens: Sequence[str]) -> set[tuple[str, str]]:
+    return set(zip(tokens, tokens[1:], strict=False))
+
+
+def chinese_matches(
+    words: Iterable[str], reverse: Sequence[ChineseTerm], pairs: Iterable[tuple[str, str]] = ()
+) -> list[ChineseTerm]:
     """The terms whose English words are all among `words` (index terms of the question and of its
-    thesaurus expansion). All, not some: "lead time" must not fetch 休假 (time off)."""
-    have = set(words)
-    return [t for t in reverse if t.english <= have]
+    thesaurus expansion), or whose first two words stand side by side in it (`pairs`): 年假 is "annual
+    leave time off". Not any two: "time off" would fetch 病假 (sick time off) and every other kind of
+    leave; nor just some words: "lead time" must not fetch 休假 (time off)."""
+    have, pairs = set(words), set(pairs)
+    return [t for t in reverse if t.english <= have or t.lead in pairs]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from knowledge.crosslingual import (
+    adjacent_pairs,
     chinese_matches,
     english_terms,
     glossary,
@@ -46,6 +47,20 @@ def test_every_english_word_of_a_term_must_be_there():
         t.chinese for t in chinese_matches(tokenize("what is the lead time"), reverse)
     }
     assert "供应商账单" not in [t.chinese for t in chinese_matches(tokenize("where is my bill"), reverse)]
+
+
+def test_the_first_two_words_of_a_longer_term_are_enough():
+    # 年假 is "annual leave time off": "annual leave" in the question finds it, "leave ... annual" does not;
+    # "time off" is not the name of 病假 ("sick time off"), only a part of it.
+    reverse = reverse_glossary(glossary())
+
+    def found(question: str) -> set[str]:
+        tokens = tokenize(question)
+        return {t.chinese for t in chinese_matches(tokens, reverse, adjacent_pairs(tokens))}
+
+    assert "年假" in found("how many days of annual leave do I get")
+    assert "年假" not in found("can I leave the annual report unsigned")
+    assert "请假" in found("request time off") and "病假" not in found("request time off")
 
 
 def test_a_company_phrase_brings_its_chinese_manual_words_along():

@@ -61,9 +61,9 @@ def test_a_chinese_question_cites_the_chinese_page_over_its_english_summary(samp
 
 def test_english_questions_reach_the_pages_written_only_in_chinese(sample_kb):
     metrics = evaluation.score(evaluation.run(sample_kb, evaluation.load_questions(QUESTIONS_EN)))
-    # Measured hit@5 0.79 (hit@1 0.375): their English words read back through the glossary search the
+    # Measured hit@5 0.83 (hit@1 0.375): their English words read back through the glossary search the
     # Chinese pages. Before, 0.50 (0.125): the English quick start and a wrong English page came first.
-    assert metrics.per_lang["en"]["hit@5"] >= 0.75, metrics.per_lang
+    assert metrics.per_lang["en"]["hit@5"] >= 0.79, metrics.per_lang
     assert metrics.abstained_unanswerable >= 0.85, metrics
 
 

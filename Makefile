@@ -33,6 +33,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/search_latency.py
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/english_over_chinese.py
 	$(BIN)/python benchmarks/fanout.py
 	$(BIN)/python benchmarks/ticket_similarity.py
 	$(BIN)/python benchmarks/similar_tickets.py

@@ -109,3 +109,22 @@ def test_related_lists_the_faq_entries_about_the_quoted_page_and_the_faq_cites_i
     answer = compose(sample_kb.search("报销款什么时候到账", role=None))
     assert answer.kind == "faq"
     assert (answer.reference.source, answer.reference.citation) == ("hr/费用报销.md", "费用报销")
+
+
+def test_a_company_phrase_lets_english_questions_find_the_chinese_page(tmp_path, embedder):
+    # 调休 (a day off in lieu) is the company's word; no built-in glossary term names it. A knowledge admin
+    # adds one line to SYNONYMS_FILE, and an English question finds the Chinese leave policy by it.
+    question = "I worked last Saturday, how long do I have to take the day off in lieu?"
+    synonyms = tmp_path / "synonyms.tsv"
+    synonyms.write_text("调休\tday off in lieu\n", encoding="gbk")
+    tops = []
+    for synonyms_file in (None, synonyms):
+        kb = KnowledgeBase(KnowledgeConfig(data_dir=tmp_path / "data", synonyms_file=synonyms_file), embedder)
+        try:
+            if synonyms_file is None:
+                kb.ingest([REPO / "sample_kb"])
+            tops.append(kb.search(question, role="hr").hits[0].page)
+        finally:
+            kb.close()
+    assert tops[0] != "hr/休假制度说明.txt"
+    assert tops[1] == "hr/休假制度说明.txt"

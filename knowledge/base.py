@@ -370,19 +370,13 @@ class KnowledgeBase:
         own = f"{question} {also}" if also else question
         # An English question also searches the Chinese pages with the Chinese words of the ERP terms it
         # names: most of a Chinese company's manuals exist only in Chinese, which the model reads poorly.
-        chinese = None
         crossing = tuning.crosslingual and tuning.lang_fair and tuning.mode == "hybrid"
-        if qlang == "en" and crossing and self._has_chinese:
-            with self._lock:
-                chinese = _Rendering.chinese(question, synonyms, self._reverse_glossary, self._lexical)
+        to_chinese = qlang == "en" and crossing and self._has_chinese
         lexical = []
         if tuning.mode != "dense":
             # The lexical side needs no vector: it runs on worker threads while the model encodes.
-            if chinese:
-                # Each page is matched in its own language: English pages by the question's own words,
-                # Chinese pages by the Chinese terms, which stand for only `chinese.share` of it.
-                queries = [(own, "en", 1.0), (chinese.text, "zh", chinese.share)]
-                lexical.append(self._pool.submit(self._lexical_searches, queries, view))
+            if to_chinese:
+                lexical.append(self._pool.submit(self._english_searches, question, synonyms, own, view))
             elif rendering and tuning.lang_fair:
                 # Each page is matched in its own language: Chinese pages by the question's own words,
                 # English pages by its English rendering, which stands for only `rendering.share` of it.
@@ -394,6 +388,9 @@ class KnowledgeBase:
         dense_text = english or (own if qlang == "en" else question)
         vec = None if tuning.mode == "lexical" else self.embedder.encode([dense_text])[0]
         lexical_results = lexical[0].result() if lexical else []  # before taking the lock
+        chinese = None
+        if to_chinese:
+            chinese, lexical_results = lexical_results
         dense_view = view if view is not None else self._whole_view()
         if dense_view is not None and vec is not None:
             self._load_scope_vectors(dense_view)  # a Chroma read, once per scope and index state
@@ -676,6 +673,18 @@ class KnowledgeBase:
         if first is not None and first.kind == "faq":
             return self._cited_page(first.cites) or source
         return source
+
+    def _english_searches(
+        self, question: str, synonyms: Sequence[SynonymMatch], own: str, view: _ScopeView | None
+    ) -> tuple[_Rendering | None, list[_LexicalResult]]:
+        """An English question's lexical side, on a worker thread: with Chinese terms (see
+        `_Rendering.chinese`), each page is matched in its own language: English pages by the question's
+        own words, Chinese pages by the Chinese terms, which stand for only `chinese.share` of it."""
+        with self._lock:
+            chinese = _Rendering.chinese(question, synonyms, self._reverse_glossary, self._lexical)
+        if chinese is None:
+            return None, self._lexical_searches([(own, None, 1.0)], view)
+        return chinese, self._lexical_searches([(own, "en", 1.0), (chinese.text, "zh", chinese.share)], view)
 
     def _lexical_searches(
         self, queries: list[tuple[str, str | None, float]], view: _ScopeView | None = None

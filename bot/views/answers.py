@@ -172,6 +172,9 @@ def answer_message(result: SearchResult, ctx: AnswerContext) -> Message:
         blocks.append(_context(t("slack.answer.truncated", lang)))
     screenshots_at = len(blocks)
     source = citation(best, ctx.docs_base_url, lang, answer=True)
+    if not lang.startswith(best.lang):
+        # An English asker quoted a Chinese-only page (or the other way round) knows it is no glitch.
+        source = f"{source} · {t(f'slack.answer.written_in_{best.lang}', lang)}"
     blocks.append(_context(t("slack.answer.source", lang, citation=source)))
     related = result.related(3)
     if related:

@@ -81,6 +81,20 @@ def test_a_huge_passage_is_split_and_truncated_within_limits():
     )  # raw text for the ticket, not shown
 
 
+def test_a_quote_in_another_language_than_the_askers_says_so():
+    def source_line(ui: str, page_lang: str) -> str:
+        hit = _hit("hr/请假申请.md", "1. 打开 休假 ‣ 我的休假", lang=page_lang)
+        result = SearchResult(
+            question="how do I request leave", role=None, lang="en", answered=True, hits=[hit]
+        )
+        blocks = answer_message(result, AnswerContext(lang=ui, question_id=1)).blocks
+        return next(b["elements"][0]["text"] for b in blocks if b["type"] == "context")
+
+    assert source_line("en", "zh").endswith("· written in Chinese")
+    assert source_line("zh-CN", "en").endswith("· 英文内容")
+    assert "·" not in source_line("en", "en") and "·" not in source_line("zh-CN", "zh")
+
+
 def test_markdown_in_manuals_becomes_slack_mrkdwn():
     text = "## 步骤\n**注意** 见 [手册](https://docs.example.com/a?b=1&c=2) 与 [本地](../x.md) ![图](img.png)"
     result = SearchResult(question="q", role=None, lang="zh", answered=True, hits=[_hit("a.md", text)])

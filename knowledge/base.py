@@ -23,6 +23,8 @@ import numpy as np
 
 from knowledge.chunking import chunk_document
 from knowledge.crosslingual import (
+    CJK_WORDS,
+    LATIN_WORDS,
     ChineseTerm,
     adjacent_pairs,
     chinese_matches,
@@ -442,7 +444,7 @@ class KnowledgeBase:
             d_span = max(dense_top - d_floor, 1e-6)
         english = rendering.text if rendering else ""
         fair = bool(rendering) and tuning.lang_fair and tuning.mode == "hybrid"
-        fair_en = bool(chinese) and tuning.lang_fair and tuning.mode == "hybrid"
+        fair_en = chinese is not None  # only made for hybrid, language-fair search
         lex_value: dict[str, float] = {}  # pid -> BM25 on the scale of the result that matched it
         for result in lexical_results:
             for rank, (row, score, cov) in enumerate(
@@ -538,14 +540,11 @@ class KnowledgeBase:
                 groups.append(ids)
             # A phrase is found on a page that names it or the manual's words for it.
             phrases = _phrase_units(question, synonyms)
-            if fair:
+            other = rendering if fair else chinese  # the question's terms in the other language
+            if other is not None:
+                # A term also counts as found on a page that names it in the other language.
                 either, own, rendered = self._lexical.coverage_many(
-                    [rendering.units, phrases, [(english, "")]], groups
-                )
-            elif fair_en:
-                # An English word counts as found on a Chinese page that names its Chinese term.
-                either, own, rendered = self._lexical.coverage_many(
-                    [chinese.units, phrases, [(chinese.text, "")]], groups
+                    [other.units, phrases, [(other.text, "")]], groups
                 )
             elif synonyms:
                 [either] = self._lexical.coverage_many([phrases], groups)
@@ -558,15 +557,13 @@ class KnowledgeBase:
             for (source, _), cov in zip(head, either, strict=True):
                 page_cov[source] = cov
             rank_cov = page_cov
-            if fair:
-                # What ranking looks at: each page's coverage in its own language (see `lang_fair`).
+            if other is not None:
+                # What ranking looks at: each page's coverage in its own language (see `lang_fair`); a
+                # page in the other language is matched by the rendering, for the share it stands for.
                 rank_cov = {}
-                for (source, (_, pid)), c_zh, c_en in zip(head, own, rendered, strict=True):
-                    rank_cov[source] = c_zh if self._passages[pid].lang == "zh" else rendering.share * c_en
-            elif fair_en:
-                rank_cov = {}
-                for (source, (_, pid)), c_en, c_zh in zip(head, own, rendered, strict=True):
-                    rank_cov[source] = chinese.share * c_zh if self._passages[pid].lang == "zh" else c_en
+                for (source, (_, pid)), c_own, c_other in zip(head, own, rendered, strict=True):
+                    same = self._passages[pid].lang == qlang
+                    rank_cov[source] = c_own if same else other.share * c_other
             weight = tuning.page_coverage_weight
             if weight and tuning.mode == "hybrid":
                 head = [(src, (sc + weight * rank_cov[src], pid)) for src, (sc, pid) in head]
@@ -1012,11 +1009,11 @@ class _Rendering:
         cls, question: str, matches: Sequence[tuple[str, str]], lexical: LexicalIndex
     ) -> _Rendering | None:
         """None when no matched term has English words (a company phrase may map to Chinese words only)."""
-        english = [(zh, " ".join(_LATIN.findall(words))) for zh, words in matches]
+        english = [(zh, " ".join(LATIN_WORDS.findall(words))) for zh, words in matches]
         english = [(zh, en) for zh, en in english if en]
         if not english:
             return None
-        latin = " ".join(_LATIN.findall(question))
+        latin = " ".join(LATIN_WORDS.findall(question))
         text = " ".join([en for _, en in english] + ([latin] if latin else []))
         covered = " ".join([zh for zh, _ in english] + ([latin] if latin else []))
         total = lexical.mass(question)
@@ -1052,7 +1049,7 @@ class _Rendering:
             units.append((phrase, " ".join([expansion, *found])))
             covered += [phrase] if found else []
         unmatched = rest
-        for word in dict.fromkeys(_LATIN.findall(rest)):
+        for word in dict.fromkeys(LATIN_WORDS.findall(rest)):
             found = terms_for(word)
             if found:
                 units.append((word, " ".join(found)))
@@ -1065,10 +1062,6 @@ class _Rendering:
         return cls(text, share, units)
 
 
-_LATIN = re.compile(r"[A-Za-z0-9]+")
-_CJK_WORDS = re.compile(r"[\u3400-\u9fff]+")
-
-
 def _spans(question: str, matches: Sequence[tuple[str, str]]) -> list[SynonymMatch]:
     """Glossary matches (term, words) placed in the question, at each term's first occurrence."""
     return [SynonymMatch(zh, words, i, i + len(zh)) for zh, words in matches if (i := question.find(zh)) >= 0]
@@ -1076,7 +1069,7 @@ def _spans(question: str, matches: Sequence[tuple[str, str]]) -> list[SynonymMat
 
 def _chinese_synonyms(question: str, matches: Sequence[tuple[str, str]]) -> list[SynonymMatch]:
     """Matched terms whose manual words are Chinese (the company's phrases): searched on Chinese pages."""
-    placed = ((m, " ".join(_CJK_WORDS.findall(m.expansion))) for m in _spans(question, matches))
+    placed = ((m, " ".join(CJK_WORDS.findall(m.expansion))) for m in _spans(question, matches))
     return [SynonymMatch(m.phrase, chinese, m.start, m.end) for m, chinese in placed if chinese]
 
 

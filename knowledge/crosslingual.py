@@ -90,8 +90,8 @@ def english_rendering(text: str) -> str | None:
 
 # The other way: an English question about pages written only in Chinese (most of a Chinese company's
 # manuals). The glossary's English words, read back, give the Chinese terms to search those pages with.
-_LATIN = re.compile(r"[A-Za-z0-9]+")
-_CJK_WORDS = re.compile(r"[\u3400-\u9fff]+")
+LATIN_WORDS = re.compile(r"[A-Za-z0-9]+")
+CJK_WORDS = re.compile(r"[\u3400-\u9fff]+")
 
 
 @dataclass(frozen=True)
@@ -107,9 +107,9 @@ def reverse_glossary(terms: Sequence[tuple[str, str]]) -> list[ChineseTerm]:
 
     out = []
     for zh, words in terms:
-        tokens = tokenize(" ".join(_LATIN.findall(words)))
+        tokens = tokenize(" ".join(LATIN_WORDS.findall(words)))
         if tokens:
-            chinese = " ".join([zh, *_CJK_WORDS.findall(words)])
+            chinese = " ".join([zh, *CJK_WORDS.findall(words)])
             lead = (tokens[0], tokens[1]) if len(tokens) > 2 else None
             out.append(ChineseTerm(frozenset(tokens), chinese, lead))
     return out

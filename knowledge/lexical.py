@@ -189,6 +189,32 @@ ZH_STOP_WORDS = frozenset(_ZH_STOP_TEXT.split())
 _jieba = None
 
 
+def _top_rows(scores: np.ndarray, postings: Sequence[np.ndarray], k: int) -> np.ndarray:
+    """The (at most) k best-scoring rows with a score above zero, best first, equal scores by row.
+
+    Partitioning all n scores costs 0.5-0.9 ms at 100k passages, most of a BM25 query. One term's
+    postings are distinct rows, so the k-th best score among them is a floor for the k-th best overall:
+    only rows at or above it can be in the top k, and there are few. The shortest postings list longer
+    than k is cheapest to partition and, being the rarest term's, gives the highest floor."""
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    longer = [p for p in postings if len(p) > k]
+    if longer:
+        rare = min(longer, key=len)
+        floor = np.partition(scores[rare], len(rare) - k)[len(rare) - k]
+        rows = np.flatnonzero(scores >= floor) if floor > 0 else np.flatnonzero(scores > 0)
+    else:  # at most k rows per term: the union is small
+        rows = np.unique(np.concatenate(postings))
+        rows = rows[scores[rows] > 0]
+    values = scores[rows]
+    if len(rows) > k:
+        kth = np.partition(values, len(values) - k)[len(values) - k]
+        keep = values > kth
+        keep[np.flatnonzero(values == kth)[: k - int(keep.sum())]] = True  # ties at the cut: lowest rows
+        rows, values = rows[keep], values[keep]
+    return rows[np.lexsort((rows, -values))]
+
+
 def segment(run: str) -> list[str]:
     global _jieba
     if _jieba is None:
@@ -331,6 +357,7 @@ class LexicalIndex:
         self._weights = sparse.csr_matrix(
             (data.astype(np.float32), tf.indices, tf.indptr), shape=tf.shape
         ).tocsc()
+        self._weights.sort_indices()  # `search` bisects each term's postings
 
     # --- querying -----------------------------------------------------------------------------------
 
@@ -366,21 +393,22 @@ class LexicalIndex:
             return empty.astype(np.int64), empty, empty
         counts = Counter(cols)
         w = self._weights
-        idx_parts, val_parts, idf_parts = [], [], []
+        idx_parts, val_parts = [], []
         for col, qtf in counts.items():
             start, end = w.indptr[col], w.indptr[col + 1]
             idx_parts.append(w.indices[start:end])
             val_parts.append(w.data[start:end] * qtf)
-            idf_parts.append(np.full(end - start, self.idf[col], dtype=np.float32))
-        idx = np.concatenate(idx_parts)
-        scores = np.bincount(idx, weights=np.concatenate(val_parts), minlength=n)
+        scores = np.bincount(np.concatenate(idx_parts), weights=np.concatenate(val_parts), minlength=n)
         if allowed is not None:
             scores = np.where(allowed, scores, 0.0)
-        k = min(k, n)
-        top = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
-        top = top[scores[top] > 0]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        covered = np.bincount(idx, weights=np.concatenate(idf_parts), minlength=n)[top]
+        top = _top_rows(scores, idx_parts, k)
+        # Coverage of the top rows only, looked up in each term's postings (sorted rows).
+        covered = np.zeros(len(top))
+        for col, rows in zip(counts, idx_parts, strict=True):
+            if not len(rows):  # a term whose passages were all removed
+                continue
+            at = np.minimum(np.searchsorted(rows, top), len(rows) - 1)
+            covered += np.where(rows[at] == top, float(self.idf[col]), 0.0)
         max_idf = float(self.idf.max()) if self.idf.size else 1.0
         total = float(sum(self.idf[c] for c in counts)) + unknown * max_idf
         coverage = covered / total if total > 0 else np.zeros_like(covered)

@@ -3,6 +3,9 @@ both read it), checked against a plain count of the terms each page holds."""
 
 from __future__ import annotations
 
+import math
+import random
+
 import pytest
 
 from knowledge.lexical import LexicalIndex, tokenize
@@ -81,3 +84,67 @@ def test_coverage_follows_passages_removed_and_added(index):
     [renewed] = index.coverage_of("validate receipt backorder", [["receipt-3", "receipt-2"]])
     assert whole < 1.0  # the removed section no longer counts for its page
     assert renewed == pytest.approx(1.0)
+
+
+def _bm25(texts: list[str], question: str, k1: float = 1.2, b: float = 0.75) -> list[float]:
+    """Okapi BM25 of each text for the question, from its definition."""
+    docs = [tokenize(t) for t in texts]
+    avg = sum(map(len, docs)) / len(docs)
+    df = {t: sum(t in set(d) for d in docs) for t in {t for d in docs for t in d}}
+    scores = []
+    for d in docs:
+        score = 0.0
+        for term in tokenize(question):
+            if term in df and d.count(term):
+                tf, idf = d.count(term), math.log1p((len(docs) - df[term] + 0.5) / (df[term] + 0.5))
+                score += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len(d) / avg))
+        scores.append(score)
+    return scores
+
+
+@pytest.mark.parametrize(
+    ("question", "k", "scoped"),
+    [
+        ("receipt backorder vendor", 10, False),  # one term's postings longer than k, one shorter
+        ("收货 欠单 数量", 5, False),
+        ("credit note invoice", 200, False),  # k above the matching rows
+        ("receipt backorder vendor", 10, True),
+    ],
+)
+def test_search_returns_the_k_best_passages_best_first_and_equal_scores_by_ingest_order(question, k, scoped):
+    # Passages recombined from a small vocabulary, many of them identical: ties at and above the cut.
+    rng = random.Random(7)
+    words = [
+        "receipt",
+        "backorder",
+        "vendor",
+        "credit",
+        "note",
+        "invoice",
+        "warehouse",
+        "收货",
+        "欠单",
+        "数量",
+    ]
+    texts = [" ".join(rng.choices(words, k=rng.randint(1, 4))) for _ in range(400)]
+    ids = [f"p{i}" for i in range(len(texts))]
+    idx = LexicalIndex()
+    idx.add(ids, texts)
+    allowed = None
+    expected_scores = _bm25(texts, question)
+    if scoped:  # a scope keeps the best of its own passages
+        inside = {pid for i, pid in enumerate(ids) if i % 3}
+        allowed = idx.rows_where(inside)
+        expected_scores = [s if ids[i] in inside else 0.0 for i, s in enumerate(expected_scores)]
+    rows, scores, coverage = idx.search(question, k, allowed)
+    expected = sorted(
+        (i for i, s in enumerate(expected_scores) if s > 0), key=lambda i: (-expected_scores[i], i)
+    )
+    got = [ids.index(idx.ids[r]) for r in rows]
+    assert got == expected[:k]
+    assert scores == pytest.approx([expected_scores[i] for i in got], rel=1e-5)
+    # Coverage: the idf-weighted share of the question's terms each passage holds.
+    weight = {t: float(idx.idf[idx.vocab[t]]) for t in tokenize(question)}
+    held = [sum(w for t, w in weight.items() if t in tokenize(texts[i])) / sum(weight.values()) for i in got]
+    assert coverage == pytest.approx(held, rel=1e-5)
+    assert 0 < min(coverage) < max(coverage) == pytest.approx(1.0)

@@ -70,7 +70,7 @@ def english_questions(source: Path, pages: set[str], into: Path) -> Path:
 def main() -> None:
     args = [a for a in sys.argv[1:] if a != "--test"]
     corpus = Path(args[0]) if args else DEFAULT_KB
-    sets = ["dev", "dev_extra", "dev_more"] + (["test"] if "--test" in sys.argv else [])
+    sets = ["dev", "dev_extra", "dev_more", "dev_blind"] + (["test"] if "--test" in sys.argv else [])
     embedder = Embedder()
     with tempfile.TemporaryDirectory() as tmp:
         kb_dir, data_dir = Path(tmp) / "kb", Path(tmp) / "data"

@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     http_threads: int = Field(default=16, validation_alias=AliasChoices("ERP_COACH_HTTP_THREADS"))
     answer_workers: int = Field(default=8, validation_alias=AliasChoices("ERP_COACH_ANSWER_WORKERS"))
 
-    # Language of `erp-coach` output (messages, errors, tables); --lang, where a command has it, wins.
+    # Language of `erp-coach` output (messages, errors, tables, --help); --lang, where a command has it, wins.
     cli_language: str = Field(default="zh-CN", validation_alias=AliasChoices("CLI_LANGUAGE"))
 
     # People and time

@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
 from bot.cli import db_cmds, faq_cmds, knowledge_cmds, slack_cmds, survey_cmds, ticket_cmds
-from bot.cli._options import both_languages
+from bot.cli._options import both_languages, fold_long_help_words, help_text
 from bot.config import Settings, SettingsError, load_settings
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
@@ -77,9 +77,10 @@ def _language() -> str:
     return settings.cli_language if settings else DEFAULT_LANGUAGE
 
 
+fold_long_help_words()  # Chinese help, wrapped whole in a narrow terminal
 app = typer.Typer(
     name="erp-coach",
-    help="erp-coach: answers ERP how-to questions in Slack, tracks feedback tickets, runs surveys.",
+    help=help_text("cli.help.app"),  # in CLI_LANGUAGE, as every --help (bot/cli/_options.py)
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="rich",

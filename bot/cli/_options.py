@@ -1,13 +1,14 @@
-"""What several commands share: --lang, --role, and how their help text is laid out."""
+"""What several commands share: --lang, --role, and their --help text in CLI_LANGUAGE."""
 
 from __future__ import annotations
 
-import inspect
+from functools import cache
 
 import typer
+from rich.text import Text
 
-from bot.config import Settings
-from bot.i18n import LANGUAGES, t
+from bot.config import Settings, load_settings
+from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
 _ALIASES = {"zh": "zh-CN", "zh-cn": "zh-CN", "cn": "zh-CN", "en": "en"}
 
@@ -53,8 +54,43 @@ def known_role(settings: Settings, role: str | None, err, lang: str | None = Non
     return role
 
 
-def help_text(doc: str | None) -> str:
-    """A docstring as --help shows it well: typer joins the lines of the first paragraph only, so the
-    others would keep the source's line breaks in the middle of the terminal's own wrapping."""
-    paragraphs = inspect.cleandoc(doc or "").split("\n\n")
-    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+@cache
+def help_language() -> str:
+    """The language of every --help text: CLI_LANGUAGE, decided once, as the modules build their commands
+    (before any command runs). Settings that do not load mean DEFAULT_LANGUAGE: importing the CLI never
+    fails on them; the command that runs loads them again and says what is wrong."""
+    try:
+        return load_settings().cli_language
+    except Exception:  # SettingsError, or a .env that cannot be read: --help still works
+        return DEFAULT_LANGUAGE
+
+
+def help_text(key: str, /, **params: object) -> str:
+    """The --help text `key` (`cli.help.<command>.<option>`, `...<command>.command` for the command
+    itself) in the help language. Paragraphs are separated by a blank line ("\\n\\n" in the catalog);
+    each is one line, wrapped by the terminal."""
+    return t(key, help_language(), **params)
+
+
+def fold_long_help_words() -> None:
+    """Let --help fold a line of Chinese at the edge of its column instead of cropping it.
+
+    Rich wraps text only at spaces, and typer's help tables crop a longer "word" with "…"; an English
+    sentence has spaces enough, but a Chinese one is a single word, so an 80-column terminal lost the end
+    of many a help text (Textualize/rich#2494: overflow="fold" is the answer). Typer makes every help text
+    in `rich_utils._make_rich_text`; the texts it makes fold from now on. Should a typer release rename
+    that function, help is as before (tests/bot/test_cli_help.py notices)."""
+    from typer import rich_utils
+
+    make = getattr(rich_utils, "_make_rich_text", None)
+    if make is None or getattr(make, "folds", False):
+        return
+
+    def make_folding(*args, **kwargs):
+        text = make(*args, **kwargs)
+        if isinstance(text, Text):
+            text.overflow = "fold"
+        return text
+
+    make_folding.folds = True
+    rich_utils._make_rich_text = make_folding

@@ -12,7 +12,7 @@ from rich.table import Table
 from slack_sdk.errors import SlackClientError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.cli._options import ui_language
+from bot.cli._options import help_text, ui_language
 from bot.config import Settings, load_settings
 from bot.i18n import t
 from bot.services import Services
@@ -20,13 +20,9 @@ from feedback import faq as faq_store
 from feedback.db import Database
 from feedback.tickets import TicketError, get_ticket
 
-app = typer.Typer(
-    help="FAQ entries made from tickets: list them, withdraw a wrong or outdated one.", no_args_is_help=True
-)
+app = typer.Typer(help=help_text("cli.help.faq.command"), no_args_is_help=True)
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
-
-_LANG_HELP = "Language of the output: zh-CN (or zh) or en; default: CLI_LANGUAGE."
 
 
 def register(root: typer.Typer) -> None:
@@ -53,14 +49,15 @@ def _cli_user() -> str:
     return f"cli:{login}"[: faq_store.ACTOR_MAX]
 
 
-@app.command("list")
+@app.command("list", help=help_text("cli.help.faq.list.command"))
 def list_command(
     include_withdrawn: Annotated[
-        bool, typer.Option("--all", help="Withdrawn entries too (with who withdrew them, when and why).")
+        bool, typer.Option("--all", help=help_text("cli.help.faq.list.all"))
     ] = False,
-    lang: Annotated[str | None, typer.Option("--lang", help=_LANG_HELP, callback=ui_language)] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help=help_text("cli.help.faq.lang"), callback=ui_language)
+    ] = None,
 ) -> None:
-    """List the FAQ entries in the database (the active ones; --all adds the withdrawn), oldest first."""
     settings = load_settings()
     lang = lang or settings.cli_language
     db = Database(settings.resolved_database_url)
@@ -114,23 +111,14 @@ def _withdrawal(entry: faq_store.FaqEntry, settings: Settings, lang: str) -> str
     )
 
 
-@app.command("withdraw")
+@app.command("withdraw", help=help_text("cli.help.faq.withdraw.command"))
 def withdraw_command(
-    faq_id: Annotated[
-        int, typer.Argument(metavar="ID", help="The entry's ID, as `erp-coach faq list` shows it.")
-    ],
-    reason: Annotated[
-        str,
-        typer.Option(
-            "--reason",
-            help="Why it is withdrawn (kept on record, shown on the ticket's triage card and in its thread).",
-        ),
-    ],
-    lang: Annotated[str | None, typer.Option("--lang", help=_LANG_HELP, callback=ui_language)] = None,
+    faq_id: Annotated[int, typer.Argument(metavar="ID", help=help_text("cli.help.faq.withdraw.id"))],
+    reason: Annotated[str, typer.Option("--reason", help=help_text("cli.help.faq.withdraw.reason"))],
+    lang: Annotated[
+        str | None, typer.Option("--lang", help=help_text("cli.help.faq.lang"), callback=ui_language)
+    ] = None,
 ) -> None:
-    """Withdraw a wrong or outdated FAQ entry: the bot stops quoting it at once, and the ticket's triage
-    card in Slack is updated (when SLACK_BOT_TOKEN is set). It stays on record in the database (see
-    `faq list --all`); withdrawing it again changes nothing."""
     settings = load_settings()
     lang = lang or settings.cli_language
     if not reason.strip():  # Slack's dialog requires one too: "why" is what the card and the thread show

@@ -35,10 +35,10 @@ class Mode(StrEnum):
 
 
 def register(app: typer.Typer) -> None:
-    app.command("ingest", help=help_text(ingest.__doc__))(ingest)
-    app.command("preview", help=help_text(preview.__doc__))(preview)
-    app.command("ask")(ask)
-    app.command("eval", help=help_text(evaluate.__doc__))(evaluate)
+    app.command("ingest", help=help_text("cli.help.ingest.command"))(ingest)
+    app.command("preview", help=help_text("cli.help.preview.command"))(preview)
+    app.command("ask", help=help_text("cli.help.ask.command"))(ask)
+    app.command("eval", help=help_text("cli.help.eval.command"))(evaluate)
 
 
 @functools.cache
@@ -136,25 +136,14 @@ def _print_report(report, lang: str) -> None:
 def ingest(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Folders or files of manuals and FAQs. Default: the KNOWLEDGE_DIRS setting."),
+        typer.Argument(help=help_text("cli.help.ingest.paths")),
     ] = None,
-    reset: Annotated[
-        bool, typer.Option("--reset", help="Drop the existing indexes and rebuild from scratch.")
-    ] = False,
+    reset: Annotated[bool, typer.Option("--reset", help=help_text("cli.help.ingest.reset"))] = False,
     lang: Annotated[
         str | None,
-        typer.Option(
-            "--lang",
-            help="Language of the report (skip reasons too): zh-CN (or zh) or en; default: CLI_LANGUAGE.",
-            callback=ui_language,
-        ),
+        typer.Option("--lang", help=help_text("cli.help.ingest.lang"), callback=ui_language),
     ] = None,
 ) -> None:
-    """Index manuals (Markdown, text, HTML, PDF, DOCX) and FAQs (CSV, Excel, YAML).
-
-    Unchanged files are skipped; files deleted from disk (also after a folder was moved or renamed) are
-    removed from the index, and so is the earlier version of a file that no longer loads. FAQ entries
-    added in Slack (stored in the database) are indexed again if the index lacks them, e.g. after --reset."""
     settings = load_settings()
     lang = lang or settings.cli_language
     targets = list(paths or [Path(p) for p in settings.knowledge_dirs])
@@ -172,20 +161,12 @@ def ingest(
 
 
 def preview(
-    paths: Annotated[
-        list[Path], typer.Argument(help="Manuals or FAQ files, or folders of them.", exists=True)
-    ],
+    paths: Annotated[list[Path], typer.Argument(help=help_text("cli.help.preview.paths"), exists=True)],
     lang: Annotated[
         str | None,
-        typer.Option("--lang", help="zh-CN (or zh) or en; default: CLI_LANGUAGE.", callback=ui_language),
+        typer.Option("--lang", help=help_text("cli.help.preview.lang"), callback=ui_language),
     ] = None,
 ) -> None:
-    """Show how manuals and FAQs are read and cited, without indexing them.
-
-    Each section as the bot would cite it, with its text, and each FAQ entry; a file that cannot be read,
-    with the reason. For checking a Word, PDF or HTML manual before it goes into the knowledge base:
-    whether its headings came through, its steps are whole and nothing is missing. Exits with 1 when a
-    file cannot be read."""
     from knowledge.base import discover
     from knowledge.loaders import LoadError, load_file
     from knowledge.types import HEADING_SEPARATOR, IngestReport
@@ -274,20 +255,15 @@ def _restore_db_faqs(settings: Settings, kb, lang: str) -> None:
 
 
 def ask(
-    question: Annotated[str, typer.Argument(help="The question, as an employee would ask it.")],
-    role: Annotated[str | None, typer.Option("--role", help="The asker's role, e.g. warehouse.")] = None,
+    question: Annotated[str, typer.Argument(help=help_text("cli.help.ask.question"))],
+    role: Annotated[str | None, typer.Option("--role", help=help_text("cli.help.ask.role"))] = None,
     lang: Annotated[
         str | None,
-        typer.Option(
-            "--lang", help="The question's language, zh or en; default: detected.", callback=question_language
-        ),
+        typer.Option("--lang", help=help_text("cli.help.ask.lang"), callback=question_language),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the search result as JSON.")] = False,
-    explain: Annotated[
-        bool, typer.Option("--explain", help="Show dense, lexical and fused ranks and why it answered.")
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=help_text("cli.help.ask.json"))] = False,
+    explain: Annotated[bool, typer.Option("--explain", help=help_text("cli.help.ask.explain"))] = False,
 ) -> None:
-    """Answer QUESTION from the indexed manuals and FAQs, as the bot would."""
     from dataclasses import asdict
 
     from knowledge.answers import compose
@@ -382,29 +358,15 @@ def _explain(result, lang: str) -> None:
 
 def evaluate(
     questions: Annotated[
-        Path, typer.Argument(help="Question set (JSON lines).", exists=True, dir_okay=False)
+        Path, typer.Argument(help=help_text("cli.help.eval.questions"), exists=True, dir_okay=False)
     ],
-    kb_dir: Annotated[
-        Path, typer.Option("--kb", help="Knowledge folder the questions are about.", exists=True)
-    ],
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Write one result line per question here.")
-    ] = None,
+    kb_dir: Annotated[Path, typer.Option("--kb", help=help_text("cli.help.eval.kb"), exists=True)],
+    out: Annotated[Path | None, typer.Option("--out", help=help_text("cli.help.eval.out"))] = None,
     data_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--data-dir", help="Index into (or reuse) this data dir instead of a fresh temporary one."
-        ),
+        Path | None, typer.Option("--data-dir", help=help_text("cli.help.eval.data_dir"))
     ] = None,
-    mode: Annotated[
-        Mode, typer.Option("--mode", help="hybrid (the bot), or one side alone as a baseline.")
-    ] = (Mode.hybrid),
+    mode: Annotated[Mode, typer.Option("--mode", help=help_text("cli.help.eval.mode"))] = (Mode.hybrid),
 ) -> None:
-    """Measure answer quality: index the --kb folder, ask every question, print hit@1/hit@5/MRR@10.
-
-    Per language, with the abstention rates of answerable and unanswerable questions and latency p50/p95.
-    QUESTIONS has one JSON object a line: "question", the pages that answer it ("relevant") or
-    "answerable": false, optionally "id", "lang" and "role"."""
     from knowledge import evaluation
     from knowledge.base import with_tuning
 

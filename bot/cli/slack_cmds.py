@@ -58,25 +58,19 @@ def _stops_with_a_message(lang: str) -> Iterator[None]:
 
 
 def register(app: typer.Typer) -> None:
-    app.command(help=help_text(serve.__doc__))(serve)
-    app.command()(chat)
-    app.command(help=help_text(run.__doc__))(run)
+    app.command(help=help_text("cli.help.serve.command"))(serve)
+    app.command(help=help_text("cli.help.chat.command"))(chat)
+    app.command(help=help_text("cli.help.run.command"))(run)
 
 
 def serve(
-    http: bool = typer.Option(False, "--http", help="HTTP mode (Events API URL) instead of Socket Mode."),
-    port: int = typer.Option(3000, "--port", "-p", help="HTTP mode: port to listen on."),
-    host: str = typer.Option("0.0.0.0", "--host", help="HTTP mode: interface to bind."),
+    http: bool = typer.Option(False, "--http", help=help_text("cli.help.serve.http")),
+    port: int = typer.Option(3000, "--port", "-p", help=help_text("cli.help.serve.port")),
+    host: str = typer.Option("0.0.0.0", "--host", help=help_text("cli.help.serve.host")),
     scheduler: bool = typer.Option(
-        True,
-        "--scheduler/--no-scheduler",
-        help="Also run scheduled jobs here (off if `erp-coach scheduler` runs).",
+        True, "--scheduler/--no-scheduler", help=help_text("cli.help.serve.scheduler")
     ),
 ) -> None:
-    """Run the Slack bot (Socket Mode, or HTTP with --http).
-
-    Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN; --http serves POST /slack/events and
-    GET /healthz and needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET."""
     settings = load_settings()
     missing = missing_slack_settings(settings, http=http)
     lang = settings.cli_language
@@ -88,12 +82,9 @@ def serve(
 
 
 def chat(
-    role: str = typer.Option(None, "--role", help="Answer as this role (e.g. finance)."),
-    lang: str = typer.Option(
-        None, "--lang", help="UI language: zh-CN or en; default: CLI_LANGUAGE.", callback=ui_language
-    ),
+    role: str = typer.Option(None, "--role", help=help_text("cli.help.chat.role")),
+    lang: str = typer.Option(None, "--lang", help=help_text("cli.help.chat.lang"), callback=ui_language),
 ) -> None:
-    """A local terminal chat over the knowledge base; reads questions line by line (works when piped)."""
     settings = load_settings()
     lang = lang or settings.cli_language
     role = known_role(settings, role, err, lang)
@@ -103,10 +94,6 @@ def chat(
 
 
 def run() -> None:
-    """What `make run` does: migrate, index, then serve Slack or start the terminal chat.
-
-    Migrates the database, indexes KNOWLEDGE_DIRS (default ./sample_kb, only new or changed files), then
-    serves Slack if it is configured, otherwise starts the terminal chat."""
     settings = load_settings()
     lang = settings.cli_language
     with Services(settings) as services:

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bot.cli._options import ui_language
+from bot.cli._options import help_text, ui_language
 from bot.config import load_settings
 from bot.i18n import t
 from bot.services import Services
@@ -30,20 +30,16 @@ from feedback.surveys import (
 from feedback.training import TrainingConfigError, assign_plan, training_plan
 
 console = Console()
-surveys_app = typer.Typer(
-    help="Satisfaction surveys defined in surveys.yaml under the data dir.", no_args_is_help=True
-)
-training_app = typer.Typer(
-    help="Training plans per role (training.yaml under the data dir).", no_args_is_help=True
-)
+surveys_app = typer.Typer(help=help_text("cli.help.surveys.command"), no_args_is_help=True)
+training_app = typer.Typer(help=help_text("cli.help.training.command"), no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main CLI."""
     app.add_typer(surveys_app, name="surveys")
     app.add_typer(training_app, name="training")
-    app.command("digest")(digest)
-    app.command("scheduler")(scheduler)
+    app.command("digest", help=help_text("cli.help.digest.command"))(digest)
+    app.command("scheduler", help=help_text("cli.help.scheduler.command"))(scheduler)
 
 
 def _services() -> Services:
@@ -67,9 +63,8 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 # surveys
 
 
-@surveys_app.command("list")
+@surveys_app.command("list", help=help_text("cli.help.surveys.list.command"))
 def list_surveys() -> None:
-    """Show the surveys, their schedules, and the latest rounds with their progress."""
     services = _services()
     lang = services.settings.cli_language
     try:
@@ -158,39 +153,30 @@ def _reminder_days(reminders, lang: str) -> str:
     return t("cli.surveys.reminders_after", lang, days=", ".join(format_duration(r) for r in reminders))
 
 
-@surveys_app.command("create")
+@surveys_app.command("create", help=help_text("cli.help.surveys.create.command"))
 def create_survey(
-    survey_id: str = typer.Argument(..., help="Short id, e.g. q3-pulse."),
-    title: str = typer.Option(..., "--title", help="Title shown to people (any language)."),
+    survey_id: str = typer.Argument(..., help=help_text("cli.help.surveys.create.survey_id")),
+    title: str = typer.Option(..., "--title", help=help_text("cli.help.surveys.create.title")),
     schedule: str = typer.Option(
-        "0 10 * * fri", "--schedule", help="Cron line in TIMEZONE, e.g. '0 10 1 * *'."
+        "0 10 * * fri", "--schedule", help=help_text("cli.help.surveys.create.schedule")
     ),
-    audience: str = typer.Option("all", "--audience", help="'all' or comma-separated roles."),
+    audience: str = typer.Option("all", "--audience", help=help_text("cli.help.surveys.create.audience")),
     questions: str = typer.Option(
-        "satisfaction,nps,text",
-        "--questions",
-        help="Comma-separated types: satisfaction, nps, module_rating, text.",
+        "satisfaction,nps,text", "--questions", help=help_text("cli.help.surveys.create.questions")
     ),
-    modules: str = typer.Option(
-        "", "--modules", help="ERP modules to rate (for module_rating), comma-separated."
-    ),
-    window: str = typer.Option("7d", "--window", help="How long answers are accepted, e.g. 7d or 36h."),
+    modules: str = typer.Option("", "--modules", help=help_text("cli.help.surveys.create.modules")),
+    window: str = typer.Option("7d", "--window", help=help_text("cli.help.surveys.create.window")),
     reminders: str = typer.Option(
-        None,
-        "--reminders",
-        help="When to remind non-responders, after the send, comma-separated, e.g. '3d,5d' or 'none'. "
-        "Default: day 3 and day 5, those inside the window.",
-        show_default=False,
+        None, "--reminders", help=help_text("cli.help.surveys.create.reminders"), show_default=False
     ),
     remind_before: str = typer.Option(
-        None, "--remind-before", hidden=True, help="Older form: one reminder this long before closing."
+        None, "--remind-before", hidden=True, help=help_text("cli.help.surveys.create.remind_before")
     ),
     anonymous: bool = typer.Option(
-        True, "--anonymous/--named", help="Store answers without the person's id."
+        True, "--anonymous/--named", help=help_text("cli.help.surveys.create.anonymous")
     ),
-    paused: bool = typer.Option(False, "--paused", help="Create it paused."),
+    paused: bool = typer.Option(False, "--paused", help=help_text("cli.help.surveys.create.paused")),
 ) -> None:
-    """Add a survey to surveys.yaml with a standard question set (edit the file for custom wording)."""
     services = _services()
     lang = services.settings.cli_language
     texts = {
@@ -273,21 +259,18 @@ def _set_paused(survey_id: str, paused: bool) -> None:
     console.print(message, style="yellow" if paused else "green", markup=False)
 
 
-@surveys_app.command("pause")
-def pause(survey_id: str = typer.Argument(..., help="The survey id (see `surveys list`).")) -> None:
-    """Stop scheduling a survey (running rounds still accept answers)."""
+@surveys_app.command("pause", help=help_text("cli.help.surveys.pause.command"))
+def pause(survey_id: str = typer.Argument(..., help=help_text("cli.help.surveys.survey_id"))) -> None:
     _set_paused(survey_id, True)
 
 
-@surveys_app.command("resume")
-def resume(survey_id: str = typer.Argument(..., help="The survey id (see `surveys list`).")) -> None:
-    """Schedule a paused survey again."""
+@surveys_app.command("resume", help=help_text("cli.help.surveys.resume.command"))
+def resume(survey_id: str = typer.Argument(..., help=help_text("cli.help.surveys.survey_id"))) -> None:
     _set_paused(survey_id, False)
 
 
-@surveys_app.command("run-now")
-def run_now(survey_id: str = typer.Argument(..., help="The survey id (see `surveys list`).")) -> None:
-    """Open a round now and send it by DM (quiet hours and working days still apply)."""
+@surveys_app.command("run-now", help=help_text("cli.help.surveys.run_now.command"))
+def run_now(survey_id: str = typer.Argument(..., help=help_text("cli.help.surveys.survey_id"))) -> None:
     services = _services()
     lang = services.settings.cli_language
     if not services.settings.slack_bot_token:
@@ -317,9 +300,10 @@ def run_now(survey_id: str = typer.Argument(..., help="The survey id (see `surve
 # training
 
 
-@training_app.command("assign")
-def training_assign(user_id: str = typer.Argument(..., help="Slack user id (U...)")) -> None:
-    """Assign the plan of the person's current role (idempotent)."""
+@training_app.command("assign", help=help_text("cli.help.training.assign.command"))
+def training_assign(
+    user_id: str = typer.Argument(..., help=help_text("cli.help.training.assign.user_id")),
+) -> None:
     from feedback.people import get_user
 
     services = _services()
@@ -351,18 +335,12 @@ def _parse_day(text: str | None, tz: str, lang: str) -> dt.datetime | None:
 
 
 def digest(
-    preview: bool = typer.Option(False, "--preview", help="Render text + PNG charts locally; send nothing."),
-    out: Path = typer.Option("digest-preview", "--out", help="Folder for the preview files."),  # noqa: B008
-    since: str = typer.Option(None, "--since", help="First day (YYYY-MM-DD); default: last full week."),
-    until: str = typer.Option(None, "--until", help="Day after the last day (YYYY-MM-DD)."),
-    lang: str = typer.Option(
-        None,
-        "--lang",
-        help="Language of the preview: zh-CN or en; default: CLI_LANGUAGE.",
-        callback=ui_language,
-    ),
+    preview: bool = typer.Option(False, "--preview", help=help_text("cli.help.digest.preview")),
+    out: Path = typer.Option("digest-preview", "--out", help=help_text("cli.help.digest.out")),  # noqa: B008
+    since: str = typer.Option(None, "--since", help=help_text("cli.help.digest.since")),
+    until: str = typer.Option(None, "--until", help=help_text("cli.help.digest.until")),
+    lang: str = typer.Option(None, "--lang", help=help_text("cli.help.digest.lang"), callback=ui_language),
 ) -> None:
-    """The manager digest: `--preview` renders it without Slack; without it, sends it now."""
     services = _services()
     lang = lang or services.settings.cli_language
     tz = services.settings.timezone
@@ -385,10 +363,6 @@ def digest(
 
 
 def scheduler() -> None:
-    """Run the scheduler alone (surveys, reminders, training, digests) until Ctrl-C or SIGTERM.
-
-    Run it next to `erp-coach serve`, or let `serve` start it in-process; several replicas are safe.
-    """
     from bot.jobs import start_scheduler
 
     services = _services()

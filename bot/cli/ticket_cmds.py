@@ -19,12 +19,13 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
+from bot.cli._options import help_text
 from bot.config import Settings, load_settings
 from bot.i18n import t
 from feedback.db import Database, current_revision
 from feedback.tickets import InvalidTicket, Status, Ticket, list_tickets
 
-app = typer.Typer(help="Feedback tickets: list them, export them for Excel.", no_args_is_help=True)
+app = typer.Typer(help=help_text("cli.help.tickets.command"), no_args_is_help=True)
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -41,8 +42,8 @@ class ExportFormat(StrEnum):
 def register(root: typer.Typer) -> None:
     """Add `tickets`, `backup` and `restore` to the root CLI (one line in bot/cli/__init__.py)."""
     root.add_typer(app, name="tickets")
-    root.command("backup")(backup)
-    root.command("restore")(restore)
+    root.command("backup", help=help_text("cli.help.backup.command"))(backup)
+    root.command("restore", help=help_text("cli.help.restore.command"))(restore)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -96,19 +97,18 @@ def _load(settings: Settings, status: list[str] | None) -> list[dict[str, object
         db.dispose()
 
 
-@app.command("list")
+@app.command("list", help=help_text("cli.help.tickets.list.command"))
 def list_command(
     status: Annotated[
         list[str] | None,
         typer.Option(
-            "--status", "-s", help=f"Only this status (repeatable): {', '.join(s.value for s in Status)}."
+            "--status",
+            "-s",
+            help=help_text("cli.help.tickets.list.status", statuses=", ".join(s.value for s in Status)),
         ),
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print JSON (one array) instead of a table.")
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=help_text("cli.help.tickets.list.json"))] = False,
 ) -> None:
-    """List tickets, oldest first."""
     settings = load_settings()
     lang = settings.cli_language
     rows = _load(settings, status)
@@ -138,13 +138,18 @@ def _excel_safe(value: object) -> object:
     return value
 
 
-@app.command("export")
+@app.command("export", help=help_text("cli.help.tickets.export.command"))
 def export_command(
-    output: Annotated[Path, typer.Argument(help="CSV file to write.")] = Path("tickets.csv"),
-    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="File format.")] = ExportFormat.csv,
-    status: Annotated[list[str] | None, typer.Option("--status", "-s", help="Only this status.")] = None,
+    output: Annotated[Path, typer.Argument(help=help_text("cli.help.tickets.export.output"))] = Path(
+        "tickets.csv"
+    ),
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help=help_text("cli.help.tickets.export.format"))
+    ] = ExportFormat.csv,
+    status: Annotated[
+        list[str] | None, typer.Option("--status", "-s", help=help_text("cli.help.tickets.export.status"))
+    ] = None,
 ) -> None:
-    """Export tickets as CSV in UTF-8 with a BOM, so Excel shows Chinese text correctly."""
     settings = load_settings()
     lang = settings.cli_language
     rows = _load(settings, status)
@@ -176,10 +181,9 @@ def _libpq_url(settings: Settings) -> tuple[str, str]:
 
 
 def backup(
-    path: Annotated[Path, typer.Argument(help="Where to write the backup file.")],
-    force: Annotated[bool, typer.Option("--force", help="Overwrite PATH if it exists.")] = False,
+    path: Annotated[Path, typer.Argument(help=help_text("cli.help.backup.path"))],
+    force: Annotated[bool, typer.Option("--force", help=help_text("cli.help.backup.force"))] = False,
 ) -> None:
-    """Back up the database: a consistent SQLite copy while the bot runs, or pg_dump for PostgreSQL."""
     settings = load_settings()
     lang = settings.cli_language
     if path.exists() and not force:
@@ -237,12 +241,9 @@ def _check_backup(path: Path, lang: str) -> None:
 
 
 def restore(
-    path: Annotated[Path, typer.Argument(help="A backup file written by `erp-coach backup`.")],
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace the current database (stop the bot first).")
-    ] = False,
+    path: Annotated[Path, typer.Argument(help=help_text("cli.help.restore.path"))],
+    force: Annotated[bool, typer.Option("--force", help=help_text("cli.help.restore.force"))] = False,
 ) -> None:
-    """Restore the SQLite database from a backup. PostgreSQL: use pg_restore (see `backup`)."""
     settings = load_settings()
     lang = settings.cli_language
     target = _sqlite_path(settings)

@@ -447,16 +447,10 @@ class KnowledgeBase:
         fair_en = chinese is not None  # only made for hybrid, language-fair search
         lex_value: dict[str, float] = {}  # pid -> BM25 on the scale of the result that matched it
         for result in lexical_results:
-            for rank, (row, score, cov) in enumerate(
-                zip(result.rows, result.scores, result.coverage, strict=True), 1
-            ):
-                pid = result.ids[row]
-                p = self._passages.get(pid)
-                if p is None or (result.lang is not None and p.lang != result.lang):
-                    continue
+            for pid, score, rank, cov in result.entries:
                 entry = cand.setdefault(pid, [None, None, None, None, 0.0])
-                entry[2], entry[3], entry[4] = float(score), rank, float(cov)
-                lex_value[pid] = float(score) * result.scale
+                entry[2], entry[3], entry[4] = score, rank, cov
+                lex_value[pid] = score * result.scale
         l_max = max(lex_value.values(), default=1.0) or 1.0
         coverage_top = max((c[4] for c in cand.values()), default=0.0)
         if tuning.mode == "hybrid":
@@ -700,7 +694,14 @@ class KnowledgeBase:
             for query, lang, share in queries:
                 rows, scores, coverage = self._lexical.search(query, k, allowed)
                 scale = share / max(self._lexical.mass(query), 1e-6) if lang else 1.0
-                out.append(_LexicalResult(rows, scores, coverage, self._lexical.ids, lang, scale))
+                # Passages of the other language are dropped here, on the worker thread, not after the encode.
+                entries = []
+                for rank, (row, score, cov) in enumerate(zip(rows, scores, coverage, strict=True), 1):
+                    pid = self._lexical.ids[row]
+                    p = self._passages.get(pid)
+                    if p is not None and (lang is None or p.lang == lang):
+                        entries.append((pid, float(score), rank, float(cov)))
+                out.append(_LexicalResult(entries, scale))
         return out
 
     def _scope_view(self, scope: Scope) -> _ScopeView:
@@ -985,12 +986,10 @@ class KnowledgeBase:
 
 @dataclass
 class _LexicalResult:
-    rows: np.ndarray
-    scores: np.ndarray
-    coverage: np.ndarray
-    ids: list[str]
-    lang: str | None  # only passages in this language take their score from here (None: all)
-    scale: float
+    # (passage id, BM25, rank in the query's list, coverage), best first, of the passages in the
+    # query's language (all of them for a query with none)
+    entries: list[tuple[str, float, int, float]]
+    scale: float  # what puts this query's BM25 on the scale shared with the other language's
 
 
 @dataclass

@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
 from bot.cli import db_cmds, faq_cmds, knowledge_cmds, slack_cmds, survey_cmds, ticket_cmds
-from bot.cli._options import both_languages, fold_long_help_words, help_text
+from bot.cli._options import both_languages, cli_language, fold_long_help_words, help_text
 from bot.config import Settings, SettingsError, load_settings
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
@@ -39,7 +39,7 @@ class _Commands(TyperGroup):
             key = (
                 "cli.error.unknown_revision" if "Can't locate revision" in str(exc) else "cli.error.migration"
             )
-            _err.print(t(key, _language(), detail=exc), style="red", markup=False)
+            _err.print(t(key, cli_language(), detail=exc), style="red", markup=False)
             raise typer.Exit(2) from None
         except OperationalError as exc:
             if exc.statement is not None:  # the database answered: not a connection problem
@@ -59,7 +59,9 @@ class _Commands(TyperGroup):
                 raise
             reason = exc.strerror or exc
             _err.print(
-                t("cli.error.path", _language(), path=exc.filename, reason=reason), style="red", markup=False
+                t("cli.error.path", cli_language(), path=exc.filename, reason=reason),
+                style="red",
+                markup=False,
             )
             raise typer.Exit(1) from None
 
@@ -70,11 +72,6 @@ def _settings() -> Settings | None:
         return load_settings()
     except SettingsError:
         return None
-
-
-def _language() -> str:
-    settings = _settings()
-    return settings.cli_language if settings else DEFAULT_LANGUAGE
 
 
 fold_long_help_words()  # Chinese help, wrapped whole in a narrow terminal

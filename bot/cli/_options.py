@@ -54,15 +54,20 @@ def known_role(settings: Settings, role: str | None, err, lang: str | None = Non
     return role
 
 
-@cache
-def help_language() -> str:
-    """The language of every --help text: CLI_LANGUAGE, decided once, as the modules build their commands
-    (before any command runs). Settings that do not load mean DEFAULT_LANGUAGE: importing the CLI never
-    fails on them; the command that runs loads them again and says what is wrong."""
+def cli_language() -> str:
+    """CLI_LANGUAGE; DEFAULT_LANGUAGE when the settings do not load (the command that runs loads them
+    again and says what is wrong)."""
     try:
         return load_settings().cli_language
-    except Exception:  # SettingsError, or a .env that cannot be read: --help still works
+    except Exception:  # SettingsError, or a .env that cannot be read: help and error messages still work
         return DEFAULT_LANGUAGE
+
+
+@cache
+def help_language() -> str:
+    """The language of every --help text: `cli_language`, decided once, as the modules build their
+    commands (before any command runs), so importing the CLI never fails on the settings."""
+    return cli_language()
 
 
 def help_text(key: str, /, **params: object) -> str:

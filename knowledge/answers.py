@@ -24,7 +24,7 @@ class Answer:
     text: str = ""  # the FAQ answer or the quoted passage, steps intact
     question: str = ""  # for a FAQ: the FAQ's own question
     reference: Reference | None = None  # where the text comes from
-    related: list[Reference] = field(default_factory=list)  # 2-3 further sections
+    related: list[Reference] = field(default_factory=list)  # 2-3 further sections (see SearchResult.related)
     reason: str = ""
 
 

@@ -128,3 +128,14 @@ def test_a_company_phrase_lets_english_questions_find_the_chinese_page(tmp_path,
             kb.close()
     assert tops[0] != "hr/休假制度说明.txt"
     assert tops[1] == "hr/休假制度说明.txt"
+
+
+def test_a_weak_third_related_section_is_left_out_and_two_are_always_offered(sample_kb):
+    # The third page after the 期初库存 FAQ scored under a third of it (a sales page): filler, not a lead.
+    weak = sample_kb.search("期初库存数据导错了能自己改吗", role=None)
+    assert weak.answered, weak.reason
+    assert len(weak.related()) == 2, [(h.source, h.score / weak.best.score) for h in weak.hits[:4]]
+    assert len(compose(weak).related) == 2
+    # Three sections that each score well against the answer are all offered.
+    strong = sample_kb.search("如何报销", role=None)
+    assert len(strong.related()) == 3, [(h.source, h.score / strong.best.score) for h in strong.hits[:4]]

@@ -11,7 +11,13 @@ from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
 from bot.cli import db_cmds, faq_cmds, knowledge_cmds, slack_cmds, survey_cmds, ticket_cmds
-from bot.cli._options import both_languages, cli_language, fold_long_help_words, help_text
+from bot.cli._options import (
+    both_languages,
+    cli_language,
+    fold_long_help_words,
+    frame_in_help_language,
+    help_text,
+)
 from bot.config import Settings, SettingsError, load_settings
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 
@@ -75,6 +81,7 @@ def _settings() -> Settings | None:
 
 
 fold_long_help_words()  # Chinese help, wrapped whole in a narrow terminal
+frame_in_help_language()  # 参数, 选项, [必填]... around it
 app = typer.Typer(
     name="erp-coach",
     help=help_text("cli.help.app"),  # in CLI_LANGUAGE, as every --help (bot/cli/_options.py)

@@ -92,6 +92,8 @@ def fold_long_help_words() -> None:
         return
 
     def make_folding(*args, **kwargs):
+        if kwargs.get("text") == _CLICK_HELP_OPTION:  # click's own words for --help
+            kwargs["text"] = help_text("cli.help.frame.help_option")
         text = make(*args, **kwargs)
         if isinstance(text, Text):
             text.overflow = "fold"
@@ -99,3 +101,31 @@ def fold_long_help_words() -> None:
 
     make_folding.folds = True
     rich_utils._make_rich_text = make_folding
+
+
+_CLICK_HELP_OPTION = "Show this message and exit."
+# typer's own words in its help and error panels (module constants that it reads as it prints).
+_TYPER_WORDS = {
+    "ARGUMENTS_PANEL_TITLE": "arguments",
+    "OPTIONS_PANEL_TITLE": "options",
+    "COMMANDS_PANEL_TITLE": "commands",
+    "ERRORS_PANEL_TITLE": "error",
+    "REQUIRED_LONG_STRING": "required",
+    "DEFAULT_STRING": "default",
+    "ENVVAR_STRING": "envvar",
+    "DEPRECATED_STRING": "deprecated",
+    "ABORTED_TEXT": "aborted",
+    "RICH_HELP": "try_help",
+}
+
+
+def frame_in_help_language() -> None:
+    """The frame of --help and of a usage error (panel titles Arguments/Options/Commands/Error,
+    [required], [default: …], the --help option's own line) in the help language, not only the texts
+    inside it. Click's usage line and its error sentences ("Missing argument …") stay English. A name
+    that a typer release drops is left alone (tests/bot/test_cli_help.py notices)."""
+    from typer import rich_utils
+
+    for name, key in _TYPER_WORDS.items():
+        if hasattr(rich_utils, name):
+            setattr(rich_utils, name, help_text(f"cli.help.frame.{key}"))

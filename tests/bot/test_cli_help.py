@@ -137,3 +137,32 @@ def test_chinese_help_is_folded_not_cropped_in_a_narrow_terminal(tmp_path):
     squashed = "".join(result.stdout.replace("│", "").split())
     for option in ("out", "data_dir", "mode"):
         assert "".join(t(f"cli.help.eval.{option}", "zh-CN").split()) in squashed, result.stdout
+
+
+FRAME = {
+    "zh-CN": {"titles": ("╭─ 参数 ", "╭─ 选项 "), "required": "[必填]", "help": "显示此帮助并退出。"},
+    "en": {
+        "titles": ("╭─ Arguments ", "╭─ Options "),
+        "required": "[required]",
+        "help": "Show this message and exit.",
+    },
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_frame_of_help_and_of_a_usage_error_is_in_cli_language_too(tmp_path, lang):
+    """Not only the texts: the panel titles, [required] and the --help option's line around them."""
+    result = _erp_coach(tmp_path, "ask", "--help", CLI_LANGUAGE=lang)
+    assert result.returncode == 0, result.stderr
+    words = FRAME[lang]
+    for title in words["titles"]:
+        assert title in result.stdout, result.stdout
+    assert words["required"] in result.stdout and _option_help(result.stdout, "--help") == words["help"]
+    other = FRAME["en" if lang == "zh-CN" else "zh-CN"]
+    assert other["required"] not in result.stdout and other["help"] not in result.stdout
+    # A command without its argument: the error panel's title and its pointer to --help.
+    result = _erp_coach(tmp_path, "ask", CLI_LANGUAGE=lang)
+    assert result.returncode == 2
+    assert ("╭─ 错误 " in result.stderr) == (lang == "zh-CN"), result.stderr
+    assert ("查看帮助" in result.stderr) == (lang == "zh-CN"), result.stderr
+    assert "Traceback" not in result.stderr

@@ -599,6 +599,14 @@ class KnowledgeBase:
         if lex_value:
             firsts.add(self._page_of(max(lex_value, key=lex_value.__getitem__)))
         agree = bool(hits) and firsts == {self._page_of(hits[0].source)}
+        title_coverage = 0.0
+        if hits and tuning.mode == "hybrid":
+            # How much of the answer's title the question names, in either language (its glossary terms).
+            asked = set(tokenize(question))
+            for other_terms in (rendering, chinese):
+                if other_terms is not None:
+                    asked.update(tokenize(other_terms.text))
+            title_coverage = self._lexical.named_share(hits[0].title, asked)
         evidence = Evidence(
             qlang,
             dense_top,
@@ -607,6 +615,7 @@ class KnowledgeBase:
             page_coverage,
             agree,
             rendered=bool(rendering),
+            title_coverage=title_coverage,
         )
         return hits, evidence
 

@@ -380,6 +380,20 @@ class LexicalIndex:
         max_idf = float(self.idf.max()) if self.idf.size else 0.0
         return float(sum(self.idf[c] for c in cols)) + unknown * max_idf
 
+    def named_share(self, text: str, words: set[str]) -> float:
+        """The idf-weighted share of `text`'s known terms (a page title, say) that are among `words`
+        (index terms of a question): 0.0 when the text has no known term."""
+        self._ensure()
+        total = found = 0.0
+        for term in dict.fromkeys(tokenize(text)):
+            col = self.vocab.get(term)
+            if col is None or self.idf[col] <= 0:
+                continue
+            total += float(self.idf[col])
+            if term in words:
+                found += float(self.idf[col])
+        return found / total if total > 0 else 0.0
+
     def search(
         self, question: str, k: int = 100, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -116,11 +116,12 @@ WHY: dict[str, str] = {
     "lexical_coverage": "the best pages cover {coverage} of the question's terms (need {need})",
     "dense_similarity": "best similarity {similarity} (need {need})",
     "en_evidence": (
-        "evidence {evidence} = similarity {similarity} + {weight} x term coverage {coverage} (need {need})"
+        "evidence {evidence} = similarity {similarity} + {weight} x term coverage {coverage} + {title_weight}"
+        " x share of the answer's title named {title} (need {need})"
     ),
     "en_evidence_agree": (
-        "evidence {evidence} = similarity {similarity} + {weight} x term coverage {coverage} + {bonus} (both"
-        " sides rank this page first) (need {need})"
+        "evidence {evidence} = similarity {similarity} + {weight} x term coverage {coverage} + {title_weight}"
+        " x share of the answer's title named {title} + {bonus} (both sides rank this page first) (need {need})"
     ),
 }
 

@@ -31,9 +31,17 @@ def test_english_erp_terms_that_match_the_manuals_lift_a_partly_covered_question
 
 
 def test_english_needs_similarity_and_coverage_together():
-    assert not decide(Evidence("en", 0.45, 0.4, 1.0, page_coverage=0.4), TUNING).answered
-    why = decide(Evidence("en", 0.6, 0.5, 1.0, page_coverage=0.5), TUNING)
+    assert not decide(Evidence("en", 0.45, 0.4, 1.0, page_coverage=0.4, title_coverage=0.5), TUNING).answered
+    why = decide(Evidence("en", 0.6, 0.5, 1.0, page_coverage=0.5, title_coverage=0.5), TUNING)
     assert why.answered and "term coverage 50%" in str(why)
+
+
+def test_an_english_question_that_names_nothing_of_the_answers_title_needs_more_evidence():
+    # "how do i generate payslips" landing on Payment terms by its generic words.
+    names_it = decide(Evidence("en", 0.55, 0.5, 1.0, page_coverage=0.5, title_coverage=0.6), TUNING)
+    names_none = decide(Evidence("en", 0.55, 0.5, 1.0, page_coverage=0.5, title_coverage=0.0), TUNING)
+    assert names_it.answered and not names_none.answered
+    assert "share of the answer's title named 0%" in str(names_none)
 
 
 def test_the_bm25_baseline_decides_chinese_by_coverage_alone():

@@ -148,3 +148,27 @@ def test_search_returns_the_k_best_passages_best_first_and_equal_scores_by_inges
     held = [sum(w for t, w in weight.items() if t in tokenize(texts[i])) / sum(weight.values()) for i in got]
     assert coverage == pytest.approx(held, rel=1e-5)
     assert 0 < min(coverage) < max(coverage) == pytest.approx(1.0)
+
+
+def test_the_share_of_a_title_a_question_names_weighs_its_rare_words_more():
+    index = LexicalIndex()
+    index.add(
+        [f"p{i}" for i in range(6)],
+        [
+            "Payment terms on invoices",
+            "Invoices",
+            "Invoices and credit notes",
+            "Invoice layout",
+            "付款条件",
+            "发票",
+        ],
+    )
+    payslips = set(tokenize("how do i generate payslips for this month"))
+    assert index.named_share("Payment terms", payslips) == 0.0
+    assert index.named_share("Payment terms", set(tokenize("set payment terms"))) == pytest.approx(1.0)
+    # "invoice" is on four of six passages, "payment" on one: naming the rare word is most of the title.
+    rare = index.named_share("Payment terms on invoices", set(tokenize("payment terms")))
+    common = index.named_share("Payment terms on invoices", set(tokenize("invoices")))
+    assert rare > 0.8 > 0.2 > common > 0.0
+    assert index.named_share("付款条件", set(tokenize("客户的付款条件在哪里设置"))) == pytest.approx(1.0)
+    assert index.named_share("unknown words only", payslips) == 0.0

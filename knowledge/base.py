@@ -599,13 +599,12 @@ class KnowledgeBase:
         if lex_value:
             firsts.add(self._page_of(max(lex_value, key=lex_value.__getitem__)))
         agree = bool(hits) and firsts == {self._page_of(hits[0].source)}
-        title_coverage = 0.0
-        if hits and tuning.mode == "hybrid":
-            # How much of the answer's title the question names, in either language (its glossary terms).
+        title_coverage = 0.0  # only English evidence weighs it (see `SearchTuning.title_weight_en`)
+        if hits and tuning.mode == "hybrid" and qlang == "en":
+            # How much of the answer's title the question names, a Chinese title by the question's terms.
             asked = set(tokenize(question))
-            for other_terms in (rendering, chinese):
-                if other_terms is not None:
-                    asked.update(tokenize(other_terms.text))
+            if chinese is not None:
+                asked.update(tokenize(chinese.text))
             title_coverage = self._lexical.named_share(hits[0].title, asked)
         evidence = Evidence(
             qlang,

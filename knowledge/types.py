@@ -70,16 +70,16 @@ class SearchResult:
         best = self.best
         return best if self.answered and best is not None and best.kind == "faq" else None
 
-    def related(self, n: int = 3, min_share: float = RELATED_MIN_SHARE) -> list[Hit]:
+    def related(self, n: int = 3) -> list[Hit]:
         """Up to n further sections, best first: one per other page (a FAQ counts as the page it cites),
         plus the FAQ entries about the best page itself. Those answer the neighbouring questions
         ("报销款什么时候到账？" under the steps of 提交报销) and beat a weak section of an unrelated page;
         a section of the page already cited does not. Past the first `RELATED_ALWAYS`, none scores under
-        `min_share` of the best's score: a third related section is filler more often than not."""
+        `RELATED_MIN_SHARE` of the best's score: a third related section is filler more often than not."""
         best = self.best
         if best is None:
             return []
-        floor = best.score * min_share if best.score > 0 else float("-inf")
+        floor = best.score * RELATED_MIN_SHARE if best.score > 0 else float("-inf")
         seen = {best.page}
         out: list[Hit] = []
         for hit in self.hits[1:]:

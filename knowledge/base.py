@@ -558,6 +558,17 @@ class KnowledgeBase:
             weight = tuning.page_coverage_weight
             if weight and tuning.mode == "hybrid":
                 head = [(src, (sc + weight * rank_cov[src], pid)) for src, (sc, pid) in head]
+            title_weight = tuning.title_rank_weight_zh if qlang == "zh" and tuning.mode == "hybrid" else 0.0
+            if title_weight:
+                asked = set(tokenize(question))
+                if rendering is not None:
+                    asked.update(tokenize(rendering.text))
+                titled = self._lexical.named_share
+                head = [
+                    (src, (sc + title_weight * titled(self._passages[pid].title, asked), pid))
+                    for src, (sc, pid) in head
+                ]
+            if (weight or title_weight) and tuning.mode == "hybrid":
                 ranked = sorted(head, key=lambda item: -item[1][0]) + ranked[len(head) :]
         # When a page ranks above its own translation into the question's language, the translation goes
         # first: same content, in the asker's language.

@@ -88,3 +88,28 @@ def test_a_faq_entry_about_a_neighbouring_question_does_not_answer(odoo_kb):
         "manuals/inventory/management-shipments-deliveries.md",
     }
     assert result.hits[0].page in answers, [h.page for h in result.hits[:3]]
+
+
+@pytest.mark.parametrize(
+    ("question", "role", "page"),
+    [
+        ("我想注销自己的odoo.com账号，怎么操作", None, "general/users-delete-account.md"),
+        (
+            "发票在线支付开通以后默认只有哪种付款方式？客户在哪里点付款",
+            "finance",
+            "accounting/payments-online.md",
+        ),
+        (
+            "报价单发给客户后能让他在网上签名确认吗",
+            "sales",
+            "sales/send-quotations-get-signature-to-validate.md",
+        ),
+    ],
+)
+def test_a_chinese_question_that_names_a_pages_subject_gets_that_page_first(odoo_kb, question, role, page):
+    """Chinese terms match bigram by bigram all over a page, so pages that only mention 账号, 付款 or
+    报价单 in passing used to rank above the page whose title the question names (dev questions; second
+    or third before `title_rank_weight_zh`)."""
+    result = odoo_kb.search(question, role=role, lang="zh")
+    pages = [h.page for h in result.hits[:3]]
+    assert pages[0] in {f"manuals/{page}", f"manuals/zh_CN/{page}"}, pages

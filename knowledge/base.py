@@ -708,8 +708,10 @@ class KnowledgeBase:
                 if allowed is None:  # the index changed since the view was made
                     allowed = self._lexical.rows_where(view.pids)
             for query, lang, share in queries:
-                rows, scores, coverage = self._lexical.search(query, k, allowed)
-                scale = share / max(self._lexical.mass(query), 1e-6) if lang else 1.0
+                rows, scores, coverage = self._lexical.search(query, k, allowed, self.tuning.subword_weight)
+                scale = (
+                    share / max(self._lexical.mass(query, self.tuning.subword_weight), 1e-6) if lang else 1.0
+                )
                 # Passages of the other language are dropped here, before the encode, not in `_rank`.
                 entries = []
                 for rank, (row, score, cov) in enumerate(zip(rows, scores, coverage, strict=True), 1):

@@ -262,6 +262,32 @@ def _tokenize(text: str) -> list[str]:
     return out
 
 
+def subwords(text: str) -> frozenset[str]:
+    """The character bigrams `tokenize` adds inside `text`'s longer Chinese words, less any that is a word
+    of `text` itself: 报价单 gives 报价 and 价单."""
+    if len(text) <= _MEMO_CHARS:
+        return _subwords_short(text)
+    return _subwords(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _subwords_short(text: str) -> frozenset[str]:
+    return _subwords(text)
+
+
+def _subwords(text: str) -> frozenset[str]:
+    words: set[str] = set()
+    inside: set[str] = set()
+    for match in _TOKEN.finditer(unicodedata.normalize("NFKC", text).lower()):
+        tok = match.group(0)
+        if tok[0] >= _CJK_START:
+            for word in segment(tok):
+                words.add(word)
+                if len(word) > 2:
+                    inside.update(word[i : i + 2] for i in range(len(word) - 1))
+    return frozenset(inside - words)
+
+
 class LexicalIndex:
     """BM25 (k1, b) over passages identified by string ids; persisted as two files under `directory`."""
 
@@ -373,12 +399,17 @@ class LexicalIndex:
                 known.append(col)
         return known, unknown
 
-    def mass(self, text: str) -> float:
+    def mass(self, text: str, subword_weight: float = 1.0) -> float:
         """The idf weight of a query's terms (unknown terms count as the rarest): what a passage holding
-        each term once scores, roughly. Dividing BM25 by it puts different queries on one scale."""
+        each term once scores, roughly, its `subwords` weighed as `search` weighs them. Dividing BM25 by
+        it puts different queries on one scale."""
         cols, unknown = self.query_terms(text)
         max_idf = float(self.idf.max()) if self.idf.size else 0.0
-        return float(sum(self.idf[c] for c in cols)) + unknown * max_idf
+        inside = (
+            {self.vocab[t] for t in subwords(text) if t in self.vocab} if subword_weight != 1.0 else set()
+        )
+        weight = sum(float(self.idf[c]) * (subword_weight if c in inside else 1.0) for c in cols)
+        return weight + unknown * max_idf
 
     def named_share(self, text: str, words: set[str]) -> float:
         """The idf-weighted share of `text`'s known terms (a page title, say) that are among `words`
@@ -395,23 +426,30 @@ class LexicalIndex:
         return found / total if total > 0 else 0.0
 
     def search(
-        self, question: str, k: int = 100, allowed: np.ndarray | None = None
+        self, question: str, k: int = 100, allowed: np.ndarray | None = None, subword_weight: float = 1.0
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Top-k rows by BM25: (rows, scores, coverage). Coverage is the idf-weighted share of the
         question's terms that the passage contains (unknown terms count as the rarest), in [0, 1].
-        `allowed` (a boolean array over rows, see `rows_where`) keeps the top k among those rows only."""
+        `allowed` (a boolean array over rows, see `rows_where`) keeps the top k among those rows only.
+        `subword_weight` scales the question's `subwords` in the score (not in coverage)."""
         cols, unknown = self.query_terms(question)
         n = len(self.ids)
         if not cols or n == 0:
             empty = np.zeros(0)
             return empty.astype(np.int64), empty, empty
         counts = Counter(cols)
+        weights = dict.fromkeys(counts, 1.0)
+        if subword_weight != 1.0:
+            for term in subwords(question):
+                col = self.vocab.get(term)
+                if col in weights:
+                    weights[col] = subword_weight
         w = self._weights
         idx_parts, val_parts = [], []
         for col, qtf in counts.items():
             start, end = w.indptr[col], w.indptr[col + 1]
             idx_parts.append(w.indices[start:end])
-            val_parts.append(w.data[start:end] * qtf)
+            val_parts.append(w.data[start:end] * (qtf * weights[col]))
         scores = np.bincount(np.concatenate(idx_parts), weights=np.concatenate(val_parts), minlength=n)
         if allowed is not None:
             scores = np.where(allowed, scores, 0.0)

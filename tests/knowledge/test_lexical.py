@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from knowledge.lexical import LexicalIndex, tokenize
+from knowledge.lexical import LexicalIndex, subwords, tokenize
 
 PASSAGES = {
     "receipt-1": "Validate the receipt: open Inventory, pick the receipt and click Validate.",
@@ -172,3 +172,33 @@ def test_the_share_of_a_title_a_question_names_weighs_its_rare_words_more():
     assert rare > 0.8 > 0.2 > common > 0.0
     assert index.named_share("付款条件", set(tokenize("客户的付款条件在哪里设置"))) == pytest.approx(1.0)
     assert index.named_share("unknown words only", payslips) == 0.0
+
+
+def test_the_bigrams_inside_a_longer_chinese_word_weigh_less_in_the_score_than_the_questions_other_words():
+    """报价单 is indexed as 报价单, 报价 and 价单 (so 入库单 meets 入库). Counted in full, a passage that says
+    报价单 four times outranked the one with the question's other words; coverage still counts them."""
+    passages = {
+        "quote-tax": "创建报价单测试：新建报价单，把报价单上的价格表改成含税，报价单总价就是客户要付的金额。",
+        "quote-sign": "在线签名：客户打开链接，在网上签名确认后，订单自动确认。",
+        "receipt": "收货时核对实收数量，然后点击验证。",
+        "backorder": "数量不足时创建欠单，供应商补发后再收货。",
+        "credit": "红冲：在已过账的发票上点击冲销，系统生成贷项凭证。",
+        "expense": "报销单提交后由经理审批，财务付款。",
+    }
+    index = LexicalIndex()
+    index.add(list(passages), list(passages.values()))
+    question = "报价单发给客户后能让他在网上签名确认吗"
+    assert subwords(question) == {"报价", "价单"}
+    assert subwords("入库单") == set()  # jieba splits it into 入库 | 单: no longer word to look inside
+
+    def ranked(weight: float) -> tuple[list[str], list[float]]:
+        rows, _scores, coverage = index.search(question, 2, subword_weight=weight)
+        return [index.ids[r] for r in rows], list(coverage)
+
+    assert ranked(1.0)[0] == ["quote-tax", "quote-sign"]
+    order, coverage = ranked(0.1)
+    assert order == ["quote-sign", "quote-tax"]
+    assert coverage == ranked(1.0)[1][::-1]
+    # The query's weight counts the bigrams as the score does, so the languages stay on one scale.
+    assert index.mass(question, 0.1) < index.mass(question)
+    assert index.mass("签名确认", 0.1) == index.mass("签名确认")

@@ -36,8 +36,9 @@ def test_outcomes(odoo_kb):
 
 # Issue 2's targets: en hit@5 >= 0.97 and hit@1 >= 0.85, zh hit@5 >= 0.90 and hit@1 >= 0.75, >= 70% of
 # unanswerable questions abstained with <= 5% of answerable ones. Measured on this held-out set with the
-# tuning calibrated on dev: en hit@1 0.894 / hit@5 0.965, zh 0.829 / 0.934, abstained 1.2% of answerable
-# and 72% of unanswerable (68% before the title evidence of 2026-12-08). The targets that are met are
+# tuning calibrated on dev: en hit@1 0.894 / hit@5 0.965, zh 0.816 / 0.934, abstained 1.2% of answerable
+# and 76% of unanswerable (68% before the title evidence of 2026-12-08, 72% before the Chinese bigram
+# weight, which also cost zh hit@1 one question: 0.829). The targets that are met are
 # asserted as such; en hit@5 (one question short) has a floor just under the measured number so that a
 # regression fails; raise it to the target when quality improves.
 FLOORS = {"en": {"hit@5": 0.96, "hit@1": 0.85}, "zh": {"hit@5": 0.90, "hit@1": 0.75}}

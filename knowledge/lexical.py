@@ -282,6 +282,8 @@ def _subwords(text: str) -> frozenset[str]:
         tok = match.group(0)
         if tok[0] >= _CJK_START:
             for word in segment(tok):
+                if word in ZH_STOP_WORDS:
+                    continue
                 words.add(word)
                 if len(word) > 2:
                     inside.update(word[i : i + 2] for i in range(len(word) - 1))

@@ -51,7 +51,8 @@ class SearchTuning:
     # still count in full for coverage. The query's weight (`LexicalIndex.mass`) weighs them alike, so a
     # Chinese query keeps its scale against an English one. On the four dev sets (2026-12-08), against
     # 1.0: Chinese hit@1 121 -> 128 of 175 (dev_blind +1, dev_more +2, dev_extra +4, dev 0), hit@5 160 ->
-    # 160 (dev_more -1, dev_extra +1), abstention unchanged; 0.0 the same but one more answerable dev
+    # 160 (dev_more -1, dev_extra +1), one more unanswerable dev_more question abstained (once stop words
+    # such as 怎么办 were left out of `subwords`, as `tokenize` leaves them); 0.0 the same but one more answerable dev
     # question abstained, 0.2-0.5 fewer first places. With the query weight left at full bigrams, 130 first
     # places, but English pages gained on Chinese ones across the board and the sample KB lost 采购询价单怎么建.
     subword_weight: float = 0.1

@@ -16,7 +16,7 @@ import os
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -249,12 +249,9 @@ def _tokenize(text: str) -> list[str]:
     for match in _TOKEN.finditer(text):
         tok = match.group(0)
         if tok[0] >= _CJK_START:
-            for word in segment(tok):
-                if word in ZH_STOP_WORDS:
-                    continue
+            for word, inside in _chinese_words(tok):
                 out.append(word)
-                if len(word) > 2:
-                    out.extend(word[i : i + 2] for i in range(len(word) - 1))
+                out.extend(inside)
         elif tok not in STOP_WORDS:
             tok = tok.replace("’", "'").split("'")[0]
             if tok and tok not in STOP_WORDS:
@@ -279,15 +276,19 @@ def _subwords(text: str) -> frozenset[str]:
     words: set[str] = set()
     inside: set[str] = set()
     for match in _TOKEN.finditer(unicodedata.normalize("NFKC", text).lower()):
-        tok = match.group(0)
-        if tok[0] >= _CJK_START:
-            for word in segment(tok):
-                if word in ZH_STOP_WORDS:
-                    continue
+        if match.group(0)[0] >= _CJK_START:
+            for word, bigrams in _chinese_words(match.group(0)):
                 words.add(word)
-                if len(word) > 2:
-                    inside.update(word[i : i + 2] for i in range(len(word) - 1))
+                inside.update(bigrams)
     return frozenset(inside - words)
+
+
+def _chinese_words(run: str) -> Iterator[tuple[str, list[str]]]:
+    """The index words of a run of Chinese characters (jieba's, without question words), each with the
+    character bigrams inside it when it is longer than two."""
+    for word in segment(run):
+        if word not in ZH_STOP_WORDS:
+            yield word, [word[i : i + 2] for i in range(len(word) - 1)] if len(word) > 2 else []
 
 
 class LexicalIndex:

@@ -560,9 +560,7 @@ class KnowledgeBase:
                 head = [(src, (sc + weight * rank_cov[src], pid)) for src, (sc, pid) in head]
             title_weight = tuning.title_rank_weight_zh if qlang == "zh" and tuning.mode == "hybrid" else 0.0
             if title_weight:
-                asked = set(tokenize(question))
-                if rendering is not None:
-                    asked.update(tokenize(rendering.text))
+                asked = _asked_terms(question, rendering)
                 titled = self._lexical.named_share
                 head = [
                     (src, (sc + title_weight * titled(self._passages[pid].title, asked), pid))
@@ -613,10 +611,7 @@ class KnowledgeBase:
         title_coverage = 0.0  # only English evidence weighs it (see `SearchTuning.title_weight_en`)
         if hits and tuning.mode == "hybrid" and qlang == "en":
             # How much of the answer's title the question names, a Chinese title by the question's terms.
-            asked = set(tokenize(question))
-            if chinese is not None:
-                asked.update(tokenize(chinese.text))
-            title_coverage = self._lexical.named_share(hits[0].title, asked)
+            title_coverage = self._lexical.named_share(hits[0].title, _asked_terms(question, chinese))
         evidence = Evidence(
             qlang,
             dense_top,
@@ -1077,6 +1072,15 @@ class _Rendering:
         share = min(1.0, lexical.mass(" ".join(covered)) / total) if total > 0 else 0.0
         text = " ".join(dict.fromkeys(t.chinese for t in matched))
         return cls(text, share, units)
+
+
+def _asked_terms(question: str, other: _Rendering | None) -> set[str]:
+    """The question's index terms, with those of its rendering in the other language (which is how a
+    title in that language is named)."""
+    asked = set(tokenize(question))
+    if other is not None:
+        asked.update(tokenize(other.text))
+    return asked
 
 
 def _spans(question: str, matches: Sequence[tuple[str, str]]) -> list[SynonymMatch]:

@@ -16,7 +16,7 @@ import os
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -408,11 +408,15 @@ class LexicalIndex:
         it puts different queries on one scale."""
         cols, unknown = self.query_terms(text)
         max_idf = float(self.idf.max()) if self.idf.size else 0.0
-        inside = (
-            {self.vocab[t] for t in subwords(text) if t in self.vocab} if subword_weight != 1.0 else set()
-        )
-        weight = sum(float(self.idf[c]) * (subword_weight if c in inside else 1.0) for c in cols)
-        return weight + unknown * max_idf
+        weight = self._term_weight(text, subword_weight)
+        return sum(float(self.idf[c]) * weight(c) for c in cols) + unknown * max_idf
+
+    def _term_weight(self, text: str, subword_weight: float) -> Callable[[int], float]:
+        """How much each of `text`'s term columns counts: `subword_weight` for its `subwords`, else 1."""
+        if subword_weight == 1.0:
+            return lambda _col: 1.0
+        inside = {self.vocab[t] for t in subwords(text) if t in self.vocab}
+        return lambda col: subword_weight if col in inside else 1.0
 
     def named_share(self, text: str, words: set[str]) -> float:
         """The idf-weighted share of `text`'s known terms (a page title, say) that are among `words`
@@ -441,18 +445,13 @@ class LexicalIndex:
             empty = np.zeros(0)
             return empty.astype(np.int64), empty, empty
         counts = Counter(cols)
-        weights = dict.fromkeys(counts, 1.0)
-        if subword_weight != 1.0:
-            for term in subwords(question):
-                col = self.vocab.get(term)
-                if col in weights:
-                    weights[col] = subword_weight
+        weight = self._term_weight(question, subword_weight)
         w = self._weights
         idx_parts, val_parts = [], []
         for col, qtf in counts.items():
             start, end = w.indptr[col], w.indptr[col + 1]
             idx_parts.append(w.indices[start:end])
-            val_parts.append(w.data[start:end] * (qtf * weights[col]))
+            val_parts.append(w.data[start:end] * (qtf * weight(col)))
         scores = np.bincount(np.concatenate(idx_parts), weights=np.concatenate(val_parts), minlength=n)
         if allowed is not None:
             scores = np.where(allowed, scores, 0.0)
